@@ -1,0 +1,3 @@
+from multicodex.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""OAuth: login, token refresh, JWT claims and importers of other tools' credentials."""

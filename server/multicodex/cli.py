@@ -1,0 +1,37 @@
+"""The `multicodex` command line. Each subcommand translates to the core and back."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="multicodex",
+        description="Several ChatGPT Codex subscriptions that behave as one account.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    emulator = sub.add_parser("emulator", help="run the loopback Codex backend emulator")
+    emulator.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    emulator.add_argument("--accounts", type=int, default=0, help="accounts to create at start")
+    emulator.add_argument("--tls", action="store_true", help="serve https with a generated CA")
+    emulator.add_argument(
+        "--token-lifetime", type=int, default=864000, help="access-token lifetime in seconds"
+    )
+    emulator.add_argument(
+        "--tokens-per-second", type=float, default=200.0, help="streamed text rate"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    if args.command == "emulator":
+        from multicodex.emulator.run import run_from_cli
+
+        return run_from_cli(args)
+    print(f"multicodex: unknown command {args.command}", file=sys.stderr)
+    return 2

@@ -1,0 +1,1 @@
+"""The wire client for the ChatGPT Codex backend: streaming, usage, failure classes."""

@@ -1,0 +1,50 @@
+"""The closed set of ways a call to the Codex backend can fail."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from multicodex.codex.usage import UsageSnapshot
+
+
+class FailureKind(StrEnum):
+    QUOTA_EXHAUSTED = "quota_exhausted"
+    """429 usage_limit_reached / usage_not_included: cool the account down until reset."""
+    RATE_LIMITED = "rate_limited"
+    """Short throttle (429 of another type, in-stream rate_limit_exceeded): retry later."""
+    TRANSIENT = "transient"
+    """5xx, overload, connection drop, stream cut, in-stream failure: retry with backoff."""
+    AUTH_EXPIRED = "auth_expired"
+    """401 with an access token that a refresh can fix."""
+    NEEDS_REAUTH = "needs_reauth"
+    """Credentials are dead (revoked, deactivated, refresh token spent): user must log in."""
+    BAD_REQUEST = "bad_request"
+    """400-class: would fail on every account; surface it, never rotate."""
+    CANCELLED = "cancelled"
+
+
+class CodexFailure(Exception):
+    """A classified failure. Messages never contain tokens."""
+
+    def __init__(
+        self,
+        kind: FailureKind,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        resets_at: float | None = None,
+        retry_after: float | None = None,
+        usage: UsageSnapshot | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.code = code
+        self.resets_at = resets_at
+        self.retry_after = retry_after
+        self.usage = usage
+
+    def __repr__(self) -> str:
+        return f"CodexFailure({self.kind.value}, status={self.status}, code={self.code!r})"

@@ -1,0 +1,1 @@
+"""A faithful loopback emulator of auth.openai.com and chatgpt.com/backend-api."""

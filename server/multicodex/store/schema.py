@@ -1,0 +1,111 @@
+"""The shape of the store document. Every field that reaches disk is declared here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from multicodex.codex.usage import UsageSnapshot
+
+STORE_VERSION = 1
+
+
+class TokenSet(BaseModel):
+    access_token: str
+    refresh_token: str
+    id_token: str | None = None
+    expires_at: float
+    """Access-token expiry, unix seconds."""
+    last_refresh: float | None = None
+
+    def __repr__(self) -> str:  # tokens must never reach logs or tracebacks
+        return f"TokenSet(expires_at={self.expires_at})"
+
+    __str__ = __repr__
+
+
+SourceKind = Literal["codex-cli", "pi", "pi-multicodex", "login"]
+
+
+class AccountLink(BaseModel):
+    """Where an imported account's credentials also live; kept in sync both ways."""
+
+    kind: SourceKind
+    path: str
+    linked: bool = True
+    """When true, refreshed tokens are written back so the other tool keeps working."""
+
+
+class StoredAccount(BaseModel):
+    key: str
+    """Identity from the tokens: see ``identity_key``. Never a free-text label."""
+    email: str | None = None
+    account_id: str | None = None
+    user_id: str | None = None
+    plan: str | None = None
+    label: str | None = None
+    """Optional display name chosen by the user."""
+    tokens: TokenSet
+    needs_reauth: bool = False
+    reauth_reason: str | None = None
+    cooldown_until: float | None = None
+    cooldown_reason: str | None = None
+    source: AccountLink | None = None
+    usage: UsageSnapshot | None = None
+    usage_error: str | None = None
+    usage_error_at: float | None = None
+    added_at: float
+    last_used_at: float | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.email or self.account_id or self.key
+
+
+class FooterSettings(BaseModel):
+    """Footer preferences (formats of the original, pi-multicodex-spec §12)."""
+
+    usage_mode: Literal["left", "used"] = "left"
+    reset_window: Literal["5h", "7d", "both"] = "7d"
+    show_account: bool = True
+    show_reset: bool = True
+    order: Literal["account-first", "usage-first"] = "account-first"
+
+
+class RotationPolicy(BaseModel):
+    strategy: str = "default"
+    retry_limit: int = Field(default=5, ge=0, le=50)
+    fallback_cooldown_seconds: int = Field(default=3600, ge=1)
+    sticky: bool = True
+
+
+class Settings(BaseModel):
+    footer: FooterSettings = Field(default_factory=FooterSettings)
+    rotation: RotationPolicy = Field(default_factory=RotationPolicy)
+    persist_pin: bool = False
+    usage_ttl_seconds: int = Field(default=300, ge=1)
+
+
+class StoreDocument(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = STORE_VERSION
+    accounts: list[StoredAccount] = Field(default_factory=list)
+    pinned: str | None = None
+    """Manual pin (an account key); only kept on disk when settings.persist_pin."""
+    active: str | None = None
+    settings: Settings = Field(default_factory=Settings)
+
+    def find(self, key: str) -> StoredAccount | None:
+        return next((a for a in self.accounts if a.key == key), None)
+
+
+def identity_key(account_id: str | None, email: str | None) -> str:
+    """The rotation slot an account occupies: ChatGPT account id plus user email.
+
+    Team workspaces share an account id between users, so the email is part of it.
+    """
+    if not account_id and not email:
+        raise ValueError("an account needs an account id or an email in its tokens")
+    return f"{(email or '').lower()}|{account_id or ''}"
