@@ -1,0 +1,437 @@
+"""The account store: one versioned JSON document shared by every MultiCodex process.
+
+Reads are cheap and never stale: the parsed document is reused only while the file's
+identity (inode, size, mtime, ctime) is unchanged. Every write happens inside a
+cross-process lock on a document re-read inside that lock, so no process ever writes back
+an old copy over newer data. A document that cannot be used is moved aside and reported,
+never replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import stat
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from filelock import FileLock, Timeout
+from pydantic import ValidationError
+
+from multicodex.store.atomic import (
+    PRIVATE_FILE_MODE,
+    ensure_private_dir,
+    remove_stale_temps,
+    tighten_mode,
+    write_private,
+)
+from multicodex.store.errors import (
+    StoreCorruptError,
+    StoreInvalidDocument,
+    StoreLockTimeout,
+    StoreNewerVersionError,
+    StoreUnreadableError,
+)
+from multicodex.store.paths import (
+    DOCUMENT_NAME,
+    LOCK_NAME,
+    QUARANTINE_NAME,
+    SCHEMA_NAME,
+    resolve_home,
+)
+from multicodex.store.schema import STORE_VERSION, StoreDocument
+
+log = logging.getLogger(__name__)
+
+SCHEMA_REF = f"./{SCHEMA_NAME}"
+"""What the document's ``$schema`` key holds: the schema file beside it."""
+DEFAULT_LOCK_TIMEOUT = 60.0
+PI_MULTICODEX_FORMAT = "pi-multicodex"
+_POLL_START = 0.002
+_POLL_MAX = 0.05
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _FileIdentity:
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> _FileIdentity:
+        return cls(st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class _Unusable(Exception):
+    """The bytes on disk are not a document this version can use (internal)."""
+
+    def __init__(self, reason: str, foreign_format: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.foreign_format = foreign_format
+
+
+class Store:
+    """The document at ``home/accounts.json`` with its lock and schema beside it."""
+
+    def __init__(self, home: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.home = home
+        self.path = home / DOCUMENT_NAME
+        self.lock_path = home / LOCK_NAME
+        self.schema_path = home / SCHEMA_NAME
+        self.quarantine_path = home / QUARANTINE_NAME
+        self.lock_timeout = lock_timeout
+        self._thread_lock = threading.Lock()
+        self._file_lock = FileLock(self.lock_path, mode=PRIVATE_FILE_MODE, thread_local=False)
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._cache: tuple[_FileIdentity, StoreDocument] | None = None
+
+    @classmethod
+    def open(
+        cls,
+        home: Path | str | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> Store:
+        """Resolve the directory (argument > MULTICODEX_HOME > platform default), create it
+        0700, tighten the modes of existing files and keep the JSON Schema file current."""
+        store = cls(resolve_home(home, env), lock_timeout=lock_timeout)
+        ensure_private_dir(store.home)
+        for path in (store.path, store.lock_path, store.quarantine_path):
+            tighten_mode(path, PRIVATE_FILE_MODE)
+        store._write_schema_if_changed()
+        return store
+
+    # -- reading -----------------------------------------------------------------------
+
+    def read(self) -> StoreDocument:
+        """The current document, as a deep copy the caller may mutate freely.
+
+        Raises `StoreCorruptError` (after moving the file aside), `StoreNewerVersionError`
+        or `StoreUnreadableError`. A missing file is an empty document, unless a corrupt
+        one was moved aside and nobody has acknowledged that yet.
+        """
+        try:
+            document = self._read_current(use_cache=True)
+        except _Unusable:
+            with self._locked():
+                document = self._load_locked()
+        return document.model_copy(deep=True)
+
+    def quarantined(self) -> StoreCorruptError | None:
+        """The unacknowledged report of a document that was moved aside, if any."""
+        if self.path.exists():
+            return None
+        return self._read_quarantine()
+
+    def acknowledge_corruption(self) -> StoreCorruptError | None:
+        """Accept starting from an empty store after a corrupt document was moved aside.
+
+        Returns the report that was acknowledged (None if there was none).
+        """
+        with self._locked():
+            report = self.quarantined()
+            with contextlib.suppress(FileNotFoundError):
+                self.quarantine_path.unlink()
+            return report
+
+    # -- writing -----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[StoreDocument]:
+        """Exclusive read-modify-write: the yielded document is fresh from disk and is
+        written atomically when the block exits normally (not when it raises)."""
+        self._acquire()
+        try:
+            document = self._load_locked()
+            yield document
+            self._write_locked(document)
+        finally:
+            self._release()
+
+    @asynccontextmanager
+    async def atransaction(self) -> AsyncIterator[StoreDocument]:
+        """`transaction` for coroutines: waiting for the lock never blocks the event loop,
+        and file work runs in a worker thread. If the task is cancelled while a write is
+        under way, the write completes and the lock is released after it."""
+        async with self._gate():
+            await self._acquire_async()
+            holder = _LockHolder(self._release)
+            try:
+                document = await holder.run(self._load_locked)
+                yield document
+                await holder.run(self._write_locked, document)
+            finally:
+                holder.release()
+
+    # -- internals: lock ---------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self._acquire()
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _acquire(self) -> None:
+        deadline = time.monotonic() + self.lock_timeout
+        if not self._thread_lock.acquire(timeout=self.lock_timeout):
+            raise self._lock_timeout_error()
+        try:
+            ensure_private_dir(self.home)
+            self._file_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        except Timeout:
+            self._thread_lock.release()
+            raise self._lock_timeout_error() from None
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def _try_acquire(self) -> bool:
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
+            ensure_private_dir(self.home)
+            self._file_lock.acquire(blocking=False)
+        except Timeout:
+            self._thread_lock.release()
+            return False
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return True
+
+    async def _acquire_async(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.lock_timeout
+        delay = _POLL_START
+        while not self._try_acquire():
+            if loop.time() >= deadline:
+                raise self._lock_timeout_error()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _POLL_MAX)
+
+    def _release(self) -> None:
+        try:
+            self._file_lock.release()
+        finally:
+            self._thread_lock.release()
+
+    def _gate(self) -> asyncio.Lock:
+        """Coroutines of one event loop queue here instead of all polling the file lock."""
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            gate = self._gates[loop] = asyncio.Lock()
+        return gate
+
+    def _lock_timeout_error(self) -> StoreLockTimeout:
+        return StoreLockTimeout(
+            f"another MultiCodex process kept {self.lock_path} locked for more than "
+            f"{self.lock_timeout:.0f} s",
+            self.path,
+        )
+
+    # -- internals: load ---------------------------------------------------------------
+
+    def _load_locked(self) -> StoreDocument:
+        """A fresh parse, holding the lock; an unusable document is moved aside here."""
+        try:
+            return self._read_current(use_cache=False)
+        except _Unusable as problem:
+            raise self._quarantine(problem) from None
+
+    def _read_current(self, *, use_cache: bool) -> StoreDocument:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            self._cache = None
+            report = self._read_quarantine()
+            if report is not None:
+                raise report from None
+            return StoreDocument()
+        except OSError as exc:
+            raise self._unreadable(exc) from None
+        with os.fdopen(fd, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            identity = _FileIdentity.of(st)
+            if use_cache and self._cache is not None and self._cache[0] == identity:
+                return self._cache[1]
+            try:
+                raw = handle.read()
+            except OSError as exc:
+                if not stat.S_ISREG(st.st_mode):
+                    raise _Unusable("not a regular file") from None
+                raise self._unreadable(exc) from None
+        if stat.S_IMODE(st.st_mode) & ~PRIVATE_FILE_MODE:
+            tighten_mode(self.path, PRIVATE_FILE_MODE)
+        document = self._parse(raw)
+        self._cache = (identity, document)
+        return document
+
+    def _parse(self, raw: bytes) -> StoreDocument:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise _Unusable("not valid JSON") from None
+        if not isinstance(data, dict):
+            raise _Unusable("not a JSON object")
+        if _looks_like_pi_multicodex(data):
+            raise _Unusable("pi-multicodex format", foreign_format=PI_MULTICODEX_FORMAT)
+        version = data.get("version")
+        if version is None:
+            raise _Unusable("it has no version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise _Unusable("its version is not a positive integer")
+        if version > STORE_VERSION:
+            raise StoreNewerVersionError(self.path, version, STORE_VERSION)
+        try:
+            return StoreDocument.model_validate(data)
+        except ValidationError as exc:
+            raise _Unusable(f"it does not match the schema: {_summarise(exc)}") from None
+
+    def _read_quarantine(self) -> StoreCorruptError | None:
+        try:
+            marker = json.loads(self.quarantine_path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            marker = {}
+        if not isinstance(marker, dict):
+            marker = {}
+        return StoreCorruptError(
+            self.path,
+            Path(str(marker.get("moved_to", "(unknown)"))),
+            str(marker.get("reason", "unknown")),
+            marker.get("foreign_format") if isinstance(marker.get("foreign_format"), str) else None,
+        )
+
+    def _quarantine(self, problem: _Unusable) -> StoreCorruptError:
+        """Move the unusable document aside and leave a marker every process will see."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        kind = problem.foreign_format or "corrupt"
+        moved_to = self.path.with_name(f"{self.path.name}.{kind}-{stamp}")
+        suffix = 1
+        while moved_to.exists():
+            moved_to = self.path.with_name(f"{self.path.name}.{kind}-{stamp}-{suffix}")
+            suffix += 1
+        os.rename(self.path, moved_to)
+        tighten_mode(moved_to, PRIVATE_FILE_MODE)
+        marker = {
+            "moved_to": str(moved_to),
+            "reason": problem.reason,
+            "foreign_format": problem.foreign_format,
+            "at": time.time(),
+        }
+        write_private(self.quarantine_path, json.dumps(marker, indent=2).encode())
+        self._cache = None
+        report = StoreCorruptError(self.path, moved_to, problem.reason, problem.foreign_format)
+        log.warning("%s", report)
+        return report
+
+    def _unreadable(self, exc: OSError) -> StoreUnreadableError:
+        return StoreUnreadableError(f"cannot read {self.path}: {exc.strerror}", self.path)
+
+    # -- internals: write --------------------------------------------------------------
+
+    def _write_locked(self, document: StoreDocument) -> None:
+        payload: dict[str, Any] = {"$schema": SCHEMA_REF, **document.model_dump(mode="json")}
+        payload["version"] = STORE_VERSION
+        try:
+            validated = StoreDocument.model_validate(payload)
+        except ValidationError as exc:
+            raise StoreInvalidDocument(
+                f"refused to write {self.path}: {_summarise(exc)}", self.path
+            ) from None
+        data = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        remove_stale_temps(self.path)  # we hold the lock: no other writer is mid-write
+        write_private(self.path, data)
+        with contextlib.suppress(FileNotFoundError):
+            self.quarantine_path.unlink()
+        self._cache = (_FileIdentity.of(os.stat(self.path)), validated)
+
+    def _write_schema_if_changed(self) -> None:
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"multicodex-accounts-v{STORE_VERSION}",
+            **StoreDocument.model_json_schema(),
+        }
+        data = (json.dumps(schema, indent=2) + "\n").encode("utf-8")
+        remove_stale_temps(self.schema_path, older_than=60.0)
+        try:
+            if self.schema_path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        write_private(self.schema_path, data)
+
+
+class _LockHolder:
+    """Runs file work in a worker thread while a coroutine holds the store lock.
+
+    If the coroutine is cancelled while that work is still running, the lock is released
+    only once the work has finished, so no write ever happens outside the lock.
+    """
+
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release = release
+        self._pending: asyncio.Future[Any] | None = None
+
+    async def run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        future = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if not future.done():
+                self._pending = future
+            raise
+
+    def release(self) -> None:
+        pending = self._pending
+        if pending is None or pending.done():
+            self._release()
+            return
+
+        def release_after(done: asyncio.Future[Any]) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                log.warning("store work interrupted by cancellation failed: %s", done.exception())
+            self._release()
+
+        pending.add_done_callback(release_after)
+
+
+def _looks_like_pi_multicodex(data: dict[str, Any]) -> bool:
+    """pi-multicodex's codex-accounts.json: camelCase token fields on each account."""
+    accounts = data.get("accounts")
+    if data.get("version", 1) != 1 or not isinstance(accounts, list):
+        return False
+    return any(
+        isinstance(item, dict) and ("accessToken" in item or "refreshToken" in item)
+        for item in accounts
+    )
+
+
+def _summarise(exc: ValidationError) -> str:
+    """Where and why validation failed, without the input values (they may be tokens)."""
+    parts = [
+        f"{'.'.join(str(p) for p in error['loc']) or '(root)'}: {error['msg']}"
+        for error in exc.errors(include_url=False, include_input=False, include_context=False)[:3]
+    ]
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
