@@ -1,0 +1,170 @@
+"""The loopback HTTP server the browser is redirected to at the end of a login.
+
+It answers exactly one path (``/auth/callback``) with a short human page, binds
+127.0.0.1 only, and hands the query parameters to a handler that decides the reply.
+One request per connection; every connection is bounded in time and closed after
+the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+from collections.abc import Awaitable, Callable, Sequence
+from http import HTTPStatus
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import BaseModel
+
+from multicodex.auth.errors import CallbackPortsBusy
+
+LOOPBACK_HOST = "127.0.0.1"
+CALLBACK_PATH = "/auth/callback"
+_MAX_HEAD_BYTES = 16 * 1024
+
+
+class CallbackReply(BaseModel):
+    """What the browser is shown."""
+
+    status: int = 200
+    title: str
+    message: str
+
+
+CallbackHandler = Callable[[dict[str, str]], Awaitable[CallbackReply]]
+
+
+class LoopbackCallbackServer:
+    """Listens on the first free port of ``ports`` until closed."""
+
+    def __init__(
+        self,
+        handler: CallbackHandler,
+        *,
+        ports: Sequence[int],
+        path: str = CALLBACK_PATH,
+        request_timeout: float = 30.0,
+    ) -> None:
+        if not ports:
+            raise ValueError("at least one callback port is needed")
+        self._handler = handler
+        self._ports = tuple(ports)
+        self._path = path
+        self._request_timeout = request_timeout
+        self._server: asyncio.Server | None = None
+        self._port: int | None = None
+        self._connections: dict[asyncio.Task[None], bool] = {}
+        """Open connections, mapped to whether they are past reading the request."""
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the callback server is not started")
+        return self._port
+
+    async def start(self) -> int:
+        """Bind the first port that is free; raise `CallbackPortsBusy` if none is."""
+        failures: list[str] = []
+        for port in self._ports:
+            try:
+                self._server = await asyncio.start_server(
+                    self._serve, host=LOOPBACK_HOST, port=port, limit=_MAX_HEAD_BYTES
+                )
+            except OSError as exc:
+                failures.append(f"{port} ({exc.strerror or type(exc).__name__})")
+                continue
+            self._port = port
+            return port
+        raise CallbackPortsBusy(
+            f"Cannot listen for the login callback on {LOOPBACK_HOST}: port "
+            + ", ".join(failures)
+            + ". Another login may be running; finish or cancel it, or paste the "
+            "redirect URL instead."
+        )
+
+    def stop(self) -> None:
+        """Stop listening and drop idle sockets; answers being written still finish."""
+        if self._server is not None:
+            self._server.close()
+        for task, busy in self._connections.items():
+            if not busy:
+                task.cancel()
+
+    def abort(self) -> None:
+        """Stop listening and drop every open connection, answered or not."""
+        if self._server is not None:
+            self._server.close()
+        for task in self._connections:
+            task.cancel()
+
+    async def aclose(self, grace: float = 5.0) -> None:
+        """`stop`, then wait (bounded by ``grace``) for answers in flight. Idempotent."""
+        self.stop()
+        pending = [task for task in self._connections if task is not asyncio.current_task()]
+        if pending:
+            _done, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections[task] = False
+        try:
+            async with asyncio.timeout(self._request_timeout):
+                reply = await self._answer(reader, task)
+                writer.write(_render(reply))
+                await writer.drain()
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass  # the browser went away or sent garbage; nothing to answer
+        finally:
+            if task is not None:
+                self._connections.pop(task, None)
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def _answer(
+        self, reader: asyncio.StreamReader, task: asyncio.Task[None] | None
+    ) -> CallbackReply:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if task is not None:
+            self._connections[task] = True
+        request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        parts = request_line.split(" ")
+        if len(parts) != 3:
+            return CallbackReply(status=400, title="Bad request", message="Malformed request.")
+        method, target, _version = parts
+        if method != "GET":
+            return CallbackReply(status=405, title="Not allowed", message="Only GET is served.")
+        url = urlsplit(target)
+        if url.path != self._path:
+            return CallbackReply(status=404, title="Not found", message="Nothing here.")
+        return await self._handler(dict(parse_qsl(url.query, keep_blank_values=True)))
+
+
+def _render(reply: CallbackReply) -> bytes:
+    title = html.escape(reply.title)
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>MultiCodex: {title}</title></head>"
+        "<body style='font-family:sans-serif;margin:3em'>"
+        f"<h1>{title}</h1><p>{html.escape(reply.message)}</p></body></html>"
+    ).encode()
+    try:
+        phrase = HTTPStatus(reply.status).phrase
+    except ValueError:
+        phrase = "Status"
+    head = (
+        f"HTTP/1.1 {reply.status} {phrase}\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n"
+        f"Content-Length: {len(page)}\r\n"
+        "Cache-Control: no-store\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode("ascii")
+    return head + page
