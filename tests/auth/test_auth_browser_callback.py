@@ -1,0 +1,247 @@
+"""Browser login's loopback callback, exercised with real sockets (no token endpoint needed).
+
+The token endpoint is pointed at a closed port: none of these paths reach a code exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+import pytest
+
+from multicodex.auth.pkce_login import (
+    DEFAULT_PORTS,
+    BrowserLogin,
+    CallbackPortsBusy,
+    LoginCancelled,
+    LoginError,
+    LoginTimeout,
+)
+from multicodex.config import Endpoints
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture
+def endpoints(ports: Callable[[int], list[int]]) -> Endpoints:
+    (dead,) = ports(1)
+    return Endpoints(auth_url=f"http://127.0.0.1:{dead}")
+
+
+def _state(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["state"][0]
+
+
+def _callback(port: int) -> str:
+    return f"http://127.0.0.1:{port}/auth/callback"
+
+
+async def test_default_ports_are_the_allow_listed_pair(
+    endpoints: Endpoints, http: httpx2.AsyncClient
+) -> None:
+    assert DEFAULT_PORTS == (1455, 1457)
+    login = BrowserLogin(endpoints, http)
+    url = await login.start(listen=False)
+    assert parse_qs(urlsplit(url).query)["redirect_uri"] == ["http://localhost:1455/auth/callback"]
+    login.cancel()
+
+
+async def test_redirect_uri_names_localhost_and_the_bound_port(
+    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+) -> None:
+    async with BrowserLogin(endpoints, http, ports=ports(2)) as login:
+        url = await login.start()
+        redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
+        assert redirect == f"http://localhost:{login.port}/auth/callback"
+        assert urlsplit(url).path == "/oauth/authorize"
+
+
+async def test_first_port_busy_falls_back_to_the_second(
+    endpoints: Endpoints,
+    http: httpx2.AsyncClient,
+    ports: Callable[[int], list[int]],
+    occupy: Callable[[int], Any],
+) -> None:
+    first, second = ports(2)
+    with occupy(first):
+        async with BrowserLogin(endpoints, http, ports=(first, second)) as login:
+            url = await login.start()
+            assert login.port == second
+            assert f"localhost%3A{second}" in url
+            answer = await http.get(f"http://127.0.0.1:{second}/elsewhere")
+            assert answer.status_code == 404
+
+
+async def test_both_ports_busy_is_a_clear_error(
+    endpoints: Endpoints,
+    http: httpx2.AsyncClient,
+    ports: Callable[[int], list[int]],
+    occupy: Callable[[int], Any],
+) -> None:
+    first, second = ports(2)
+    with occupy(first), occupy(second):
+        login = BrowserLogin(endpoints, http, ports=(first, second))
+        with pytest.raises(CallbackPortsBusy) as info:
+            await login.start()
+    message = str(info.value)
+    assert str(first) in message
+    assert str(second) in message
+    assert "paste" in message
+
+
+async def test_wrong_state_is_rejected_and_ends_the_login(
+    endpoints: Endpoints,
+    http: httpx2.AsyncClient,
+    ports: Callable[[int], list[int]],
+    closed: Callable[[int], bool],
+) -> None:
+    login = BrowserLogin(endpoints, http, ports=ports(1))
+    await login.start()
+    answer = await http.get(_callback(login.port), params={"code": "c-1", "state": "not-the-state"})
+    assert answer.status_code == 400
+    assert "State mismatch" in answer.text
+    with pytest.raises(LoginError, match="State mismatch"):
+        await login.wait()
+    assert closed(login.port)
+
+
+async def test_missing_state_counts_as_a_mismatch(
+    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+) -> None:
+    login = BrowserLogin(endpoints, http, ports=ports(1))
+    await login.start()
+    answer = await http.get(_callback(login.port), params={"code": "c-1"})
+    assert answer.status_code == 400
+    with pytest.raises(LoginError, match="State mismatch"):
+        await login.wait()
+
+
+async def test_missing_codex_entitlement_is_explained(
+    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+) -> None:
+    login = BrowserLogin(endpoints, http, ports=ports(1))
+    url = await login.start()
+    answer = await http.get(
+        _callback(login.port),
+        params={
+            "error": "access_denied",
+            "error_description": "missing_codex_entitlement",
+            "state": _state(url),
+        },
+    )
+    assert "Codex is not enabled for this workspace" in answer.text
+    with pytest.raises(LoginError, match="Codex is not enabled for this workspace"):
+        await login.wait()
+
+
+async def test_other_authorization_errors_are_reported(
+    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+) -> None:
+    login = BrowserLogin(endpoints, http, ports=ports(1))
+    url = await login.start()
+    await http.get(
+        _callback(login.port),
+        params={
+            "error": "access_denied",
+            "error_description": "user said no",
+            "state": _state(url),
+        },
+    )
+    with pytest.raises(LoginError, match=r"refused \(access_denied\): user said no"):
+        await login.wait()
+
+
+async def test_timeout_raises_login_timeout_and_releases_the_port(
+    endpoints: Endpoints,
+    http: httpx2.AsyncClient,
+    ports: Callable[[int], list[int]],
+    closed: Callable[[int], bool],
+) -> None:
+    login = BrowserLogin(endpoints, http, ports=ports(1), timeout=0.3)
+    await login.start()
+    with pytest.raises(LoginTimeout, match=r"within 0\.3 seconds"):
+        await login.wait()
+    assert closed(login.port)
+
+
+async def test_timeout_closes_the_port_even_if_nobody_waits(
+    endpoints: Endpoints,
+    http: httpx2.AsyncClient,
+    ports: Callable[[int], list[int]],
+    closed: Callable[[int], bool],
+) -> None:
+    login = BrowserLogin(endpoints, http, ports=ports(1), timeout=0.2)
+    await login.start()
+    for _ in range(200):
+        if closed(login.port):
+            break
+        await asyncio.sleep(0.05)
+    assert closed(login.port)
+    with pytest.raises(LoginTimeout):
+        await login.wait()
+
+
+async def test_cancel_ends_a_pending_wait(
+    endpoints: Endpoints,
+    http: httpx2.AsyncClient,
+    ports: Callable[[int], list[int]],
+    closed: Callable[[int], bool],
+) -> None:
+    login = BrowserLogin(endpoints, http, ports=ports(1))
+    await login.start()
+    waiting = asyncio.create_task(login.wait())
+    await asyncio.sleep(0)
+    login.cancel()
+    with pytest.raises(LoginCancelled):
+        await asyncio.wait_for(waiting, 30)
+    assert closed(login.port)
+
+
+async def test_cancelling_the_waiting_task_cancels_the_login(
+    endpoints: Endpoints,
+    http: httpx2.AsyncClient,
+    ports: Callable[[int], list[int]],
+    closed: Callable[[int], bool],
+) -> None:
+    login = BrowserLogin(endpoints, http, ports=ports(1))
+    await login.start()
+    waiting = asyncio.create_task(login.wait())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert closed(login.port)
+    with pytest.raises(LoginCancelled):
+        await login.wait()
+
+
+async def test_pasted_input_without_a_code_or_with_a_foreign_state_keeps_the_login_open(
+    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+) -> None:
+    async with BrowserLogin(endpoints, http, ports=ports(1)) as login:
+        await login.start()
+        with pytest.raises(LoginError, match="Missing authorization code"):
+            await login.complete_with_pasted("   ")
+        with pytest.raises(LoginError, match="State mismatch"):
+            await login.complete_with_pasted(
+                f"http://localhost:{login.port}/auth/callback?code=abc&state=other"
+            )
+        answer = await http.get(f"http://127.0.0.1:{login.port}/favicon.ico")
+        assert answer.status_code == 404
+
+
+async def test_a_login_cannot_be_started_twice(
+    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+) -> None:
+    async with BrowserLogin(endpoints, http, ports=ports(1)) as login:
+        await login.start()
+        with pytest.raises(RuntimeError):
+            await login.start()
