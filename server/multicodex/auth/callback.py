@@ -117,7 +117,13 @@ class LoopbackCallbackServer:
             self._connections[task] = False
         try:
             async with asyncio.timeout(self._request_timeout):
-                reply = await self._answer(reader, task)
+                head = await reader.readuntil(b"\r\n\r\n")
+            if task is not None:
+                self._connections[task] = True
+            # Not under the request timeout: the handler may be exchanging the code,
+            # which has its own bound, and must not be cut off half-way.
+            reply = await self._answer(head)
+            async with asyncio.timeout(self._request_timeout):
                 writer.write(_render(reply))
                 await writer.drain()
         except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
@@ -129,12 +135,7 @@ class LoopbackCallbackServer:
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
-    async def _answer(
-        self, reader: asyncio.StreamReader, task: asyncio.Task[None] | None
-    ) -> CallbackReply:
-        head = await reader.readuntil(b"\r\n\r\n")
-        if task is not None:
-            self._connections[task] = True
+    async def _answer(self, head: bytes) -> CallbackReply:
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
         parts = request_line.split(" ")
         if len(parts) != 3:

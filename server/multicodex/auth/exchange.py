@@ -45,7 +45,7 @@ async def exchange_code(
         response = await http.post(
             endpoints.token_url, content=body, headers=FORM_HEADERS, timeout=EXCHANGE_TIMEOUT
         )
-    except httpx2.TransportError as exc:
+    except httpx2.HTTPError as exc:
         raise LoginError(
             f"Token exchange failed: could not reach the token endpoint ({type(exc).__name__})"
         ) from None

@@ -33,6 +33,14 @@ REVOKED_CODES = frozenset(
 DEACTIVATED_CODES = frozenset({"account_deactivated", "account_suspended", "account_deleted"})
 PERMANENT_CODES = EXPIRED_CODES | REVOKED_CODES | DEACTIVATED_CODES
 
+# Failures before a single byte of the request left: the token cannot have been spent.
+_NEVER_SENT = (
+    httpx2.ConnectError,
+    httpx2.ConnectTimeout,
+    httpx2.PoolTimeout,
+    httpx2.UnsupportedProtocol,
+)
+
 _REASONS = {
     "refresh_token_expired": "the refresh token has expired",
     "refresh_token_reused": "the refresh token was already used",
@@ -148,9 +156,9 @@ async def refresh_tokens(
                 headers={"originator": ORIGINATOR, "accept": "application/json"},
                 timeout=timeout,
             )
-    except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
+    except _NEVER_SENT as exc:
         raise _transport_error(exc, ambiguous=False) from None
-    except httpx2.TransportError as exc:
+    except httpx2.HTTPError as exc:
         raise _transport_error(exc, ambiguous=True) from None
     except TimeoutError:
         raise RefreshError(
@@ -184,7 +192,7 @@ def _json_or_none(response: httpx2.Response) -> object:
         return None
 
 
-def _transport_error(exc: httpx2.TransportError, *, ambiguous: bool) -> RefreshError:
+def _transport_error(exc: httpx2.HTTPError, *, ambiguous: bool) -> RefreshError:
     kind = type(exc).__name__
     if ambiguous:
         message = f"Token refresh interrupted ({kind}); the token may have been rotated"
