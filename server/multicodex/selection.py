@@ -1,0 +1,465 @@
+"""Which account serves the next request: named, swappable selection strategies.
+
+Pure: every function takes ``now`` as a parameter and reads nothing else from the world.
+
+Every strategy applies the same frame around its own ranking:
+
+1. the manual pin, when the pinned account is usable;
+2. the conversation's current account (``affinity``) while it is healthy, if ``sticky``
+   (keeps the backend's prompt cache warm);
+3. the strategy's ranking of the remaining available accounts;
+4. nothing, with the earliest cooldown end, when no account is available.
+
+Usage percentages are read "as of now": a window whose reset time has passed counts as
+0 % used, because the quota came back even if the snapshot has not been refreshed yet.
+An account is *exhausted* when one of its windows is at 100 % as of now. Exhausted
+accounts that are not on cooldown are still available (the snapshot may be wrong), but
+every strategy tries them last, after accounts it knows nothing about.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from multicodex.codex.usage import UsageWindow
+from multicodex.store.schema import StoredAccount
+
+Availability = Literal["available", "needs_reauth", "cooldown", "excluded"]
+SkipReason = Literal["needs_reauth", "cooldown", "excluded"]
+Rule = Literal[
+    "pinned",
+    "sticky",
+    "untouched",
+    "lowest_usage",
+    "most_used",
+    "soonest_reset",
+    "no_usage_data",
+    "last_resort",
+    "none",
+]
+
+_SKIPPED_MENTIONED_AT_MOST = 3
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class SelectionRequest(BaseModel):
+    """Everything a strategy may look at. ``accounts`` is in pool order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    accounts: Sequence[StoredAccount]
+    now: float
+    excluded: frozenset[str] = frozenset()
+    """Accounts already tried during this request."""
+    pinned: str | None = None
+    """The user's manual pin (an account key)."""
+    affinity: str | None = None
+    """The account that served this conversation last."""
+    sticky: bool = True
+
+
+class SkippedAccount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    why: SkipReason
+    until: float | None = None
+    """End of the cooldown when ``why`` is ``cooldown``."""
+
+
+class Selection(BaseModel):
+    key: str | None
+    """The chosen account, None when no account is available."""
+    reason: str
+    """Why, in words, including briefly why other accounts were passed over."""
+    rule: Rule
+    strategy: str
+    clear_pin: bool = False
+    """The pin names an account that is gone, needs re-auth or is cooling down."""
+    skipped: list[SkippedAccount] = Field(default_factory=list)
+    earliest_reset: float | None = None
+    """When nothing is available: the earliest end among the cooldowns."""
+
+
+def availability(
+    account: StoredAccount, now: float, excluded: frozenset[str] = frozenset()
+) -> Availability:
+    """Whether ``account`` may serve a request at ``now``.
+
+    The most lasting reason wins: re-auth outlasts a cooldown, which outlasts this
+    request's exclusion. A cooldown that ended at or before ``now`` no longer counts.
+    """
+    if account.needs_reauth:
+        return "needs_reauth"
+    if account.cooldown_until is not None and account.cooldown_until > now:
+        return "cooldown"
+    if account.key in excluded:
+        return "excluded"
+    return "available"
+
+
+@dataclass(frozen=True)
+class AccountStanding:
+    """An available account's usage as of now, and its place in the pool.
+
+    What a strategy ranks. Percentages are clamped to 0..100 and read as of now.
+    """
+
+    account: StoredAccount
+    position: int
+    five_hour: float | None
+    weekly: float | None
+    weekly_reset: float | None
+    """Only a reset still in the future; a past one says nothing about the next."""
+
+    @property
+    def name(self) -> str:
+        return self.account.display_name
+
+    @property
+    def peak(self) -> float | None:
+        values = [v for v in (self.five_hour, self.weekly) if v is not None]
+        return max(values) if values else None
+
+    @property
+    def has_data(self) -> bool:
+        return self.peak is not None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.peak is not None and self.peak >= 100
+
+    @property
+    def untouched(self) -> bool:
+        return self.peak is not None and self.peak <= 0
+
+    @property
+    def has_headroom(self) -> bool:
+        return self.has_data and not self.exhausted
+
+    @property
+    def calm_order(self) -> tuple[float, float, int]:
+        """Least used first, then the earliest weekly reset, then pool order."""
+        return (_or_full(self.peak), _or_never(self.weekly_reset), self.position)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A strategy's answer: the account, the rule that chose it, and why in words."""
+
+    standing: AccountStanding
+    rule: Rule
+    reason: str
+
+
+class Strategy(ABC):
+    """A named way to rank the available accounts.
+
+    Subclasses implement ``rank`` only; the pin, stickiness, skipped accounts and the
+    "nothing available" outcome are handled the same way for every strategy.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    @abstractmethod
+    def rank(self, standings: Sequence[AccountStanding], now: float) -> Pick | None:
+        """Choose among available accounts (pool order), None only when there are none."""
+
+    def choose(self, request: SelectionRequest) -> Selection:
+        return _Choice(self, request).decide()
+
+
+class DefaultStrategy(Strategy):
+    """Spread use evenly, preferring quota that has not been touched.
+
+    Untouched accounts first (earliest weekly reset, then pool order); then the lowest
+    ``max(5h %, weekly %)`` with the earliest weekly reset breaking ties, then pool order;
+    then accounts without usage data in pool order; exhausted accounts last.
+    """
+
+    name = "default"
+    description = (
+        "untouched accounts first, then the lowest usage (earliest weekly reset breaks ties)"
+    )
+
+    def rank(self, standings: Sequence[AccountStanding], now: float) -> Pick | None:
+        untouched = [s for s in standings if s.untouched]
+        if untouched:
+            best = min(untouched, key=lambda s: s.calm_order)
+            return Pick(best, "untouched", f"{best.name}: untouched")
+        headroom = [s for s in standings if s.has_headroom]
+        if headroom:
+            best = min(headroom, key=lambda s: s.calm_order)
+            return Pick(best, "lowest_usage", _lowest_usage_reason(best, now))
+        return _fallback(standings)
+
+
+class DrainFirstStrategy(Strategy):
+    """Use one account until it is exhausted, keeping the others fresh.
+
+    Users ask for this so that windows stagger instead of all running out together, and
+    so one account keeps the prompt cache warm. Picks the most used account that still
+    has headroom (earliest weekly reset, then pool order, break ties); then accounts
+    without usage data in pool order; exhausted accounts last.
+    """
+
+    name = "drain-first"
+    description = "use the most used account that still has headroom; keep the others fresh"
+
+    def rank(self, standings: Sequence[AccountStanding], now: float) -> Pick | None:
+        headroom = [s for s in standings if s.has_headroom]
+        if headroom:
+            best = min(
+                headroom,
+                key=lambda s: (-_or_full(s.peak), _or_never(s.weekly_reset), s.position),
+            )
+            reason = (
+                f"{best.name}: most used with headroom, {_percent(best.peak)} "
+                "(drained before the others are touched)"
+            )
+            return Pick(best, "most_used", reason)
+        return _fallback(standings)
+
+
+class ResetFirstStrategy(Strategy):
+    """Spend first the quota that is about to expire.
+
+    Among accounts with headroom, picks the one whose weekly window resets soonest (its
+    unused quota is lost at the reset), lower usage then pool order breaking ties.
+    Accounts with headroom but no known weekly reset come next by lowest usage; then
+    accounts without usage data in pool order; exhausted accounts last.
+    """
+
+    name = "reset-first"
+    description = "use the account whose weekly window resets soonest while it has headroom"
+
+    def rank(self, standings: Sequence[AccountStanding], now: float) -> Pick | None:
+        headroom = [s for s in standings if s.has_headroom]
+        resetting = [s for s in headroom if s.weekly_reset is not None]
+        if resetting:
+            best = min(
+                resetting, key=lambda s: (_or_never(s.weekly_reset), _or_full(s.peak), s.position)
+            )
+            reason = (
+                f"{best.name}: weekly window resets soonest "
+                f"({_when(_or_never(best.weekly_reset), now)}), {_percent(best.peak)} used"
+            )
+            return Pick(best, "soonest_reset", reason)
+        if headroom:
+            best = min(headroom, key=lambda s: s.calm_order)
+            return Pick(best, "lowest_usage", _lowest_usage_reason(best, now))
+        return _fallback(standings)
+
+
+_REGISTRY: Mapping[str, Strategy] = MappingProxyType(
+    {
+        strategy.name: strategy
+        for strategy in (DefaultStrategy(), DrainFirstStrategy(), ResetFirstStrategy())
+    }
+)
+
+STRATEGIES: Mapping[str, str] = MappingProxyType(
+    {name: strategy.description for name, strategy in _REGISTRY.items()}
+)
+"""Strategy name → one-line description, for listing to the user."""
+
+
+def get_strategy(name: str) -> Strategy:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise ValueError(f"unknown selection strategy {name!r}; known: {known}") from None
+
+
+class _Choice:
+    """One run of the frame every strategy shares (see the module docstring)."""
+
+    def __init__(self, strategy: Strategy, request: SelectionRequest) -> None:
+        self.strategy = strategy
+        self.request = request
+        self.now = request.now
+        self.names = {a.key: a.display_name for a in request.accounts}
+        self.skipped: list[SkippedAccount] = []
+        self.standings: dict[str, AccountStanding] = {}
+        for position, account in enumerate(request.accounts):
+            state = availability(account, self.now, request.excluded)
+            if state == "available":
+                self.standings[account.key] = _standing(account, position, self.now)
+            else:
+                until = account.cooldown_until if state == "cooldown" else None
+                self.skipped.append(SkippedAccount(key=account.key, why=state, until=until))
+        self.notes: list[str] = []
+        self.explained: set[str] = set()
+        self.clear_pin = False
+
+    def decide(self) -> Selection:
+        pick = (
+            self._pinned()
+            or self._sticky()
+            or self.strategy.rank(list(self.standings.values()), self.now)
+        )
+        if pick is None:
+            return self._nothing_available()
+        return self._selection(pick.standing.account.key, pick.rule, pick.reason)
+
+    def _pinned(self) -> Pick | None:
+        pinned = self.request.pinned
+        if pinned is None:
+            return None
+        standing = self.standings.get(pinned)
+        if standing is not None:
+            return Pick(standing, "pinned", f"{standing.name}: pinned by you")
+        skip = self._skip_of(pinned)
+        if skip is None:
+            self.clear_pin = True
+            self.notes.append(f"pin on {pinned} cleared (no longer in the pool)")
+            return None
+        # A pin skipped only for this request stays; the others are cleared.
+        self.clear_pin = skip.why != "excluded"
+        verb = "skipped" if skip.why == "excluded" else "cleared"
+        self.notes.append(f"pin on {self._name(pinned)} {verb}: {self._condition(skip)}")
+        self.explained.add(pinned)
+        return None
+
+    def _sticky(self) -> Pick | None:
+        affinity = self.request.affinity
+        if not self.request.sticky or affinity is None:
+            return None
+        standing = self.standings.get(affinity)
+        if standing is None:
+            return None
+        if not standing.exhausted:
+            reason = f"keeps this conversation on {standing.name} (healthy)"
+            return Pick(standing, "sticky", reason)
+        self.notes.append(f"moved this conversation off {standing.name}: {_full_windows(standing)}")
+        return None
+
+    def _nothing_available(self) -> Selection:
+        cooldowns = [s.until for s in self.skipped if s.why == "cooldown" and s.until is not None]
+        earliest = min(cooldowns) if cooldowns else None
+        head = "no account available" if self.request.accounts else "no accounts in the pool"
+        if earliest is not None:
+            head += f" (earliest back at {_when(earliest, self.now)})"
+        return self._selection(None, "none", head, earliest_reset=earliest)
+
+    def _selection(
+        self, key: str | None, rule: Rule, reason: str, earliest_reset: float | None = None
+    ) -> Selection:
+        parts = [reason, *self.notes, *self._skipped_summary()]
+        return Selection(
+            key=key,
+            reason="; ".join(parts),
+            rule=rule,
+            strategy=self.strategy.name,
+            clear_pin=self.clear_pin,
+            skipped=list(self.skipped),
+            earliest_reset=earliest_reset,
+        )
+
+    def _skipped_summary(self) -> list[str]:
+        pending = [s for s in self.skipped if s.key not in self.explained]
+        shown = [self._skip_text(s) for s in pending[:_SKIPPED_MENTIONED_AT_MOST]]
+        hidden = len(pending) - len(shown)
+        if hidden:
+            shown.append(f"{hidden} more unavailable")
+        return shown
+
+    def _skip_of(self, key: str) -> SkippedAccount | None:
+        return next((s for s in self.skipped if s.key == key), None)
+
+    def _skip_text(self, skip: SkippedAccount) -> str:
+        return f"{self._name(skip.key)} {self._condition(skip)}"
+
+    def _name(self, key: str) -> str:
+        return self.names.get(key, key)
+
+    def _condition(self, skip: SkippedAccount) -> str:
+        if skip.why == "needs_reauth":
+            return "needs re-auth"
+        if skip.why == "cooldown" and skip.until is not None:
+            return f"on cooldown until {_when(skip.until, self.now)}"
+        return "already tried in this request"
+
+
+def _standing(account: StoredAccount, position: int, now: float) -> AccountStanding:
+    usage = account.usage
+    if usage is None:
+        return AccountStanding(account, position, None, None, None)
+    weekly_reset = usage.weekly.resets_at if usage.weekly is not None else None
+    if weekly_reset is not None and weekly_reset <= now:
+        weekly_reset = None
+    return AccountStanding(
+        account,
+        position,
+        five_hour=_used_now(usage.five_hour, now),
+        weekly=_used_now(usage.weekly, now),
+        weekly_reset=weekly_reset,
+    )
+
+
+def _used_now(window: UsageWindow | None, now: float) -> float | None:
+    """The window's used percent as of ``now``: 0 once its reset time has passed."""
+    if window is None or not math.isfinite(window.used_percent):
+        return None
+    if window.resets_at is not None and window.resets_at <= now:
+        return 0.0
+    return min(100.0, max(0.0, window.used_percent))
+
+
+def _fallback(standings: Sequence[AccountStanding]) -> Pick | None:
+    """What is left once no account with headroom is known: unknown, then exhausted."""
+    unknown = next((s for s in standings if not s.has_data), None)
+    if unknown is not None:
+        return Pick(unknown, "no_usage_data", f"{unknown.name}: no usage data yet, first in pool")
+    if not standings:
+        return None
+    best = min(standings, key=lambda s: s.calm_order)
+    reason = f"{best.name}: last resort, every usable account is at its limit"
+    return Pick(best, "last_resort", reason)
+
+
+def _lowest_usage_reason(standing: AccountStanding, now: float) -> str:
+    reason = f"{standing.name}: lowest usage {_percent(standing.peak)}"
+    if standing.weekly_reset is not None:
+        reason += f" (weekly resets {_when(standing.weekly_reset, now)})"
+    return reason
+
+
+def _full_windows(standing: AccountStanding) -> str:
+    full = [
+        label
+        for label, used in (("5h", standing.five_hour), ("weekly", standing.weekly))
+        if used is not None and used >= 100
+    ]
+    return f"{' and '.join(full)} at 100%"
+
+
+def _or_full(percent: float | None) -> float:
+    return 100.0 if percent is None else percent
+
+
+def _or_never(timestamp: float | None) -> float:
+    return math.inf if timestamp is None else timestamp
+
+
+def _percent(value: float | None) -> str:
+    return "unknown" if value is None else f"{math.floor(value + 0.5)}%"
+
+
+def _when(timestamp: float, now: float) -> str:
+    """A UTC clock time; with the weekday unless it is within the next 24 hours."""
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    clock = moment.strftime("%H:%M")
+    if 0 <= timestamp - now < 24 * 3600:
+        return f"{clock} UTC"
+    return f"{_WEEKDAYS[moment.weekday()]} {clock} UTC"
