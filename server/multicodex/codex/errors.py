@@ -36,6 +36,7 @@ class CodexFailure(Exception):
         resets_at: float | None = None,
         retry_after: float | None = None,
         usage: UsageSnapshot | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -45,6 +46,7 @@ class CodexFailure(Exception):
         self.resets_at = resets_at
         self.retry_after = retry_after
         self.usage = usage
+        self.request_id = request_id
 
     def __repr__(self) -> str:
         return f"CodexFailure({self.kind.value}, status={self.status}, code={self.code!r})"
