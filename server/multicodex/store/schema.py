@@ -35,6 +35,9 @@ class AccountLink(BaseModel):
     path: str
     linked: bool = True
     """When true, refreshed tokens are written back so the other tool keeps working."""
+    account_key: str | None = None
+    """The `identity_key` of the account this link belongs to: write-back and adoption
+    check that the other tool's file still holds that account before touching it."""
 
 
 class StoredAccount(BaseModel):

@@ -1,0 +1,73 @@
+"""Putting credentials into the document: one slot per account identity, never per label."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from multicodex.auth.importers.common import ImportedCredentials
+from multicodex.store.schema import StoredAccount, StoreDocument
+
+log = logging.getLogger(__name__)
+
+
+def upsert_account(
+    doc: StoreDocument, creds: ImportedCredentials, now: float
+) -> tuple[StoredAccount, bool]:
+    """Add the account the credentials belong to, or refresh the slot it already has.
+
+    Returns the account as it now stands in ``doc`` and whether it was created. Updating
+    replaces the tokens, identity fields and link, and clears a needs-reauth mark; the
+    label, usage, cooldown and history stay. Credentials the other tool had already given
+    up on (``needs_reauth``) never replace an existing account's tokens.
+    """
+    key = creds.key
+    existing = doc.find(key)
+    if existing is None:
+        account = _new_account(key, creds, now)
+        doc.accounts.append(account)
+        return account, True
+    if creds.needs_reauth:
+        log.info("kept the tokens of %s: the imported ones need a new login", existing.display_name)
+        return existing, False
+    _refresh_slot(existing, creds)
+    return existing, False
+
+
+def upsert_accounts(
+    doc: StoreDocument, imported: Iterable[ImportedCredentials], now: float
+) -> list[tuple[StoredAccount, bool]]:
+    return [upsert_account(doc, creds, now) for creds in imported]
+
+
+def _new_account(key: str, creds: ImportedCredentials, now: float) -> StoredAccount:
+    claims = creds.claims
+    return StoredAccount(
+        key=key,
+        email=claims.email,
+        account_id=claims.account_id,
+        user_id=claims.user_id,
+        plan=claims.plan,
+        label=creds.label,
+        tokens=creds.tokens.model_copy(deep=True),
+        needs_reauth=creds.needs_reauth,
+        reauth_reason=creds.reauth_reason if creds.needs_reauth else None,
+        source=creds.link.model_copy(deep=True) if creds.link else None,
+        added_at=now,
+    )
+
+
+def _refresh_slot(account: StoredAccount, creds: ImportedCredentials) -> None:
+    claims = creds.claims
+    account.tokens = creds.tokens.model_copy(deep=True)
+    account.email = claims.email or account.email
+    account.account_id = claims.account_id or account.account_id
+    account.user_id = claims.user_id or account.user_id
+    account.plan = claims.plan or account.plan
+    account.needs_reauth = False
+    account.reauth_reason = None
+    # The tokens now in the slot are the ones that file holds: refreshing them must keep
+    # that file in step, so the slot follows the link of the newest credentials.
+    account.source = creds.link.model_copy(deep=True) if creds.link else None
+    if account.label is None and creds.label is not None:
+        account.label = creds.label
