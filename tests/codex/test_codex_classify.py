@@ -500,3 +500,12 @@ def test_classify_exception() -> None:
     existing = CodexFailure(FailureKind.BAD_REQUEST, "x")
     assert classify_exception(existing) is existing
     assert classify_exception(ValueError("unrelated")) is None
+
+
+def test_a_json_body_without_message_is_not_dumped_into_the_message() -> None:
+    failure = classify_http_error(
+        429, {}, body({"error": {"type": "usage_limit_reached", "resets_in_seconds": 60}}), now=NOW
+    )
+    assert failure.message == "HTTP 429 usage_limit_reached"
+    with_id = classify_http_error(500, {}, body({"error": "temporary-failure"}), request_id="r-1")
+    assert with_id.message == "HTTP 500 temporary-failure (request id r-1)"

@@ -117,6 +117,8 @@ class _Facts(BaseModel):
     message: str | None = None
     resets_at: float | None = None
     resets_in_seconds: float | None = None
+    structured: bool = False
+    """The body was JSON: its raw text is no message for a human."""
 
 
 def classify_http_error(
@@ -373,11 +375,11 @@ def _x_error_json_code(headers: Mapping[str, str]) -> str | None:
 def _facts_from_body(body: bytes | str | Mapping[str, Any] | None, text: str) -> _Facts:
     payload: Any = body if isinstance(body, Mapping) else _json_or_none(text)
     if not isinstance(payload, Mapping):
-        return _Facts()
+        return _Facts(structured=payload is not None)
     try:
         parsed = ErrorBody.model_validate(payload)
     except ValidationError:
-        return _Facts()
+        return _Facts(structured=True)
     codes: list[str] = []
     message = parsed.message
     facts = _Facts()
@@ -396,6 +398,7 @@ def _facts_from_body(body: bytes | str | Mapping[str, Any] | None, text: str) ->
         codes.append(parsed.code)
     facts.codes = _normalise(codes)
     facts.message = message
+    facts.structured = True
     return facts
 
 
@@ -441,7 +444,7 @@ def _describe(prefix: str, facts: _Facts, text: str | None, request_id: str | No
     code = _primary_code(facts.codes)
     head = f"{prefix} {code}" if code else prefix
     detail = facts.message
-    if not detail and text:
+    if not detail and text and not facts.structured:
         detail = _html_summary(text) if _is_html(text) else text
     short = _short(detail)
     message = f"{head}: {short}" if short else head

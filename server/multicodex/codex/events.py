@@ -103,10 +103,13 @@ class FinalResponse(BaseModel):
     output: list[Any] = []
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+
+
 def event_from_sse(sse: SSEEvent) -> ResponseEvent | None:
     """Decode one SSE event; None for payloads that are not a JSON object (skipped)."""
     try:
-        payload = json.loads(sse.data)
+        payload = _decode_json(sse.data)
     except ValueError:
         return None
     if not isinstance(payload, dict):
@@ -115,3 +118,20 @@ def event_from_sse(sse: SSEEvent) -> ResponseEvent | None:
     if not isinstance(kind, str):
         kind = sse.event or "message"
     return ResponseEvent(type=kind, data=payload)
+
+
+def _decode_json(data: bytes) -> Any:
+    """``json.loads`` for the common case at less than half the cost.
+
+    ``raw_decode`` on a str skips the encoding sniffing and whitespace scans of
+    ``json.loads(bytes)``; anything unusual (surrounding whitespace, trailing garbage)
+    goes through ``json.loads`` so the result and the errors stay the same.
+    """
+    text = data.decode()
+    try:
+        value, end = _raw_decode(text)
+    except ValueError:
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return value

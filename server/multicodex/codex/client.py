@@ -1,0 +1,401 @@
+"""HTTP client for the Codex backend: the streaming responses call, usage and models.
+
+It speaks the wire and classifies failures; it decides no policy (no retries, no
+rotation). Every failure leaves as a ``CodexFailure``; cancellation propagates untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+from pydantic import ValidationError
+
+from multicodex.codex.classify import classify_exception, classify_http_error, classify_stream_event
+from multicodex.codex.errors import CodexFailure, FailureKind
+from multicodex.codex.events import (
+    FAILURE_EVENT_TYPES,
+    SUCCESS_EVENT_TYPES,
+    FinalResponse,
+    ResponseEvent,
+    event_from_sse,
+)
+from multicodex.codex.headers import auth_headers, default_user_agent, stream_headers
+from multicodex.codex.models import ModelCatalog, ModelInfo, ModelListPayload
+from multicodex.codex.sse import DONE_SENTINEL, SSEEvent, SSEParser
+from multicodex.codex.usage import UsageSnapshot, parse_usage_headers, parse_usage_payload
+from multicodex.config import CLIENT_VERSION, ORIGINATOR, Endpoints
+
+DEFAULT_IDLE_TIMEOUT = 300.0
+"""Seconds without a byte on the stream before it counts as dead (the Codex CLI's value)."""
+DEFAULT_CONNECT_TIMEOUT = 15.0
+DEFAULT_WRITE_TIMEOUT = 60.0
+MAX_ERROR_BODY_BYTES = 64 * 1024
+STREAM_CLOSED_EARLY = "stream closed before response.completed"
+
+Clock = Callable[[], float]
+
+
+class ResponseStream:
+    """The events of one ``POST /codex/responses``, iterated with ``async for``.
+
+    Iteration ends after ``response.completed`` or ``response.incomplete`` (then
+    ``completed`` holds the final response). It raises ``CodexFailure`` for a failure
+    event, a stream that ends without a terminal event, a broken connection or an idle
+    timeout.
+    """
+
+    def __init__(
+        self,
+        response: httpx2.Response,
+        *,
+        usage: UsageSnapshot | None,
+        request_id: str | None,
+        idle_timeout: float,
+        clock: Clock,
+    ) -> None:
+        self.usage = usage
+        """Quota as reported by this response's ``x-codex-*`` headers."""
+        self.request_id = request_id
+        self.completed: FinalResponse | None = None
+        self.failure: CodexFailure | None = None
+        self._response = response
+        self._chunks: AsyncGenerator[bytes, None] = response.aiter_bytes()
+        self._parser = SSEParser()
+        self._pending: deque[SSEEvent] = deque()
+        self._finished = False
+        self._idle_timeout = idle_timeout
+        self._clock = clock
+
+    @property
+    def status_code(self) -> int:
+        return self._response.status_code
+
+    @property
+    def headers(self) -> httpx2.Headers:
+        return self._response.headers
+
+    def __aiter__(self) -> ResponseStream:
+        return self
+
+    async def __anext__(self) -> ResponseEvent:
+        pending = self._pending
+        while True:
+            while pending:
+                sse = pending.popleft()
+                if sse.data == DONE_SENTINEL:
+                    pending.clear()
+                    self._end_without_terminal()
+                event = event_from_sse(sse)
+                if event is None:
+                    continue
+                if event.type in SUCCESS_EVENT_TYPES:
+                    self._complete(event)
+                elif event.type in FAILURE_EVENT_TYPES:
+                    self._fail(event)
+                return event
+            if self._finished:
+                raise StopAsyncIteration
+            await self._read_more()
+
+    async def aclose(self) -> None:
+        """Close the HTTP response now; unread bytes are dropped with the connection."""
+        self._finished = True
+        self._pending.clear()
+        try:
+            await self._chunks.aclose()
+        finally:
+            await self._response.aclose()
+
+    async def _read_more(self) -> None:
+        try:
+            chunk = await anext(self._chunks)
+        except StopAsyncIteration:
+            # Whatever the parser still holds, then an end marker: reaching the marker
+            # means no terminal event came.
+            self._pending.extend(self._parser.flush())
+            self._pending.append(SSEEvent(None, DONE_SENTINEL))
+            return
+        except httpx2.TimeoutException as exc:
+            self._raise(
+                CodexFailure(
+                    FailureKind.TRANSIENT,
+                    f"stream idle for {self._idle_timeout:g} s (no data from the backend)",
+                    request_id=self.request_id,
+                ),
+                cause=exc,
+            )
+        except (httpx2.TransportError, httpx2.DecodingError) as exc:
+            self._raise(
+                CodexFailure(
+                    FailureKind.TRANSIENT,
+                    f"connection lost mid-stream ({type(exc).__name__})",
+                    request_id=self.request_id,
+                ),
+                cause=exc,
+            )
+        self._pending.extend(self._parser.feed(chunk))
+
+    def _complete(self, event: ResponseEvent) -> None:
+        self._finished = True
+        self._pending.clear()
+        try:
+            self.completed = FinalResponse.model_validate(event.response or {})
+        except ValidationError:
+            self.completed = FinalResponse(status=event.type.removeprefix("response."))
+
+    def _fail(self, event: ResponseEvent) -> None:
+        failure = classify_stream_event(
+            event, now=self._clock(), usage=self.usage, request_id=self.request_id
+        )
+        self._raise(failure)
+
+    def _end_without_terminal(self) -> None:
+        self._raise(
+            CodexFailure(FailureKind.TRANSIENT, STREAM_CLOSED_EARLY, request_id=self.request_id)
+        )
+
+    def _raise(self, failure: CodexFailure, cause: BaseException | None = None) -> None:
+        self._finished = True
+        self._pending.clear()
+        self.failure = failure
+        raise failure from cause
+
+
+class CodexClient:
+    """Talks to ``{backend}/codex/responses``, ``/wham/usage`` and ``/codex/models``."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        *,
+        http: httpx2.AsyncClient | None = None,
+        originator: str = ORIGINATOR,
+        user_agent: str | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        clock: Clock = time.time,
+    ) -> None:
+        self._endpoints = endpoints
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx2.AsyncClient()
+        self._originator = originator
+        self._user_agent = user_agent or default_user_agent(originator)
+        self._idle_timeout = idle_timeout
+        self._connect_timeout = connect_timeout
+        self._clock = clock
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return self._endpoints
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> CodexClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        *,
+        access_token: str,
+        account_id: str | None,
+        body: Mapping[str, Any],
+        session_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        idle_timeout: float | None = None,
+    ) -> AsyncIterator[ResponseStream]:
+        """Open a streamed response; raises ``CodexFailure`` on a non-2xx answer.
+
+        Leaving the block (normally, by ``break``, an exception or cancellation) closes the
+        HTTP response at once, so the backend sees the connection go.
+        """
+        idle = self._idle_timeout if idle_timeout is None else idle_timeout
+        headers = stream_headers(
+            access_token=access_token,
+            account_id=account_id,
+            originator=self._originator,
+            user_agent=self._user_agent,
+            session_id=session_id,
+            extra=extra_headers,
+        )
+        request = self._http.build_request(
+            "POST",
+            self._endpoints.responses_url,
+            content=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),
+            headers=headers,
+            timeout=httpx2.Timeout(
+                connect=self._connect_timeout, read=idle, write=DEFAULT_WRITE_TIMEOUT, pool=idle
+            ),
+        )
+        response = await self._send(request, stream=True)
+        if not response.is_success:
+            try:
+                raise await self._failure_from_response(response)
+            finally:
+                await response.aclose()
+        stream = ResponseStream(
+            response,
+            usage=parse_usage_headers(response.headers, self._clock()),
+            request_id=_request_id(response),
+            idle_timeout=idle,
+            clock=self._clock,
+        )
+        try:
+            yield stream
+        finally:
+            await stream.aclose()
+
+    async def fetch_usage(
+        self,
+        *,
+        access_token: str,
+        account_id: str | None,
+        timeout: float = 10.0,  # noqa: ASYNC109 (a bound on the whole call, applied inside)
+    ) -> UsageSnapshot:
+        """``GET {backend}/wham/usage`` as a snapshot with ``source="endpoint"``."""
+        headers = auth_headers(access_token, account_id, self._user_agent)
+        headers["Accept"] = "application/json"
+        response = await self._get(self._endpoints.usage_url, headers, timeout, what="usage")
+        payload = _json_body(response, what="usage")
+        try:
+            return parse_usage_payload(payload, self._clock())
+        except ValueError as exc:
+            raise CodexFailure(
+                FailureKind.TRANSIENT,
+                "usage endpoint returned an unexpected body",
+                status=response.status_code,
+                request_id=_request_id(response),
+            ) from exc
+
+    async def fetch_models(
+        self,
+        *,
+        access_token: str,
+        account_id: str | None,
+        timeout: float = 10.0,  # noqa: ASYNC109 (a bound on the whole call, applied inside)
+    ) -> list[ModelInfo]:
+        """``GET {backend}/codex/models?client_version=…``."""
+        catalog = await self.fetch_model_catalog(
+            access_token=access_token, account_id=account_id, timeout=timeout
+        )
+        assert catalog is not None  # without an etag the server cannot answer 304
+        return catalog.models
+
+    async def fetch_model_catalog(
+        self,
+        *,
+        access_token: str,
+        account_id: str | None,
+        etag: str | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109 (a bound on the whole call, applied inside)
+    ) -> ModelCatalog | None:
+        """The model list with its ETag; None when ``etag`` is still current (HTTP 304)."""
+        headers = auth_headers(access_token, account_id, self._user_agent)
+        headers["Accept"] = "application/json"
+        headers["originator"] = self._originator
+        if etag:
+            headers["If-None-Match"] = etag
+        url = f"{self._endpoints.models_url}?client_version={CLIENT_VERSION}"
+        response = await self._get(url, headers, timeout, what="models", not_modified_ok=True)
+        if response.status_code == 304:
+            return None
+        payload = _json_body(response, what="models")
+        try:
+            models = ModelListPayload.model_validate(payload).models
+        except ValidationError as exc:
+            raise CodexFailure(
+                FailureKind.TRANSIENT,
+                "models endpoint returned an unexpected body",
+                status=response.status_code,
+                request_id=_request_id(response),
+            ) from exc
+        return ModelCatalog(models=models, etag=response.headers.get("etag"))
+
+    async def _send(self, request: httpx2.Request, *, stream: bool) -> httpx2.Response:
+        try:
+            return await self._http.send(request, stream=stream)
+        except (httpx2.TransportError, httpx2.DecodingError) as exc:
+            failure = classify_exception(exc)
+            assert failure is not None
+            raise failure from exc
+
+    async def _get(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        seconds: float,
+        *,
+        what: str,
+        not_modified_ok: bool = False,
+    ) -> httpx2.Response:
+        request = self._http.build_request(
+            "GET", url, headers=headers, timeout=httpx2.Timeout(seconds)
+        )
+        try:
+            async with asyncio.timeout(seconds):
+                response = await self._send(request, stream=False)
+        except TimeoutError as exc:
+            raise CodexFailure(
+                FailureKind.TRANSIENT, f"{what} request timed out after {seconds:g} s"
+            ) from exc
+        if response.is_success or (not_modified_ok and response.status_code == 304):
+            return response
+        raise classify_http_error(
+            response.status_code,
+            response.headers,
+            response.content[:MAX_ERROR_BODY_BYTES],
+            now=self._clock(),
+            request_id=_request_id(response),
+        )
+
+    async def _failure_from_response(self, response: httpx2.Response) -> CodexFailure:
+        body = await _read_limited(response, MAX_ERROR_BODY_BYTES)
+        return classify_http_error(
+            response.status_code,
+            response.headers,
+            body,
+            now=self._clock(),
+            request_id=_request_id(response),
+        )
+
+
+async def _read_limited(response: httpx2.Response, limit: int) -> bytes:
+    """At most ``limit`` bytes of an error body; a body cut short still classifies."""
+    buffer = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            buffer += chunk
+            if len(buffer) >= limit:
+                break
+    except (httpx2.TransportError, httpx2.DecodingError):
+        pass
+    return bytes(buffer[:limit])
+
+
+def _request_id(response: httpx2.Response) -> str | None:
+    headers = response.headers
+    return headers.get("x-oai-request-id") or headers.get("x-request-id") or None
+
+
+def _json_body(response: httpx2.Response, *, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise CodexFailure(
+            FailureKind.TRANSIENT,
+            f"{what} endpoint returned a body that is not JSON",
+            status=response.status_code,
+            request_id=_request_id(response),
+        ) from exc
