@@ -1,1 +1,51 @@
-"""A faithful loopback emulator of auth.openai.com and chatgpt.com/backend-api."""
+"""A faithful loopback emulator of auth.openai.com and chatgpt.com/backend-api.
+
+Standalone: product code never imports it; tests, the demo and benchmarks do.
+"""
+
+from multicodex.emulator.emulator import Emulator
+from multicodex.emulator.faults import (
+    DropMidStreamFault,
+    ErrorEventFault,
+    FailedInStreamFault,
+    IncompleteFault,
+    LatencyFault,
+    OkFault,
+    OverloadedFault,
+    StaleUsageFault,
+    StallFault,
+    StatusFault,
+    ThrottleFault,
+    TokenDropFault,
+    TokenSlowFault,
+    TokenStatusFault,
+    UnauthorizedFault,
+    UsageLatencyFault,
+    UsageStatusFault,
+)
+from multicodex.emulator.models import AccountView, EmuAccount, EmuSettings, RecordedRequest
+
+__all__ = [
+    "AccountView",
+    "DropMidStreamFault",
+    "EmuAccount",
+    "EmuSettings",
+    "Emulator",
+    "ErrorEventFault",
+    "FailedInStreamFault",
+    "IncompleteFault",
+    "LatencyFault",
+    "OkFault",
+    "OverloadedFault",
+    "RecordedRequest",
+    "StaleUsageFault",
+    "StallFault",
+    "StatusFault",
+    "ThrottleFault",
+    "TokenDropFault",
+    "TokenSlowFault",
+    "TokenStatusFault",
+    "UnauthorizedFault",
+    "UsageLatencyFault",
+    "UsageStatusFault",
+]

@@ -1,0 +1,260 @@
+"""chatgpt.com/backend-api: responses (SSE), usage, models, accounts/check."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from multicodex.emulator import catalog, wire_errors
+from multicodex.emulator.bodies import BodyError, read_body
+from multicodex.emulator.context import AppContext, app_context
+from multicodex.emulator.faults import (
+    ErrorEventFault,
+    FailedInStreamFault,
+    LatencyFault,
+    OkFault,
+    OverloadedFault,
+    ResponseFault,
+    StaleUsageFault,
+    StatusFault,
+    ThrottleFault,
+    UnauthorizedFault,
+    UsageLatencyFault,
+    UsageStatusFault,
+)
+from multicodex.emulator.grants import AccessFailure, AccessGrant
+from multicodex.emulator.scope import current_record, note
+from multicodex.emulator.sse_events import (
+    StreamHooks,
+    StreamPlan,
+    answer_deltas,
+    reasoning_plan,
+    stream_events,
+)
+from multicodex.emulator.streaming import EventStreamResponse
+
+_HTTP_FAULTS = (StatusFault, OverloadedFault, ThrottleFault, UnauthorizedFault)
+
+
+def _authenticate(request: Request) -> AccessGrant | Response:
+    """The bearer's account, or the 401/403 answer to send instead."""
+    scheme, _, raw_token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not raw_token.strip():
+        return wire_errors.unauthorized("malformed")
+    state = app_context(request).state
+    outcome = state.authenticate(raw_token.strip())
+    if isinstance(outcome, AccessFailure):
+        note(request, account_id=outcome.account_id, error_code=outcome.kind)
+        return wire_errors.unauthorized(outcome.kind)
+    note(request, account_id=outcome.account_id, token_id=outcome.token_id)
+    claimed = request.headers.get("chatgpt-account-id")
+    if state.settings.strict_account_header and claimed != outcome.account_id:
+        return wire_errors.detail(403, "chatgpt-account-id does not match the access token")
+    return outcome
+
+
+# --- POST /codex/responses ---------------------------------------------------------------
+
+
+async def responses(request: Request) -> Response:
+    if request.headers.get("upgrade", "").lower() == "websocket":
+        return wire_errors.detail(426, "WebSocket transport is not available; use HTTP")
+    if request.method != "POST":
+        return wire_errors.detail(405, "Method Not Allowed")
+    grant = _authenticate(request)
+    if isinstance(grant, Response):
+        return grant
+    context = app_context(request)
+    account_id = grant.account_id
+    context.state.count(account_id, "responses")
+    try:
+        body = (await read_body(request)).value
+    except BodyError as exc:
+        return wire_errors.detail(400, str(exc), _response_headers(request, context, account_id))
+    problem = _validation_problem(body, context.state.account_snapshot(account_id).plan)
+    if problem is not None:
+        note(request, error_code="invalid_request")
+        return wire_errors.detail(400, problem, _response_headers(request, context, account_id))
+    note(request, prompt_cache_key=body.get("prompt_cache_key"))
+    fault = context.state.next_fault(account_id)
+    if fault is not None:
+        note(request, fault=fault.kind)
+    if isinstance(fault, LatencyFault):
+        await context.wait(fault.seconds)
+    if isinstance(fault, _HTTP_FAULTS):
+        return _fault_response(request, context, account_id, fault)
+    refusal = context.state.quota_refusal(account_id, stale=isinstance(fault, StaleUsageFault))
+    if refusal is not None:
+        context.state.count(account_id, "responses_429")
+        note(request, error_code="usage_limit_reached")
+        return wire_errors.json_response(
+            429, refusal, _response_headers(request, context, account_id)
+        )
+    return _stream(request, context, account_id, body, fault)
+
+
+def _validation_problem(body: Any, plan: str) -> str | None:
+    if not isinstance(body, dict):
+        return "Request body must be a JSON object"
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return "Missing required parameter: 'model'."
+    if body.get("store") is not False:
+        return "Store must be set to false"
+    if body.get("stream") is not True:
+        return "Stream must be set to true"
+    if not isinstance(body.get("input"), list):
+        return "Input must be a list"
+    if not catalog.model_allowed(model, plan):
+        return wire_errors.model_not_supported(model)
+    return None
+
+
+def _fault_response(
+    request: Request, context: AppContext, account_id: str, fault: ResponseFault
+) -> Response:
+    headers = _response_headers(request, context, account_id)
+    if isinstance(fault, ThrottleFault):
+        context.state.count(account_id, "responses_429")
+        return wire_errors.json_response(
+            429, wire_errors.throttled_body(fault.retry_after_seconds), headers
+        )
+    context.state.count(account_id, "responses_failed")
+    if isinstance(fault, UnauthorizedFault):
+        return wire_errors.unauthorized("expired", fault.code)
+    if isinstance(fault, OverloadedFault):
+        return wire_errors.json_response(503, wire_errors.overloaded_body(fault.message), headers)
+    assert isinstance(fault, StatusFault)
+    body = fault.body if fault.body is not None else wire_errors.default_status_body(fault.status)
+    return wire_errors.json_response(fault.status, body, headers)
+
+
+def _stream(
+    request: Request,
+    context: AppContext,
+    account_id: str,
+    body: dict[str, Any],
+    fault: ResponseFault | None,
+) -> Response:
+    state = context.state
+    account = state.account_snapshot(account_id)
+    count = (
+        fault.deltas
+        if isinstance(fault, OkFault) and fault.deltas
+        else state.deltas_for(account_id)
+    )
+    rate = state.settings.tokens_per_second
+    plan = StreamPlan(
+        response_id=f"resp_{secrets.token_hex(16)}",
+        model=body["model"],
+        created_at=int(state.now()),
+        deltas=answer_deltas(account.email, count),
+        input_tokens=max(1, len(json.dumps(body.get("input"))) // 4),
+        interval=1.0 / rate if rate > 0 else 0.0,
+        reasoning=reasoning_plan(body),
+        fault=fault,
+    )
+    if isinstance(fault, FailedInStreamFault | ErrorEventFault):
+        state.count(account_id, "responses_failed")
+    note(request, response_id=plan.response_id)
+    hooks = StreamHooks(wait=context.wait, on_success=lambda: state.charge(account_id))
+    return EventStreamResponse(
+        stream_events(plan, hooks),
+        _response_headers(request, context, account_id),
+        current_record(request),
+        on_client_disconnect=lambda: state.count(account_id, "client_disconnects"),
+    )
+
+
+def _response_headers(request: Request, context: AppContext, account_id: str) -> dict[str, str]:
+    request_id = f"req_{secrets.token_hex(16)}"
+    turn_state = request.headers.get("x-codex-turn-state") or f"ts_{secrets.token_hex(12)}"
+    return {
+        **context.state.rate_headers(account_id),
+        "x-models-etag": catalog.FULL_CATALOG_ETAG,
+        "x-oai-request-id": request_id,
+        "x-request-id": request_id,
+        "x-codex-turn-state": turn_state,
+    }
+
+
+# --- GET /wham/usage ---------------------------------------------------------------------
+
+
+async def usage(request: Request) -> Response:
+    grant = _authenticate(request)
+    if isinstance(grant, Response):
+        return grant
+    context = app_context(request)
+    context.state.count(grant.account_id, "usage_fetches")
+    fault = context.state.next_usage_fault(grant.account_id)
+    if fault is not None:
+        note(request, fault=fault.kind)
+    if isinstance(fault, UsageLatencyFault):
+        await context.wait(fault.seconds)
+    if isinstance(fault, UsageStatusFault):
+        body = (
+            fault.body if fault.body is not None else wire_errors.default_status_body(fault.status)
+        )
+        return wire_errors.json_response(fault.status, body)
+    return JSONResponse(context.state.usage_payload(grant.account_id))
+
+
+# --- GET /codex/models -------------------------------------------------------------------
+
+
+async def models(request: Request) -> Response:
+    grant = _authenticate(request)
+    if isinstance(grant, Response):
+        return grant
+    plan = app_context(request).state.account_snapshot(grant.account_id).plan
+    document = catalog.catalog_json(request.query_params.get("client_version"), plan)
+    etag = catalog.etag_of(document)
+    headers = {"etag": etag, "x-models-etag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(document, headers=headers)
+
+
+# --- GET /wham/accounts/check ------------------------------------------------------------
+
+
+async def accounts_check(request: Request) -> Response:
+    grant = _authenticate(request)
+    if isinstance(grant, Response):
+        return grant
+    state = app_context(request).state
+    account = state.account_snapshot(grant.account_id)
+    origin = "NO_CONSTRAINT"
+    if state.settings.workspace_origin == "host":
+        origin = f"https://{request.headers.get('host', '127.0.0.1')}"
+    entry = {
+        "id": account.account_id,
+        "account_id": account.account_id,
+        "plan_type": account.plan,
+        "structure": "personal",
+        "workspace_backend_origin": origin,
+        "account_routing_override": "NO_CONSTRAINT",
+    }
+    return JSONResponse(
+        {
+            "accounts": [entry],
+            "account_ordering": [account.account_id],
+            "default_account_id": account.account_id,
+        }
+    )
+
+
+def backend_routes() -> list[Route]:
+    return [
+        Route("/backend-api/codex/responses", responses, methods=["GET", "POST"]),
+        Route("/backend-api/wham/usage", usage, methods=["GET"]),
+        Route("/backend-api/codex/usage", usage, methods=["GET"]),
+        Route("/backend-api/codex/models", models, methods=["GET"]),
+        Route("/backend-api/wham/accounts/check", accounts_check, methods=["GET"]),
+    ]

@@ -1,0 +1,35 @@
+"""What route handlers share: the emulator state and the serving loop's stop signal."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from multicodex.emulator.sse_events import StreamDrop
+from multicodex.emulator.state import EmulatorState
+
+
+@dataclass
+class AppContext:
+    state: EmulatorState
+    stopping: asyncio.Event
+    """Set when the server shuts down: pending waits end and streams are cut."""
+
+    async def wait(self, seconds: float) -> None:
+        """Sleep `seconds`, unless the server stops first (then raise StreamDrop)."""
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            return
+        raise StreamDrop("reset")
+
+
+def app_context(request: Request) -> AppContext:
+    context = request.app.state.emu
+    assert isinstance(context, AppContext)
+    return context

@@ -1,0 +1,121 @@
+"""The quota state as the wire shows it: x-codex-* headers, wham/usage JSON, 429 bodies.
+
+All three are built from the same `AccountState`, so they always agree.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from multicodex.emulator.accounts import AccountState
+from multicodex.emulator.windows import QuotaWindow
+
+ACTIVE_LIMIT = "codex"
+FREE_PROMO_MESSAGE = "Upgrade to Plus to keep using Codex with higher limits."
+
+
+def rate_limit_headers(account: AccountState, now: float) -> dict[str, str]:
+    """codex-wire.md §4.1. Booleans are capitalised (`True`/`False`) like the real server."""
+    headers = {
+        "x-codex-active-limit": ACTIVE_LIMIT,
+        "x-codex-plan-type": account.plan,
+        **_slot_headers("primary", account.primary, now),
+        **_slot_headers("secondary", account.secondary, now),
+        "x-codex-primary-over-secondary-limit-percent": "0",
+        "x-codex-credits-has-credits": "False",
+        "x-codex-credits-unlimited": "False",
+        "x-codex-credits-balance": "" if account.layout == "free" else "0",
+    }
+    if account.layout == "free":
+        headers["x-codex-promo-campaign-id"] = "emulator-free-trial"
+        headers["x-codex-promo-message"] = FREE_PROMO_MESSAGE
+    return headers
+
+
+def _slot_headers(slot: str, window: QuotaWindow | None, now: float) -> dict[str, str]:
+    prefix = f"x-codex-{slot}"
+    if window is None:
+        # Single-window plans send an empty secondary: 0 minutes and no reset time.
+        return {
+            f"{prefix}-used-percent": "0",
+            f"{prefix}-window-minutes": "0",
+            f"{prefix}-reset-at": "",
+            f"{prefix}-reset-after-seconds": "",
+        }
+    return {
+        f"{prefix}-used-percent": format_percent(window.used_percent),
+        f"{prefix}-window-minutes": str(window.minutes),
+        f"{prefix}-reset-at": str(int(window.reset_at)),
+        f"{prefix}-reset-after-seconds": str(_reset_after(window, now)),
+    }
+
+
+def usage_payload(account: AccountState, now: float) -> dict[str, Any]:
+    """codex-wire.md §5: every window field an integer, every required field present."""
+    exhausted = bool(account.exhausted_windows())
+    return {
+        "user_id": account.user_id,
+        "account_id": account.account_id,
+        "email": account.email,
+        "plan_type": account.plan,
+        "rate_limit": {
+            "allowed": not exhausted,
+            "limit_reached": exhausted,
+            "primary_window": _window_json(account.primary, now),
+            "secondary_window": _window_json(account.secondary, now),
+        },
+        "code_review_rate_limit": None,
+        "additional_rate_limits": None,
+        "credits": {
+            "has_credits": False,
+            "unlimited": False,
+            "overage_limit_reached": False,
+            "balance": "0",
+            "approx_local_messages": [0, 0],
+            "approx_cloud_messages": [0, 0],
+        },
+        "spend_control": {"reached": False, "individual_limit": None},
+        "rate_limit_reached_type": {"type": "rate_limit_reached"} if exhausted else None,
+        "rate_limit_upsell": None,
+        "model_usage": {},
+        "promo": None,
+        "rate_limit_reset_credits": {"available_count": 0, "applicable_available_count": 0},
+    }
+
+
+def _window_json(window: QuotaWindow | None, now: float) -> dict[str, int] | None:
+    if window is None:
+        return None
+    return {
+        "used_percent": math.floor(window.used_percent),
+        "limit_window_seconds": window.seconds,
+        "reset_after_seconds": _reset_after(window, now),
+        "reset_at": int(window.reset_at),
+    }
+
+
+def usage_limit_body(account: AccountState, now: float) -> dict[str, Any]:
+    """429 `usage_limit_reached`. The reset is when every exhausted window has reset."""
+    exhausted = account.exhausted_windows() or [account.primary]
+    resets_at = max(w.reset_at for w in exhausted)
+    return {
+        "error": {
+            "type": "usage_limit_reached",
+            "message": "The usage limit has been reached",
+            "plan_type": account.plan,
+            "resets_at": int(resets_at),
+            "eligible_promo": None,
+            "resets_in_seconds": max(0, math.ceil(resets_at - now)),
+        }
+    }
+
+
+def format_percent(value: float) -> str:
+    """`12`, `12.5`: integers without a fraction, otherwise at most two decimals."""
+    rounded = round(value, 2)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.2f}".rstrip("0")
+
+
+def _reset_after(window: QuotaWindow, now: float) -> int:
+    return max(0, math.ceil(window.reset_at - now))
