@@ -1,0 +1,48 @@
+// Bundles the extension (dist/extension.js) and, with --tests, every test file into out/.
+import * as esbuild from 'esbuild';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const production = process.argv.includes('--production');
+const tests = process.argv.includes('--tests');
+const probe = process.argv.includes('--probe');
+
+const common = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+};
+
+function testEntries(dir) {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.test.ts'))
+    .map((name) => join(dir, name));
+}
+
+if (probe) {
+  await esbuild.build({
+    ...common,
+    entryPoints: ['e2e/probe/src/extension.ts'],
+    outfile: 'e2e/probe/dist/extension.js',
+    external: ['vscode'],
+  });
+} else if (tests) {
+  await esbuild.build({
+    ...common,
+    entryPoints: [...testEntries('test/unit'), ...testEntries('test/contract')],
+    outdir: 'out/test',
+    outbase: 'test',
+    sourcemap: 'inline',
+  });
+} else {
+  await esbuild.build({
+    ...common,
+    entryPoints: ['src/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+    sourcemap: !production,
+    minify: production,
+  });
+}

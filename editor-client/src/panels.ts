@@ -1,0 +1,190 @@
+// Read-mostly panels: Footer Settings (live preview), Rotation Policy, Verify, Paths, Reset,
+// Import.
+import * as vscode from 'vscode';
+import { FOOTER_OPTIONS, asPatch, settingKeyFor, toggled, valueText, type FooterField } from './footerSettingsModel';
+import { Methods, type FooterSettings, type ResetTarget } from './protocol';
+import type { ServerConnection } from './serverConnection';
+import { writeGlobalSetting } from './settings';
+import type { StatusBar } from './statusBar';
+import type { AccountActions } from './accountActions';
+import { reportError } from './ui';
+
+interface FooterItem extends vscode.QuickPickItem {
+  readonly field: FooterField;
+}
+
+export async function footerSettingsPanel(
+  connection: ServerConnection,
+  statusBar: StatusBar,
+  log: vscode.LogOutputChannel,
+): Promise<void> {
+  let draft: FooterSettings;
+  try {
+    draft = (await connection.request(Methods.footerGet, {})).settings;
+  } catch (error) {
+    await reportError(error, 'Reading the footer settings', log);
+    return;
+  }
+  const quickPick = vscode.window.createQuickPick<FooterItem>();
+  quickPick.placeholder = 'Enter changes the selected setting (saved at once)';
+  const render = (preview: string): void => {
+    const focused = quickPick.activeItems[0]?.field;
+    quickPick.title = `Footer preview: ${preview}`;
+    quickPick.items = FOOTER_OPTIONS.map((option) => ({
+      field: option.field,
+      label: option.label,
+      description: valueText(draft[option.field]),
+      detail: `${option.description} (${option.values.map(valueText).join(' / ')})`,
+    }));
+    const again = quickPick.items.find((item) => item.field === focused);
+    if (again) {
+      quickPick.activeItems = [again];
+    }
+  };
+  const preview = async (): Promise<void> => {
+    const result = await connection.request(Methods.footerPreview, asPatch(draft));
+    render(result.line.text);
+    statusBar.showPreview(result.line);
+  };
+  quickPick.onDidAccept(async () => {
+    const item = quickPick.activeItems[0];
+    if (!item) {
+      return;
+    }
+    draft = toggled(draft, item.field);
+    quickPick.busy = true;
+    try {
+      await preview();
+      await writeGlobalSetting(settingKeyFor(item.field), draft[item.field]);
+      await connection.request(Methods.footerSet, { ...asPatch(draft), persist: true });
+    } catch (error) {
+      await reportError(error, 'Saving the footer settings', log);
+    } finally {
+      quickPick.busy = false;
+    }
+  });
+  quickPick.onDidHide(() => {
+    statusBar.showPreview(undefined);
+    quickPick.dispose();
+  });
+  render('…');
+  quickPick.show();
+  try {
+    await preview();
+  } catch (error) {
+    await reportError(error, 'Previewing the footer', log);
+  }
+}
+
+export async function rotationPanel(connection: ServerConnection, log: vscode.LogOutputChannel): Promise<void> {
+  try {
+    const info = await connection.request(Methods.rotationGet, {});
+    const items: (vscode.QuickPickItem & { strategy?: string })[] = [
+      { label: 'Current behaviour', kind: vscode.QuickPickItemKind.Separator },
+      ...info.description.map((line) => ({ label: '$(info)', description: line })),
+      { label: 'Strategies (Enter switches, saved for every window and the CLI)', kind: vscode.QuickPickItemKind.Separator },
+      ...info.strategies.map((s) => ({
+        label: `${s.name === info.policy.strategy ? '$(check)' : '$(circle-large-outline)'} ${s.name}`,
+        description: s.description,
+        strategy: s.name,
+      })),
+    ];
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `MultiCodex rotation: ${info.policy.strategy} · retries ${info.policy.retry_limit} · ${info.policy.sticky ? 'sticky' : 'not sticky'}`,
+    });
+    if (picked?.strategy && picked.strategy !== info.policy.strategy) {
+      const updated = await connection.request(Methods.rotationSet, { strategy: picked.strategy, persist: true });
+      void vscode.window.showInformationMessage(`MultiCodex: rotation strategy is now ${updated.policy.strategy}.`);
+    }
+  } catch (error) {
+    await reportError(error, 'Rotation policy', log);
+  }
+}
+
+export async function verifyPanel(connection: ServerConnection, log: vscode.LogOutputChannel): Promise<void> {
+  try {
+    const result = await connection.request(Methods.verify, {});
+    log.info(result.summary_line);
+    await vscode.window.showQuickPick(
+      result.checks.map((check) => ({
+        label: `${check.status === 'pass' ? '$(pass)' : '$(warning)'} ${check.label}`,
+        description: check.detail,
+      })),
+      { title: `MultiCodex verify: ${result.status.toUpperCase()}`, placeHolder: result.summary_line },
+    );
+  } catch (error) {
+    await reportError(error, 'Verify', log);
+  }
+}
+
+export async function pathsPanel(connection: ServerConnection, log: vscode.LogOutputChannel): Promise<void> {
+  try {
+    const paths = await connection.request(Methods.paths, {});
+    const rows: (vscode.QuickPickItem & { path?: string })[] = [
+      { label: 'Store directory', description: paths.home, path: paths.home },
+      { label: 'Account store', description: paths.store_file, path: paths.store_file },
+      { label: 'Lock file', description: paths.lock_file },
+      { label: 'Store schema', description: paths.schema_file, path: paths.schema_file },
+      { label: 'Quarantine', description: paths.quarantine_file },
+      ...paths.import_sources.map((s) => ({
+        label: `Import source: ${s.kind}`,
+        description: `${s.path}${s.exists ? '' : ' (not found)'}`,
+      })),
+      { label: 'Authorization server', description: paths.auth_url },
+      { label: 'Codex backend', description: paths.backend_url },
+    ];
+    const picked = await vscode.window.showQuickPick(rows, { title: 'MultiCodex paths', placeHolder: 'Enter copies the path' });
+    if (picked?.description) {
+      await vscode.env.clipboard.writeText(picked.description);
+    }
+  } catch (error) {
+    await reportError(error, 'Paths', log);
+  }
+}
+
+export async function resetPanel(actions: AccountActions, target?: ResetTarget): Promise<void> {
+  const choice = target ?? (await vscode.window.showQuickPick(
+    [
+      { label: 'manual', description: 'clear the manual account pin', target: 'manual' as const },
+      { label: 'quota', description: 'clear every quota cooldown', target: 'quota' as const },
+      { label: 'all', description: 'clear the pin and every cooldown', target: 'all' as const },
+    ],
+    { title: 'MultiCodex: reset' },
+  ))?.target;
+  if (!choice) {
+    return;
+  }
+  if (choice === 'all') {
+    const confirm = await vscode.window.showWarningMessage(
+      'Reset MultiCodex state?',
+      { modal: true, detail: 'Clears the manual account pin and every quota cooldown.' },
+      'Reset',
+    );
+    if (confirm !== 'Reset') {
+      return;
+    }
+  }
+  await actions.reset(choice);
+}
+
+export async function importPanel(connection: ServerConnection, log: vscode.LogOutputChannel): Promise<void> {
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'MultiCodex: importing accounts' },
+      () => connection.request(Methods.accountsImport, { link: true }),
+    );
+    const found = result.sources.filter((s) => s.found);
+    const errors = result.sources.filter((s) => s.error).map((s) => `${s.kind}: ${s.error}`);
+    const summary = found.length === 0
+      ? 'no Codex CLI, pi or pi-multicodex credentials were found'
+      : `${result.added_count} added, ${result.updated_count} updated from ${found.map((s) => s.kind).join(', ')}`;
+    const message = `MultiCodex import: ${summary}${errors.length ? ` (${errors.join('; ')})` : ''}`;
+    if (errors.length) {
+      void vscode.window.showWarningMessage(message);
+    } else {
+      void vscode.window.showInformationMessage(message);
+    }
+  } catch (error) {
+    await reportError(error, 'Import', log);
+  }
+}

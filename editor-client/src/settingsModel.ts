@@ -1,0 +1,136 @@
+// The extension's settings as typed values. Settings are read through an injected getter
+// that returns only what the user set explicitly (undefined otherwise): the server keeps
+// its own stored preferences, and only explicit editor settings override them.
+import type { ServerCommandSettings } from './serverCommand';
+import type { FooterPatch, InitializationOptions, LogLevel, RotationPatch } from './protocol';
+
+export interface ServerSettings extends ServerCommandSettings {
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface ExtensionSettings {
+  readonly server: ServerSettings;
+  readonly footerVisible: boolean;
+  /** Model used by the Ask command; empty means the server's default model. */
+  readonly askModel: string;
+  /** What the server receives in initializationOptions (and the patches on change). */
+  readonly forServer: InitializationOptions;
+}
+
+/** Reads one explicitly-set setting below `multicodex.`; undefined when unset. */
+export type SettingReader = (key: string) => unknown;
+
+type FooterField = keyof FooterPatch;
+
+/** VS Code setting key (below `multicodex.`) → footer field on the wire. */
+export const FOOTER_SETTING_KEYS: Readonly<Record<FooterField, string>> = {
+  usage_mode: 'footer.usageMode',
+  reset_window: 'footer.resetWindow',
+  show_account: 'footer.showAccount',
+  show_reset: 'footer.showReset',
+  order: 'footer.order',
+};
+
+const FOOTER_CHOICES: Readonly<Record<FooterField, readonly (string | boolean)[]>> = {
+  usage_mode: ['left', 'used'],
+  reset_window: ['5h', '7d', 'both'],
+  show_account: [true, false],
+  show_reset: [true, false],
+  order: ['account-first', 'usage-first'],
+};
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error'];
+
+export function readExtensionSettings(read: SettingReader): ExtensionSettings {
+  const forServer: InitializationOptions = {
+    log_level: oneOf(read('server.logLevel'), LOG_LEVELS) ?? 'warning',
+  };
+  const home = stringOr(read('home'), '').trim();
+  if (home) {
+    forServer.home = home;
+  }
+  const footer = readFooterPatch(read);
+  if (Object.keys(footer).length > 0) {
+    forServer.footer = footer;
+  }
+  const rotation = readRotationPatch(read);
+  if (Object.keys(rotation).length > 0) {
+    forServer.rotation = rotation;
+  }
+  return {
+    server: {
+      command: stringOr(read('server.command'), ''),
+      args: stringArray(read('server.args')),
+      python: stringOr(read('server.python'), ''),
+      env: stringRecord(read('server.env')),
+    },
+    footerVisible: booleanOr(read('footer.enabled'), true),
+    askModel: stringOr(read('ask.model'), '').trim(),
+    forServer,
+  };
+}
+
+/** The footer preferences the user set in VS Code, as a patch over the stored ones. */
+export function readFooterPatch(read: SettingReader): FooterPatch {
+  const patch: Record<string, string | boolean> = {};
+  for (const [field, key] of Object.entries(FOOTER_SETTING_KEYS) as [FooterField, string][]) {
+    const value = read(key);
+    if ((FOOTER_CHOICES[field] as readonly unknown[]).includes(value)) {
+      patch[field] = value as string | boolean;
+    }
+  }
+  return patch as FooterPatch;
+}
+
+export function readRotationPatch(read: SettingReader): RotationPatch {
+  const patch: RotationPatch = {};
+  const strategy = stringOr(read('rotation.strategy'), '').trim();
+  if (strategy) {
+    patch.strategy = strategy;
+  }
+  const retryLimit = integerIn(read('rotation.retryLimit'), 0, 50);
+  if (retryLimit !== undefined) {
+    patch.retry_limit = retryLimit;
+  }
+  const cooldown = integerIn(read('rotation.fallbackCooldownSeconds'), 1, Number.MAX_SAFE_INTEGER);
+  if (cooldown !== undefined) {
+    patch.fallback_cooldown_seconds = cooldown;
+  }
+  const sticky = read('rotation.sticky');
+  if (typeof sticky === 'boolean') {
+    patch.sticky = sticky;
+  }
+  return patch;
+}
+
+function stringOr(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
+function booleanOr(value: unknown, fallback: boolean): boolean {
+  return typeof value === 'boolean' ? value : fallback;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
+  return allowed.includes(value as T) ? (value as T) : undefined;
+}
+
+function integerIn(value: unknown, min: number, max: number): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+    ? value
+    : undefined;
+}
+
+function stringArray(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return {};
+  }
+  const entries = Object.entries(value as Record<string, unknown>).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string',
+  );
+  return Object.fromEntries(entries);
+}

@@ -1,0 +1,107 @@
+// The status-bar footer: renders the server's `multicodex/status` pushes (and the process
+// state) through footerView, re-rendering countdowns on a timer.
+import * as vscode from 'vscode';
+import { TOOLTIP_COMMANDS } from './commandIds';
+import { footerView, type FooterView } from './footerView';
+import { Methods, Notifications, type FooterLine, type Status } from './protocol';
+import type { ServerConnection } from './serverConnection';
+
+const RERENDER_MS = 30_000;
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly statusEmitter = new vscode.EventEmitter<Status>();
+  private status: Status | undefined;
+  private preview: FooterLine | undefined;
+  private visible = true;
+  private readonly timer: NodeJS.Timeout;
+
+  /** Fires with every newer status the server pushes. */
+  readonly onDidChangeStatus = this.statusEmitter.event;
+
+  constructor(private readonly connection: ServerConnection, private readonly log: vscode.LogOutputChannel) {
+    this.item = vscode.window.createStatusBarItem('footer', vscode.StatusBarAlignment.Right, 100);
+    this.item.name = 'MultiCodex usage';
+    this.disposables.push(
+      this.item,
+      this.statusEmitter,
+      connection.onNotification(Notifications.status, (status) => this.accept(status)),
+      connection.onDidChangeState((state) => {
+        if (state.kind !== 'running') {
+          this.status = undefined;
+        } else {
+          void this.fetchStatus();
+        }
+        this.render();
+      }),
+    );
+    this.timer = setInterval(() => this.render(), RERENDER_MS);
+    this.render();
+  }
+
+  get latest(): Status | undefined {
+    return this.status;
+  }
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    this.render();
+  }
+
+  /** Shows a draft footer (Footer Settings live preview) until cleared with undefined. */
+  showPreview(line: FooterLine | undefined): void {
+    this.preview = line;
+    this.render();
+  }
+
+  accept(status: Status): void {
+    if (this.status && status.revision < this.status.revision) {
+      return;
+    }
+    this.status = status;
+    this.render();
+    this.statusEmitter.fire(status);
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    for (const disposable of this.disposables) {
+      disposable.dispose();
+    }
+  }
+
+  private async fetchStatus(): Promise<void> {
+    try {
+      this.accept(await this.connection.request(Methods.statusGet, {}));
+    } catch (error) {
+      this.log.warn(`Reading the status failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private render(): void {
+    if (!this.visible) {
+      this.item.hide();
+      return;
+    }
+    const status = this.status && this.preview ? { ...this.status, footer: this.preview } : this.status;
+    this.apply(footerView(status, this.connection.state, { now: Date.now() / 1000 }));
+    this.item.show();
+  }
+
+  private apply(view: FooterView): void {
+    this.item.text = view.text;
+    const tooltip = new vscode.MarkdownString(view.tooltip, true);
+    tooltip.isTrusted = { enabledCommands: [...TOOLTIP_COMMANDS] };
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = view.background
+      ? new vscode.ThemeColor(`statusBarItem.${view.background}Background`)
+      : undefined;
+    this.item.command = {
+      title: 'MultiCodex',
+      command: view.command.command,
+      arguments: view.command.arguments ?? [],
+    };
+    this.item.accessibilityInformation = { label: view.accessibilityLabel };
+  }
+}

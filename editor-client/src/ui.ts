@@ -1,0 +1,37 @@
+// Small helpers shared by the commands: error reporting with follow-up actions.
+import * as vscode from 'vscode';
+import { CommandIds } from './commandIds';
+import { describeError, followUpLabel, type FollowUp } from './errorModel';
+
+export async function reportError(error: unknown, action: string, log: vscode.LogOutputChannel): Promise<void> {
+  const report = describeError(error, action);
+  if (report.silent) {
+    log.info(report.message);
+    return;
+  }
+  log.error(report.message);
+  const labels = report.followUps.map(followUpLabel);
+  const choice = await vscode.window.showErrorMessage(report.message, ...labels);
+  const followUp = report.followUps[labels.indexOf(choice ?? '')];
+  if (followUp) {
+    await runFollowUp(followUp);
+  }
+}
+
+async function runFollowUp(followUp: FollowUp): Promise<void> {
+  switch (followUp.kind) {
+    case 'reauth':
+      await vscode.commands.executeCommand(CommandIds.reauth, followUp.account.key);
+      return;
+    case 'addAccount':
+      await vscode.commands.executeCommand(CommandIds.addAccount);
+      return;
+    case 'showLogs':
+      await vscode.commands.executeCommand(CommandIds.showLogs);
+      return;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
