@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { footerView } from '../../src/footerView';
+import { account, footer, NOW, status } from './fixtures';
+
+const running = { kind: 'running' } as const;
+const time = { now: NOW, timeZone: 'UTC' };
+
+describe('footerView', () => {
+  it('shows the server footer text with an icon and opens the picker', () => {
+    const view = footerView(status(), running, time);
+    assert.equal(view.text, '$(pulse) Codex · alice · 5h:88% left (↺2h13m) · 7d:60% left');
+    assert.equal(view.background, undefined);
+    assert.deepEqual(view.command, { command: 'multicodex.accounts' });
+  });
+
+  it('colours warning and error tiers, and only those', () => {
+    assert.equal(footerView(status({ footer: footer('x', 'warning') }), running, time).background, 'warning');
+    assert.equal(footerView(status({ footer: footer('x', 'error') }), running, time).background, 'error');
+    assert.equal(footerView(status({ footer: footer('x', 'info') }), running, time).background, undefined);
+    assert.equal(footerView(status({ footer: footer('x', 'dim') }), running, time).background, undefined);
+  });
+
+  it('invites adding an account when there is none', () => {
+    const view = footerView(status({ no_accounts: true, accounts: [], active: null }), running, time);
+    assert.match(view.text, /add an account/);
+    assert.equal(view.command.command, 'multicodex.addAccount');
+    assert.equal(view.background, 'warning');
+  });
+
+  it('invites re-authentication when no account is usable because of it', () => {
+    const carol = account({ key: 'carol', state: 'needs_reauth' });
+    const view = footerView(
+      status({ active: null, accounts: [carol], needs_reauth: [{ key: 'carol', display_name: 'Carol' }] }),
+      running,
+      time,
+    );
+    assert.equal(view.text, '$(key) MultiCodex: re-authenticate Carol');
+    assert.deepEqual(view.command, { command: 'multicodex.reauth', arguments: ['carol'] });
+    assert.equal(view.background, 'error');
+  });
+
+  it('badges accounts needing re-auth next to a healthy footer', () => {
+    const view = footerView(status({ needs_reauth: [{ key: 'bob', display_name: 'bob' }] }), running, time);
+    assert.match(view.text, / \$\(key\) 1$/);
+    assert.match(view.tooltip, /Re-authenticate bob\]\(command:multicodex\.reauth\?%5B%22bob%22%5D\)/);
+  });
+
+  it('says when every account is exhausted and when the next one resets', () => {
+    const view = footerView(status({ active: null, all_exhausted: true, earliest_reset: NOW + 3600 + 60 }), running, time);
+    assert.equal(view.text, '$(circle-slash) MultiCodex: all accounts exhausted · next reset in 1h1m');
+    assert.equal(view.background, 'error');
+  });
+
+  it('escapes codicon syntax coming from the server', () => {
+    const view = footerView(status({ footer: footer('Codex · $(evil)') }), running, time);
+    assert.equal(view.text, '$(pulse) Codex · \\$(evil)');
+  });
+
+  it('reflects the server process state before any status', () => {
+    assert.match(footerView(undefined, { kind: 'starting' }, time).text, /sync~spin/);
+    const stopped = footerView(status(), { kind: 'stopped', reason: 'the server exited' }, time);
+    assert.equal(stopped.background, 'error');
+    assert.equal(stopped.command.command, 'multicodex.restartServer');
+    assert.equal(footerView(undefined, { kind: 'waiting', retryInMs: 2000, reason: 'x' }, time).background, 'warning');
+  });
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readExtensionSettings, readFooterPatch, readRotationPatch } from '../../src/settingsModel';
+
+const reader = (values: Record<string, unknown>) => (key: string): unknown => values[key];
+
+describe('readExtensionSettings', () => {
+  it('sends only the log level when the user set nothing', () => {
+    const settings = readExtensionSettings(reader({}));
+    assert.deepEqual(settings.forServer, { log_level: 'warning' });
+    assert.deepEqual(settings.server, { command: '', args: [], python: '', env: {} });
+    assert.equal(settings.footerVisible, true);
+    assert.equal(settings.askModel, '');
+  });
+
+  it('maps explicit settings to snake_case initializationOptions', () => {
+    const settings = readExtensionSettings(reader({
+      home: ' /tmp/mc ',
+      'server.logLevel': 'debug',
+      'footer.usageMode': 'used',
+      'footer.showAccount': false,
+      'rotation.strategy': 'drain-first',
+      'rotation.retryLimit': 3,
+      'server.env': { MULTICODEX_AUTH_URL: 'http://127.0.0.1:1', BAD: 7 },
+      'footer.enabled': false,
+    }));
+    assert.deepEqual(settings.forServer, {
+      log_level: 'debug',
+      home: '/tmp/mc',
+      footer: { usage_mode: 'used', show_account: false },
+      rotation: { strategy: 'drain-first', retry_limit: 3 },
+    });
+    assert.deepEqual(settings.server.env, { MULTICODEX_AUTH_URL: 'http://127.0.0.1:1' });
+    assert.equal(settings.footerVisible, false);
+  });
+
+  it('drops invalid values instead of sending them (the server rejects unknown shapes)', () => {
+    assert.deepEqual(readFooterPatch(reader({ 'footer.usageMode': 'sideways', 'footer.order': 'usage-first' })), { order: 'usage-first' });
+    assert.deepEqual(readRotationPatch(reader({ 'rotation.retryLimit': 99, 'rotation.fallbackCooldownSeconds': 0, 'rotation.sticky': false })), { sticky: false });
+    assert.equal(readExtensionSettings(reader({ 'server.logLevel': 'loud' })).forServer.log_level, 'warning');
+  });
+});
