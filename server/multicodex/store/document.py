@@ -93,8 +93,7 @@ class Store:
         self.schema_path = home / SCHEMA_NAME
         self.quarantine_path = home / QUARANTINE_NAME
         self.lock_timeout = lock_timeout
-        self._thread_lock = threading.Lock()
-        self._file_lock = FileLock(self.lock_path, mode=PRIVATE_FILE_MODE, thread_local=False)
+        self._new_locks()
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -189,7 +188,18 @@ class Store:
         finally:
             self._release()
 
+    def _new_locks(self) -> None:
+        self._pid = os.getpid()
+        self._thread_lock = threading.Lock()
+        self._file_lock = FileLock(self.lock_path, mode=PRIVATE_FILE_MODE, thread_local=False)
+
+    def _locks_of_this_process(self) -> None:
+        """A forked child must not use its parent's lock objects (the lock is per process)."""
+        if self._pid != os.getpid():
+            self._new_locks()
+
     def _acquire(self) -> None:
+        self._locks_of_this_process()
         deadline = time.monotonic() + self.lock_timeout
         if not self._thread_lock.acquire(timeout=self.lock_timeout):
             raise self._lock_timeout_error()
@@ -204,6 +214,7 @@ class Store:
             raise
 
     def _try_acquire(self) -> bool:
+        self._locks_of_this_process()
         if not self._thread_lock.acquire(blocking=False):
             return False
         try:
@@ -351,7 +362,10 @@ class Store:
     # -- internals: write --------------------------------------------------------------
 
     def _write_locked(self, document: StoreDocument) -> None:
-        payload: dict[str, Any] = {"$schema": SCHEMA_REF, **document.model_dump(mode="json")}
+        payload: dict[str, Any] = {
+            "$schema": SCHEMA_REF,
+            **document.model_dump(mode="json", warnings=False),
+        }
         payload["version"] = STORE_VERSION
         try:
             validated = StoreDocument.model_validate(payload)
