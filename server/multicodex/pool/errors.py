@@ -1,0 +1,31 @@
+"""Domain errors raised by the pool. Messages name accounts, never tokens."""
+
+from __future__ import annotations
+
+
+class PoolError(Exception):
+    """Base class for pool failures the user can act on."""
+
+
+class AccountNotFound(PoolError):
+    def __init__(self, identifier: str) -> None:
+        super().__init__(f"Unknown account: {identifier}")
+        self.identifier = identifier
+
+
+class AccountNeedsReauth(PoolError):
+    def __init__(self, key: str, name: str, reason: str | None) -> None:
+        detail = f" ({reason})" if reason else ""
+        super().__init__(f"{name} needs re-authentication{detail}")
+        self.key = key
+        self.name = name
+        self.reason = reason
+
+
+class TokenRefreshFailed(PoolError):
+    """A refresh failed for a reason that may pass (network, 5xx); the account is kept."""
+
+    def __init__(self, key: str, name: str, detail: str) -> None:
+        super().__init__(f"could not refresh {name}: {detail}")
+        self.key = key
+        self.name = name

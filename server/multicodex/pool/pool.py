@@ -1,0 +1,225 @@
+"""Pool operations used alike by the rotation engine, the JSON-RPC server and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Literal
+
+import httpx2
+
+from multicodex.codex.client import CodexClient
+from multicodex.codex.usage import UsageSnapshot
+from multicodex.config import Endpoints
+from multicodex.pool.errors import AccountNotFound, PoolError
+from multicodex.pool.locks import AccountLocks, lock_directory
+from multicodex.pool.tokens import TokenKeeper
+from multicodex.pool.usage import UsageKeeper
+from multicodex.store.document import Store
+from multicodex.store.schema import StoredAccount, StoreDocument
+
+log = logging.getLogger(__name__)
+
+ResetTarget = Literal["manual", "quota", "all"]
+Listener = Callable[[], None]
+
+
+class Pool:
+    """Accounts, the manual pin, cooldowns, fresh tokens and shared usage."""
+
+    def __init__(
+        self,
+        store: Store,
+        endpoints: Endpoints,
+        http: httpx2.AsyncClient,
+        codex: CodexClient,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.endpoints = endpoints
+        self.http = http
+        self.codex = codex
+        self.clock = clock
+        self._listeners: list[Listener] = []
+        self._pinned: str | None = None
+        locks = AccountLocks(lock_directory(store.home))
+        self.tokens = TokenKeeper(store, locks, http, endpoints, clock, self._changed)
+        self.usage = UsageKeeper(store, locks, self.tokens, codex, clock, self._changed)
+
+    # -- observation -----------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a broken listener must not break the pool
+                log.exception("pool listener failed")
+
+    def document(self) -> StoreDocument:
+        return self.store.read()
+
+    def accounts(self) -> list[StoredAccount]:
+        return self.document().accounts
+
+    def get(self, key: str) -> StoredAccount:
+        account = self.document().find(key)
+        if account is None:
+            raise AccountNotFound(key)
+        return account
+
+    def resolve(self, identifier: str) -> StoredAccount:
+        """Find an account by key, email, label or account id (case-insensitive).
+
+        A unique prefix of an email or label also matches, so `use ali` finds alice@x.
+        """
+        wanted = identifier.strip().lower()
+        accounts = self.accounts()
+        for account in accounts:
+            names = {account.key, account.email, account.label, account.account_id}
+            if wanted in {n.lower() for n in names if n}:
+                return account
+        prefixed = [
+            a
+            for a in accounts
+            if any(n and n.lower().startswith(wanted) for n in (a.email, a.label))
+        ]
+        if len(prefixed) == 1 and wanted:
+            return prefixed[0]
+        raise AccountNotFound(identifier)
+
+    # -- pin and active --------------------------------------------------------------
+
+    @property
+    def pinned(self) -> str | None:
+        doc = self.document()
+        pinned = doc.pinned if doc.settings.persist_pin else self._pinned
+        return pinned if pinned and doc.find(pinned) else None
+
+    async def pin(self, key: str | None) -> None:
+        if key is not None:
+            self.get(key)
+        self._pinned = key
+        async with self.store.atransaction() as doc:
+            doc.pinned = key if doc.settings.persist_pin else None
+            if key is not None:
+                doc.active = key
+        self._changed()
+
+    @property
+    def active(self) -> str | None:
+        pinned = self.pinned
+        if pinned:
+            return pinned
+        doc = self.document()
+        return doc.active if doc.active and doc.find(doc.active) else None
+
+    async def set_active(self, key: str) -> None:
+        if self.document().active == key:
+            return
+        async with self.store.atransaction() as doc:
+            doc.active = key
+            account = doc.find(key)
+            if account is not None:
+                account.last_used_at = self.clock()
+        self._changed()
+
+    # -- membership ------------------------------------------------------------------
+
+    async def save_account(self, account: StoredAccount) -> tuple[StoredAccount, bool]:
+        """Insert or update by identity; new credentials clear needs-reauth."""
+        async with self.store.atransaction() as doc:
+            existing = doc.find(account.key)
+            if existing is None:
+                doc.accounts.append(account)
+                saved, created = account, True
+            else:
+                existing.tokens = account.tokens
+                existing.email = account.email or existing.email
+                existing.account_id = account.account_id or existing.account_id
+                existing.plan = account.plan or existing.plan
+                existing.label = account.label or existing.label
+                existing.source = account.source or existing.source
+                existing.needs_reauth = False
+                existing.reauth_reason = None
+                saved, created = existing, False
+            saved = saved.model_copy(deep=True)
+        self._changed()
+        return saved, created
+
+    async def remove(self, key: str) -> StoredAccount:
+        async with self.store.atransaction() as doc:
+            account = doc.find(key)
+            if account is None:
+                raise AccountNotFound(key)
+            doc.accounts.remove(account)
+            if doc.active == key:
+                doc.active = None
+            if doc.pinned == key:
+                doc.pinned = None
+        if self._pinned == key:
+            self._pinned = None
+        self._changed()
+        return account
+
+    # -- health ----------------------------------------------------------------------
+
+    async def set_cooldown(self, key: str, until: float, reason: str) -> None:
+        async with self.store.atransaction() as doc:
+            account = doc.find(key)
+            if account is None:
+                return
+            account.cooldown_until = until
+            account.cooldown_reason = reason
+        self._changed()
+
+    async def mark_needs_reauth(self, key: str, reason: str) -> None:
+        await self.tokens.mark_needs_reauth(key, reason)
+
+    async def record_usage(self, key: str, snapshot: UsageSnapshot) -> None:
+        await self.usage.record(key, snapshot)
+
+    async def reset(self, target: ResetTarget) -> tuple[bool, int]:
+        """Clear the manual pin and/or every cooldown; returns (pin cleared, cooldowns cleared)."""
+        manual_cleared = False
+        if target in ("manual", "all"):
+            manual_cleared = self.pinned is not None
+            self._pinned = None
+        cleared = 0
+        async with self.store.atransaction() as doc:
+            if target in ("manual", "all"):
+                doc.pinned = None
+            if target in ("quota", "all"):
+                for account in doc.accounts:
+                    if account.cooldown_until is not None:
+                        cleared += account.cooldown_until > self.clock()
+                        account.cooldown_until = None
+                        account.cooldown_reason = None
+        self._changed()
+        return manual_cleared, cleared
+
+    async def refresh(self, key: str) -> StoredAccount:
+        """Make sure the token is valid and fetch fresh usage for one account."""
+        await self.tokens.valid(key)
+        await self.usage.get(key, force=True)
+        return self.get(key)
+
+    async def refresh_all(self) -> tuple[int, int]:
+        """Refresh every account; returns (accounts refreshed, accounts needing re-auth)."""
+        keys = [a.key for a in self.accounts() if not a.needs_reauth]
+        results = await asyncio.gather(*(self.refresh(k) for k in keys), return_exceptions=True)
+        for key, result in zip(keys, results, strict=True):
+            if isinstance(result, PoolError):
+                log.warning("refresh of %s failed: %s", key.split("|")[0], result)
+            elif isinstance(result, BaseException):
+                raise result
+        accounts = self.accounts()
+        return len(accounts), sum(a.needs_reauth for a in accounts)

@@ -1,0 +1,135 @@
+"""Usage snapshots shared by every MultiCodex process through the store.
+
+A snapshot younger than the TTL is used as is, whichever process fetched it; fetches are
+single-flight per account across processes, so K processes and M accounts make M fetches
+per TTL window. Response headers update the snapshot for free after every completion.
+A failed fetch keeps the last good snapshot (its age tells the user how old it is).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from multicodex.codex.client import CodexClient
+from multicodex.codex.errors import CodexFailure, FailureKind
+from multicodex.codex.usage import UsageSnapshot
+from multicodex.pool.errors import AccountNotFound, PoolError
+from multicodex.pool.locks import AccountLocks
+from multicodex.pool.tokens import TokenKeeper
+from multicodex.store.document import Store
+from multicodex.store.schema import StoredAccount
+
+log = logging.getLogger(__name__)
+
+FAILED_FETCH_BACKOFF_SECONDS = 60.0
+USAGE_TIMEOUT_SECONDS = 10.0
+
+
+class UsageKeeper:
+    def __init__(
+        self,
+        store: Store,
+        locks: AccountLocks,
+        tokens: TokenKeeper,
+        codex: CodexClient,
+        clock: Callable[[], float],
+        on_change: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._locks = locks
+        self._tokens = tokens
+        self._codex = codex
+        self._clock = clock
+        self._on_change = on_change
+
+    async def get(self, key: str, *, force: bool = False) -> UsageSnapshot | None:
+        """The account's usage, fetched only when the shared snapshot is too old."""
+        asked_at = self._clock()
+        account = self._account(key)
+        if not self._should_fetch(account, force, asked_at):
+            return account.usage
+        async with self._locks.hold(key, "usage"):
+            account = self._account(key)
+            if not self._should_fetch(account, force, asked_at):
+                return account.usage
+            return await self._fetch(account)
+
+    async def record(self, key: str, snapshot: UsageSnapshot) -> None:
+        """Adopt a snapshot parsed from response headers (no request needed)."""
+        async with self._store.atransaction() as doc:
+            account = doc.find(key)
+            if account is None:
+                return
+            account.usage = _merge(account.usage, snapshot)
+            account.usage_error = None
+        self._on_change()
+
+    def _account(self, key: str) -> StoredAccount:
+        account = self._store.read().find(key)
+        if account is None:
+            raise AccountNotFound(key)
+        return account
+
+    def _should_fetch(self, account: StoredAccount, force: bool, asked_at: float) -> bool:
+        if account.needs_reauth:
+            return False
+        usage = account.usage
+        if force:
+            # Another process fetched since we were asked: that is as fresh as ours would be.
+            return usage is None or usage.fetched_at < asked_at
+        ttl = self._store.read().settings.usage_ttl_seconds
+        now = self._clock()
+        if usage is not None and now - usage.fetched_at < ttl:
+            return False
+        failed_at = account.usage_error_at
+        return not (failed_at is not None and now - failed_at < FAILED_FETCH_BACKOFF_SECONDS)
+
+    async def _fetch(self, account: StoredAccount) -> UsageSnapshot | None:
+        try:
+            snapshot = await self._fetch_with_fresh_token(account.key)
+        except (CodexFailure, PoolError) as exc:
+            await self._record_failure(account.key, str(exc))
+            return account.usage
+        await self.record(account.key, snapshot)
+        return snapshot
+
+    async def _fetch_with_fresh_token(self, key: str) -> UsageSnapshot:
+        account = await self._tokens.valid(key)
+        try:
+            return await self._call(account)
+        except CodexFailure as exc:
+            if exc.kind is not FailureKind.AUTH_EXPIRED:
+                raise
+        account = await self._tokens.valid(key, rejected_access_token=account.tokens.access_token)
+        return await self._call(account)
+
+    async def _call(self, account: StoredAccount) -> UsageSnapshot:
+        return await self._codex.fetch_usage(
+            access_token=account.tokens.access_token,
+            account_id=account.account_id,
+            timeout=USAGE_TIMEOUT_SECONDS,
+        )
+
+    async def _record_failure(self, key: str, message: str) -> None:
+        log.warning("usage fetch failed for %s: %s", key.split("|")[0], message)
+        async with self._store.atransaction() as doc:
+            account = doc.find(key)
+            if account is None:
+                return
+            account.usage_error = message
+            account.usage_error_at = self._clock()
+        self._on_change()
+
+
+def _merge(old: UsageSnapshot | None, new: UsageSnapshot) -> UsageSnapshot:
+    """Headers may lack a window the endpoint reported; keep what is still known."""
+    if old is None or new.source == "endpoint":
+        return new
+    return new.model_copy(
+        update={
+            "five_hour": new.five_hour or old.five_hour,
+            "weekly": new.weekly or old.weekly,
+            "plan_type": new.plan_type or old.plan_type,
+        }
+    )
