@@ -76,25 +76,25 @@ def port_is_closed(port: int) -> bool:
 
 
 @pytest.fixture
-def jwt() -> Callable[[dict[str, Any]], str]:
+def unsigned_jwt() -> Callable[[dict[str, Any]], str]:
     return make_jwt
 
 
 @pytest.fixture
-def access_token() -> Callable[..., str]:
+def make_access_token() -> Callable[..., str]:
     return access_token_for
 
 
 @pytest.fixture
-def ports() -> Callable[[int], list[int]]:
+def free_loopback_ports() -> Callable[[int], list[int]]:
     return free_ports
 
 
 @pytest.fixture
-def occupy() -> Callable[[int], Any]:
+def occupy_port() -> Callable[[int], Any]:
     return occupied
 
 
 @pytest.fixture
-def closed() -> Callable[[int], bool]:
+def port_closed() -> Callable[[int], bool]:
     return port_is_closed

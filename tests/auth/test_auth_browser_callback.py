@@ -31,8 +31,8 @@ async def http() -> AsyncIterator[httpx2.AsyncClient]:
 
 
 @pytest.fixture
-def endpoints(ports: Callable[[int], list[int]]) -> Endpoints:
-    (dead,) = ports(1)
+def endpoints(free_loopback_ports: Callable[[int], list[int]]) -> Endpoints:
+    (dead,) = free_loopback_ports(1)
     return Endpoints(auth_url=f"http://127.0.0.1:{dead}")
 
 
@@ -55,9 +55,9 @@ async def test_default_ports_are_the_allow_listed_pair(
 
 
 async def test_redirect_uri_names_localhost_and_the_bound_port(
-    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+    endpoints: Endpoints, http: httpx2.AsyncClient, free_loopback_ports: Callable[[int], list[int]]
 ) -> None:
-    async with BrowserLogin(endpoints, http, ports=ports(2)) as login:
+    async with BrowserLogin(endpoints, http, ports=free_loopback_ports(2)) as login:
         url = await login.start()
         redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
         assert redirect == f"http://localhost:{login.port}/auth/callback"
@@ -67,11 +67,11 @@ async def test_redirect_uri_names_localhost_and_the_bound_port(
 async def test_first_port_busy_falls_back_to_the_second(
     endpoints: Endpoints,
     http: httpx2.AsyncClient,
-    ports: Callable[[int], list[int]],
-    occupy: Callable[[int], Any],
+    free_loopback_ports: Callable[[int], list[int]],
+    occupy_port: Callable[[int], Any],
 ) -> None:
-    first, second = ports(2)
-    with occupy(first):
+    first, second = free_loopback_ports(2)
+    with occupy_port(first):
         async with BrowserLogin(endpoints, http, ports=(first, second)) as login:
             url = await login.start()
             assert login.port == second
@@ -83,11 +83,11 @@ async def test_first_port_busy_falls_back_to_the_second(
 async def test_both_ports_busy_is_a_clear_error(
     endpoints: Endpoints,
     http: httpx2.AsyncClient,
-    ports: Callable[[int], list[int]],
-    occupy: Callable[[int], Any],
+    free_loopback_ports: Callable[[int], list[int]],
+    occupy_port: Callable[[int], Any],
 ) -> None:
-    first, second = ports(2)
-    with occupy(first), occupy(second):
+    first, second = free_loopback_ports(2)
+    with occupy_port(first), occupy_port(second):
         login = BrowserLogin(endpoints, http, ports=(first, second))
         with pytest.raises(CallbackPortsBusy) as info:
             await login.start()
@@ -100,23 +100,23 @@ async def test_both_ports_busy_is_a_clear_error(
 async def test_wrong_state_is_rejected_and_ends_the_login(
     endpoints: Endpoints,
     http: httpx2.AsyncClient,
-    ports: Callable[[int], list[int]],
-    closed: Callable[[int], bool],
+    free_loopback_ports: Callable[[int], list[int]],
+    port_closed: Callable[[int], bool],
 ) -> None:
-    login = BrowserLogin(endpoints, http, ports=ports(1))
+    login = BrowserLogin(endpoints, http, ports=free_loopback_ports(1))
     await login.start()
     answer = await http.get(_callback(login.port), params={"code": "c-1", "state": "not-the-state"})
     assert answer.status_code == 400
     assert "State mismatch" in answer.text
     with pytest.raises(LoginError, match="State mismatch"):
         await login.wait()
-    assert closed(login.port)
+    assert port_closed(login.port)
 
 
 async def test_missing_state_counts_as_a_mismatch(
-    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+    endpoints: Endpoints, http: httpx2.AsyncClient, free_loopback_ports: Callable[[int], list[int]]
 ) -> None:
-    login = BrowserLogin(endpoints, http, ports=ports(1))
+    login = BrowserLogin(endpoints, http, ports=free_loopback_ports(1))
     await login.start()
     answer = await http.get(_callback(login.port), params={"code": "c-1"})
     assert answer.status_code == 400
@@ -125,9 +125,9 @@ async def test_missing_state_counts_as_a_mismatch(
 
 
 async def test_missing_codex_entitlement_is_explained(
-    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+    endpoints: Endpoints, http: httpx2.AsyncClient, free_loopback_ports: Callable[[int], list[int]]
 ) -> None:
-    login = BrowserLogin(endpoints, http, ports=ports(1))
+    login = BrowserLogin(endpoints, http, ports=free_loopback_ports(1))
     url = await login.start()
     answer = await http.get(
         _callback(login.port),
@@ -143,9 +143,9 @@ async def test_missing_codex_entitlement_is_explained(
 
 
 async def test_other_authorization_errors_are_reported(
-    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+    endpoints: Endpoints, http: httpx2.AsyncClient, free_loopback_ports: Callable[[int], list[int]]
 ) -> None:
-    login = BrowserLogin(endpoints, http, ports=ports(1))
+    login = BrowserLogin(endpoints, http, ports=free_loopback_ports(1))
     url = await login.start()
     await http.get(
         _callback(login.port),
@@ -162,29 +162,29 @@ async def test_other_authorization_errors_are_reported(
 async def test_timeout_raises_login_timeout_and_releases_the_port(
     endpoints: Endpoints,
     http: httpx2.AsyncClient,
-    ports: Callable[[int], list[int]],
-    closed: Callable[[int], bool],
+    free_loopback_ports: Callable[[int], list[int]],
+    port_closed: Callable[[int], bool],
 ) -> None:
-    login = BrowserLogin(endpoints, http, ports=ports(1), timeout=0.3)
+    login = BrowserLogin(endpoints, http, ports=free_loopback_ports(1), timeout=0.3)
     await login.start()
     with pytest.raises(LoginTimeout, match=r"within 0\.3 seconds"):
         await login.wait()
-    assert closed(login.port)
+    assert port_closed(login.port)
 
 
 async def test_timeout_closes_the_port_even_if_nobody_waits(
     endpoints: Endpoints,
     http: httpx2.AsyncClient,
-    ports: Callable[[int], list[int]],
-    closed: Callable[[int], bool],
+    free_loopback_ports: Callable[[int], list[int]],
+    port_closed: Callable[[int], bool],
 ) -> None:
-    login = BrowserLogin(endpoints, http, ports=ports(1), timeout=0.2)
+    login = BrowserLogin(endpoints, http, ports=free_loopback_ports(1), timeout=0.2)
     await login.start()
     for _ in range(200):
-        if closed(login.port):
+        if port_closed(login.port):
             break
         await asyncio.sleep(0.05)
-    assert closed(login.port)
+    assert port_closed(login.port)
     with pytest.raises(LoginTimeout):
         await login.wait()
 
@@ -192,41 +192,41 @@ async def test_timeout_closes_the_port_even_if_nobody_waits(
 async def test_cancel_ends_a_pending_wait(
     endpoints: Endpoints,
     http: httpx2.AsyncClient,
-    ports: Callable[[int], list[int]],
-    closed: Callable[[int], bool],
+    free_loopback_ports: Callable[[int], list[int]],
+    port_closed: Callable[[int], bool],
 ) -> None:
-    login = BrowserLogin(endpoints, http, ports=ports(1))
+    login = BrowserLogin(endpoints, http, ports=free_loopback_ports(1))
     await login.start()
     waiting = asyncio.create_task(login.wait())
     await asyncio.sleep(0)
     login.cancel()
     with pytest.raises(LoginCancelled):
         await asyncio.wait_for(waiting, 30)
-    assert closed(login.port)
+    assert port_closed(login.port)
 
 
 async def test_cancelling_the_waiting_task_cancels_the_login(
     endpoints: Endpoints,
     http: httpx2.AsyncClient,
-    ports: Callable[[int], list[int]],
-    closed: Callable[[int], bool],
+    free_loopback_ports: Callable[[int], list[int]],
+    port_closed: Callable[[int], bool],
 ) -> None:
-    login = BrowserLogin(endpoints, http, ports=ports(1))
+    login = BrowserLogin(endpoints, http, ports=free_loopback_ports(1))
     await login.start()
     waiting = asyncio.create_task(login.wait())
     await asyncio.sleep(0)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
-    assert closed(login.port)
+    assert port_closed(login.port)
     with pytest.raises(LoginCancelled):
         await login.wait()
 
 
 async def test_pasted_input_without_a_code_or_with_a_foreign_state_keeps_the_login_open(
-    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+    endpoints: Endpoints, http: httpx2.AsyncClient, free_loopback_ports: Callable[[int], list[int]]
 ) -> None:
-    async with BrowserLogin(endpoints, http, ports=ports(1)) as login:
+    async with BrowserLogin(endpoints, http, ports=free_loopback_ports(1)) as login:
         await login.start()
         with pytest.raises(LoginError, match="Missing authorization code"):
             await login.complete_with_pasted("   ")
@@ -239,9 +239,9 @@ async def test_pasted_input_without_a_code_or_with_a_foreign_state_keeps_the_log
 
 
 async def test_a_login_cannot_be_started_twice(
-    endpoints: Endpoints, http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+    endpoints: Endpoints, http: httpx2.AsyncClient, free_loopback_ports: Callable[[int], list[int]]
 ) -> None:
-    async with BrowserLogin(endpoints, http, ports=ports(1)) as login:
+    async with BrowserLogin(endpoints, http, ports=free_loopback_ports(1)) as login:
         await login.start()
         with pytest.raises(RuntimeError):
             await login.start()

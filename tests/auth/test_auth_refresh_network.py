@@ -68,9 +68,9 @@ def _assert_no_secret(error: RefreshError) -> None:
 
 
 async def test_unreachable_endpoint_is_transient_and_unambiguous(
-    http: httpx2.AsyncClient, ports: Callable[[int], list[int]]
+    http: httpx2.AsyncClient, free_loopback_ports: Callable[[int], list[int]]
 ) -> None:
-    (port,) = ports(1)
+    (port,) = free_loopback_ports(1)
     with pytest.raises(RefreshError) as info:
         await refresh_tokens(http, Endpoints(auth_url=f"http://127.0.0.1:{port}"), SECRET)
     assert not info.value.permanent

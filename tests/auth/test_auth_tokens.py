@@ -17,9 +17,9 @@ from multicodex.auth.tokens import (
 NOW = 1_800_000_000.0
 
 
-def test_expires_in_is_authoritative(access_token: Callable[..., str]) -> None:
+def test_expires_in_is_authoritative(make_access_token: Callable[..., str]) -> None:
     body = {
-        "access_token": access_token(exp=1_900_000_000),
+        "access_token": make_access_token(exp=1_900_000_000),
         "refresh_token": "rt_new",
         "id_token": "idt",
         "token_type": "Bearer",
@@ -32,13 +32,15 @@ def test_expires_in_is_authoritative(access_token: Callable[..., str]) -> None:
     assert tokens.id_token == "idt"
 
 
-def test_without_expires_in_the_access_token_exp_is_used(access_token: Callable[..., str]) -> None:
-    body = {"access_token": access_token(exp=1_900_000_000), "refresh_token": "rt"}
+def test_without_expires_in_the_access_token_exp_is_used(
+    make_access_token: Callable[..., str],
+) -> None:
+    body = {"access_token": make_access_token(exp=1_900_000_000), "refresh_token": "rt"}
     assert tokens_from_response(body, now=NOW).expires_at == 1_900_000_000
 
 
-def test_numeric_string_expires_in_is_accepted(access_token: Callable[..., str]) -> None:
-    body = {"access_token": access_token(), "refresh_token": "rt", "expires_in": "60"}
+def test_numeric_string_expires_in_is_accepted(make_access_token: Callable[..., str]) -> None:
+    body = {"access_token": make_access_token(), "refresh_token": "rt", "expires_in": "60"}
     assert tokens_from_response(body, now=NOW).expires_at == NOW + 60
 
 
@@ -47,8 +49,10 @@ def test_neither_expires_in_nor_exp_is_rejected() -> None:
         tokens_from_response({"access_token": "opaque", "refresh_token": "rt"}, now=NOW)
 
 
-def test_missing_refresh_token_keeps_the_previous_one(access_token: Callable[..., str]) -> None:
-    body = {"access_token": access_token(), "expires_in": 10}
+def test_missing_refresh_token_keeps_the_previous_one(
+    make_access_token: Callable[..., str],
+) -> None:
+    body = {"access_token": make_access_token(), "expires_in": 10}
     tokens = tokens_from_response(body, now=NOW, fallback_refresh_token="rt_old")
     assert tokens.refresh_token == "rt_old"
     with pytest.raises(TokenResponseError, match="refresh_token"):
@@ -74,9 +78,9 @@ def test_unusable_bodies_are_rejected_without_quoting_them(body: Any) -> None:
 
 
 def test_identity_prefers_the_access_token_and_fills_gaps_from_the_id_token(
-    access_token: Callable[..., str], jwt: Callable[[dict[str, Any]], str]
+    make_access_token: Callable[..., str], unsigned_jwt: Callable[[dict[str, Any]], str]
 ) -> None:
-    id_token = jwt(
+    id_token = unsigned_jwt(
         {
             "email": "from-id@example.test",
             "https://api.openai.com/auth": {
@@ -86,7 +90,7 @@ def test_identity_prefers_the_access_token_and_fills_gaps_from_the_id_token(
         }
     )
     body = {
-        "access_token": access_token("acct-1", email=None, plan="plus"),
+        "access_token": make_access_token("acct-1", email=None, plan="plus"),
         "refresh_token": "rt",
         "id_token": id_token,
         "expires_in": 5,
@@ -98,14 +102,14 @@ def test_identity_prefers_the_access_token_and_fills_gaps_from_the_id_token(
     assert result.claims.email == "from-id@example.test"
 
 
-def test_a_login_without_an_account_id_is_rejected(access_token: Callable[..., str]) -> None:
-    body = {"access_token": access_token(None), "refresh_token": "rt", "expires_in": 5}
+def test_a_login_without_an_account_id_is_rejected(make_access_token: Callable[..., str]) -> None:
+    body = {"access_token": make_access_token(None), "refresh_token": "rt", "expires_in": 5}
     with pytest.raises(TokenResponseError, match="account id"):
         login_result(tokens_from_response(body, now=NOW))
 
 
-def test_login_result_repr_hides_tokens(access_token: Callable[..., str]) -> None:
-    token = access_token()
+def test_login_result_repr_hides_tokens(make_access_token: Callable[..., str]) -> None:
+    token = make_access_token()
     body = {"access_token": token, "refresh_token": "rt_secret", "expires_in": 5}
     result = login_result(tokens_from_response(body, now=NOW))
     for text in (repr(result), str(result)):
