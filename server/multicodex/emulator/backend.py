@@ -36,7 +36,7 @@ from multicodex.emulator.sse_events import (
     reasoning_plan,
     stream_events,
 )
-from multicodex.emulator.streaming import EventStreamResponse
+from multicodex.emulator.streaming import DroppedResponse, EventStreamResponse
 
 _HTTP_FAULTS = (StatusFault, OverloadedFault, ThrottleFault, UnauthorizedFault)
 
@@ -84,8 +84,8 @@ async def responses(request: Request) -> Response:
     fault = context.state.next_fault(account_id)
     if fault is not None:
         note(request, fault=fault.kind)
-    if isinstance(fault, LatencyFault):
-        await context.wait(fault.seconds)
+    if isinstance(fault, LatencyFault) and not await context.pause(fault.seconds):
+        return DroppedResponse()
     if isinstance(fault, _HTTP_FAULTS):
         return _fault_response(request, context, account_id, fault)
     refusal = context.state.quota_refusal(account_id, stale=isinstance(fault, StaleUsageFault))
@@ -162,7 +162,7 @@ def _stream(
     if isinstance(fault, FailedInStreamFault | ErrorEventFault):
         state.count(account_id, "responses_failed")
     note(request, response_id=plan.response_id)
-    hooks = StreamHooks(wait=context.wait, on_success=lambda: state.charge(account_id))
+    hooks = StreamHooks(wait=context.stream_pause, on_success=lambda: state.charge(account_id))
     return EventStreamResponse(
         stream_events(plan, hooks),
         _response_headers(request, context, account_id),
@@ -195,8 +195,8 @@ async def usage(request: Request) -> Response:
     fault = context.state.next_usage_fault(grant.account_id)
     if fault is not None:
         note(request, fault=fault.kind)
-    if isinstance(fault, UsageLatencyFault):
-        await context.wait(fault.seconds)
+    if isinstance(fault, UsageLatencyFault) and not await context.pause(fault.seconds):
+        return DroppedResponse()
     if isinstance(fault, UsageStatusFault):
         body = (
             fault.body if fault.body is not None else wire_errors.default_status_body(fault.status)

@@ -17,16 +17,21 @@ class AppContext:
     stopping: asyncio.Event
     """Set when the server shuts down: pending waits end and streams are cut."""
 
-    async def wait(self, seconds: float) -> None:
-        """Sleep `seconds`, unless the server stops first (then raise StreamDrop)."""
+    async def pause(self, seconds: float) -> bool:
+        """Sleep `seconds`; False if the server began stopping first."""
         if seconds <= 0:
             await asyncio.sleep(0)
-            return
+            return not self.stopping.is_set()
         try:
             await asyncio.wait_for(self.stopping.wait(), seconds)
         except TimeoutError:
-            return
-        raise StreamDrop("reset")
+            return True
+        return False
+
+    async def stream_pause(self, seconds: float) -> None:
+        """`pause` for event streams: a stopping server cuts the stream."""
+        if not await self.pause(seconds):
+            raise StreamDrop("reset")
 
 
 def app_context(request: Request) -> AppContext:

@@ -72,8 +72,8 @@ async def token(request: Request) -> Response:
     response = await _grant(request)
     if isinstance(fault, TokenDropFault):
         return DroppedResponse()
-    if isinstance(fault, TokenSlowFault):
-        await context.wait(fault.seconds)
+    if isinstance(fault, TokenSlowFault) and not await context.pause(fault.seconds):
+        return DroppedResponse()
     return response
 
 
