@@ -2,7 +2,7 @@
 
 /** Escapes Markdown syntax (and table pipes) in plain text. */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (ch) => `\\${ch}`).replace(/\$\(/g, '\\$(');
+  return text.replace(/[\\`*_[\]|<>~]/g, (ch) => `\\${ch}`).replace(/\$\(/g, '\\$(');
 }
 
 /** Keeps `$(` in server text from being read as a codicon in status-bar text. */

@@ -1,0 +1,199 @@
+// Contract test: drives the real `multicodex serve`, pointed at the real emulator, with
+// vscode-jsonrpc and the extension's own protocol types. Every method and notification the
+// extension relies on is exercised with the shapes the extension reads.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
+import { ErrorCode, Methods, Notifications, type CompletionDelta } from '../../src/protocol';
+import { Emulator } from '../support/emulator';
+import { projectPython, stopAll, waitFor } from '../support/processes';
+import { seedAccounts, ServerSession } from '../support/server';
+
+const python = projectPython();
+let root: string;
+let emulator: Emulator;
+let server: ServerSession;
+let emails: string[];
+
+before(async () => {
+  root = mkdtempSync(path.join(tmpdir(), 'multicodex-contract-'));
+  emulator = await Emulator.start(python, { accounts: 3, tokensPerSecond: 400 });
+  server = await ServerSession.start(python, emulator.serverEnv(path.join(root, 'home')));
+});
+
+after(async () => {
+  await server?.stop();
+  await emulator?.stop();
+  await stopAll();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('multicodex serve, as the extension uses it', () => {
+  it('announces every method and notification the extension calls', () => {
+    const caps = server.capabilities;
+    assert.ok(caps, 'initialize result has capabilities.experimental.multicodex');
+    assert.equal(caps.protocol_version, 1);
+    for (const type of Object.values(Methods)) {
+      assert.ok(caps.methods.includes(type.method), `server implements ${type.method}`);
+    }
+    for (const type of Object.values(Notifications)) {
+      assert.ok(caps.notifications.includes(type.method), `server may send ${type.method}`);
+    }
+  });
+
+  it('reports an empty pool', async () => {
+    const status = await server.connection.sendRequest(Methods.statusGet, {});
+    assert.equal(status.no_accounts, true);
+    const list = await server.connection.sendRequest(Methods.accountsList, {});
+    assert.equal(list.no_accounts, true);
+    assert.deepEqual(list.accounts, []);
+  });
+
+  it('imports accounts and pushes a status with the footer for the active one', async () => {
+    emails = await seedAccounts(server, emulator, root);
+    const status = await server.waitForStatus((s) => s.accounts.length === 3 && s.active !== null, 20_000, 'three accounts');
+    assert.equal(status.no_accounts, false);
+    assert.ok(status.active);
+    assert.match(status.footer.text, /5h:/);
+    assert.match(status.footer.text, /7d:/);
+    assert.equal(status.footer.text, status.footer.segments.map((s) => s.text).join(''));
+    const list = await server.connection.sendRequest(Methods.accountsList, { refresh_stale: false });
+    assert.deepEqual(new Set(list.accounts.map((a) => a.email)), new Set(emails));
+    for (const account of list.accounts) {
+      assert.ok(account.usage_line.length > 0);
+      assert.ok(account.status_line.endsWith(account.usage_line));
+    }
+  });
+
+  it('pins an account and pushes the new active account', async () => {
+    const list = await server.connection.sendRequest(Methods.accountsList, {});
+    const other = list.accounts.find((a) => !a.is_active);
+    assert.ok(other);
+    const used = await server.connection.sendRequest(Methods.accountsUse, { key: other.key });
+    assert.equal(used.active.key, other.key);
+    assert.equal(used.active.pinned, true);
+    const status = await server.waitForStatus((s) => s.active?.key === other.key, 10_000, 'pinned account active');
+    assert.ok(status.footer.text.includes(other.display_name));
+  });
+
+  it('streams a completion as ordered deltas that add up to the result', async () => {
+    const streamId = 'contract-1';
+    const models = await server.connection.sendRequest(Methods.modelsList, {});
+    assert.ok(models.models.some((m) => m.slug === models.default_model));
+    const result = await server.connection.sendRequest(Methods.complete, {
+      stream_id: streamId,
+      model: models.default_model,
+      prompt: 'Say hello.',
+    });
+    const deltas = server.deltas.filter((d) => d.stream_id === streamId);
+    assert.deepEqual(deltas.map((d) => d.seq), deltas.map((_, i) => i));
+    assert.equal(deltas[0]?.kind, 'start');
+    assert.equal(result.deltas, deltas.length);
+    const text = deltas.filter((d) => d.kind === 'text').map((d) => d.text).join('');
+    assert.ok(text.length > 0);
+    assert.equal(result.text, text);
+  });
+
+  it('moves to another account when the active one is exhausted', async () => {
+    const before = await server.connection.sendRequest(Methods.statusGet, {});
+    assert.ok(before.active);
+    const exhausted = before.accounts.find((a) => a.key === before.active!.key)!;
+    const emu = (await emulator.accounts()).find((a) => a.email === exhausted.email)!;
+    await emulator.setUsage(emu.account_id, { five_hour_used: 100 });
+    const models = await server.connection.sendRequest(Methods.modelsList, {});
+    const result = await server.connection.sendRequest(Methods.complete, {
+      stream_id: 'contract-2',
+      model: models.default_model,
+      prompt: 'Say hello again.',
+    });
+    assert.notEqual(result.account.key, exhausted.key);
+    const status = await server.waitForStatus(
+      (s) => s.active !== null && s.active.key !== exhausted.key,
+      10_000,
+      'active account moved',
+    );
+    assert.ok(status.footer.text.includes(status.active!.display_name));
+    const after = status.accounts.find((a) => a.key === exhausted.key)!;
+    assert.equal(after.state, 'cooldown');
+  });
+
+  it('cancels a running completion with -32800', async () => {
+    const models = await server.connection.sendRequest(Methods.modelsList, {});
+    const source = new CancellationTokenSource();
+    const streamId = 'contract-cancel';
+    const seen = new Promise<void>((resolve) => {
+      const subscription = server.connection.onNotification(Notifications.completionDelta, (d: CompletionDelta) => {
+        if (d.stream_id === streamId) {
+          subscription.dispose();
+          resolve();
+        }
+      });
+    });
+    const request = server.connection.sendRequest(
+      Methods.complete,
+      { stream_id: streamId, model: models.default_model, prompt: 'Write a long story.' },
+      source.token,
+    );
+    await seen;
+    source.cancel();
+    await assert.rejects(request, (error: unknown) => error instanceof ResponseError && error.code === ErrorCode.REQUEST_CANCELLED);
+  });
+
+  it('previews footer settings without changing the pushed footer, then applies them', async () => {
+    const current = await server.connection.sendRequest(Methods.footerGet, {});
+    const mode = current.settings.usage_mode === 'left' ? 'used' : 'left';
+    const preview = await server.connection.sendRequest(Methods.footerPreview, { usage_mode: mode });
+    assert.equal(preview.settings.usage_mode, mode);
+    assert.match(preview.line.text, mode === 'used' ? /% used/ : /% left/);
+    const unchanged = await server.connection.sendRequest(Methods.footerGet, {});
+    assert.equal(unchanged.settings.usage_mode, current.settings.usage_mode);
+    await server.connection.sendRequest(Methods.footerSet, { usage_mode: mode, persist: false });
+    await server.waitForStatus((s) => s.footer.text === preview.line.text || s.footer.text.includes(mode), 10_000, 'footer in new mode');
+  });
+
+  it('adds an account through the browser login (loopback callback)', async () => {
+    const fresh = await emulator.createAccount('login-added@example.test');
+    await emulator.authorizeAs(fresh.account_id);
+    const start = await server.connection.sendRequest(Methods.loginStart, { method: 'browser', open_browser: false });
+    assert.ok(start.authorize_url);
+    const waiting = server.connection.sendRequest(Methods.loginWait, { login_id: start.login_id });
+    if (start.callback_listening) {
+      const response = await fetch(start.authorize_url, { signal: AbortSignal.timeout(15_000) });
+      assert.ok(response.ok, `callback page answered ${response.status}`);
+    } else {
+      const redirect = await fetch(start.authorize_url, { redirect: 'manual', signal: AbortSignal.timeout(15_000) });
+      await server.connection.sendRequest(Methods.loginPaste, { login_id: start.login_id, text: redirect.headers.get('location') ?? '' });
+    }
+    const result = await waiting;
+    assert.equal(result.outcome, 'added');
+    assert.equal(result.account.email, 'login-added@example.test');
+    await server.waitForStatus((s) => s.accounts.length === 4, 10_000, 'four accounts');
+  });
+
+  it('answers invalid params with -32602 and the field at fault', async () => {
+    await assert.rejects(
+      server.connection.sendRequest(Methods.accountsUse, { key: '' }),
+      (error: unknown) => error instanceof ResponseError && error.code === ErrorCode.INVALID_PARAMS,
+    );
+  });
+
+  it('answers an unknown account with ACCOUNT_NOT_FOUND', async () => {
+    await assert.rejects(
+      server.connection.sendRequest(Methods.accountsRemove, { key: 'nobody|none' }),
+      (error: unknown) => error instanceof ResponseError && error.code === ErrorCode.ACCOUNT_NOT_FOUND,
+    );
+  });
+
+  it('resets pins and cooldowns', async () => {
+    const result = await server.connection.sendRequest(Methods.accountsReset, { target: 'all' });
+    assert.equal(result.target, 'all');
+    assert.ok(result.quota_cleared >= 1);
+    await waitFor(async () => {
+      const status = await server.connection.sendRequest(Methods.statusGet, {});
+      return status.accounts.every((a) => a.state !== 'cooldown') ? status : undefined;
+    }, 10_000, 'no cooldowns');
+  });
+});
