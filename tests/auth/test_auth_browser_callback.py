@@ -95,6 +95,11 @@ async def test_both_ports_busy_is_a_clear_error(
     assert str(first) in message
     assert str(second) in message
     assert "paste" in message
+    # The same login can still go on without listening, finished by pasting.
+    url = await login.start(listen=False)
+    assert login.port == first
+    assert f"localhost%3A{first}" in url
+    login.cancel()
 
 
 async def test_wrong_state_is_rejected_and_ends_the_login(
