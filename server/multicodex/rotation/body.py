@@ -1,0 +1,43 @@
+"""The request body the backend expects, and what must not follow a conversation across
+accounts (encrypted reasoning and response ids are bound to the account that made them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from multicodex.rotation.models import CompletionRequest
+
+
+def build_body(request: CompletionRequest, *, cache_key: str, moved: bool) -> dict[str, Any]:
+    items = strip_account_bound(request.input) if moved else list(request.input)
+    body: dict[str, Any] = {
+        "model": request.model,
+        "input": items,
+        "tools": [],
+        "tool_choice": "auto",
+        "parallel_tool_calls": False,
+        "store": False,
+        "stream": True,
+        "prompt_cache_key": cache_key,
+    }
+    if request.instructions is not None:
+        body["instructions"] = request.instructions
+    if request.reasoning is not None:
+        body["reasoning"] = request.reasoning
+        body["include"] = ["reasoning.encrypted_content"]
+    return body
+
+
+def strip_account_bound(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop reasoning items (their encrypted content only decrypts on the account that
+    produced it) and any response-id references."""
+    kept = []
+    for item in items:
+        if item.get("type") == "reasoning":
+            continue
+        kept.append({k: v for k, v in item.items() if k != "previous_response_id"})
+    return kept
+
+
+def has_account_bound_items(items: list[dict[str, Any]]) -> bool:
+    return any(item.get("type") == "reasoning" or "previous_response_id" in item for item in items)
