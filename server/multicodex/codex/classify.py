@@ -46,7 +46,7 @@ REAUTH_CODES = frozenset(
         "refresh_token_invalidated",
     }
 )
-AUTH_EXPIRED_CODES = frozenset({"token_expired", "invalid_token", "unauthorized"})
+AUTH_EXPIRED_CODES = frozenset({"token_expired", "token_invalid", "invalid_token", "unauthorized"})
 BAD_REQUEST_CODES = frozenset({"context_length_exceeded", "cyber_policy", "invalid_prompt"})
 TRANSIENT_CODES = frozenset(
     {"server_is_overloaded", "slow_down", "server_error", "upstream_error", "temporary-failure"}
