@@ -135,7 +135,7 @@ async def test_account_header_is_lenient_unless_strict(
 async def test_validation_errors_use_the_observed_details(
     client: httpx2.AsyncClient, tokens: dict[str, Any]
 ) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"store": True}, "Store must be set to false"),
         ({"store": None}, "Store must be set to false"),
         ({"input": "hello"}, "Input must be a list"),
