@@ -112,6 +112,8 @@ class TokenKeeper:
             account = doc.find(key)
             if account is None:
                 raise AccountNotFound(key)
+            if tokens.id_token is None:  # a refresh answer may leave the id token out
+                tokens = tokens.model_copy(update={"id_token": account.tokens.id_token})
             account.tokens = tokens
             saved = account.model_copy(deep=True)
         self._on_change()
