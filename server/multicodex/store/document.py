@@ -60,6 +60,7 @@ PI_MULTICODEX_FORMAT = "pi-multicodex"
 _POLL_START = 0.002
 _POLL_MAX = 0.05
 _T = TypeVar("_T")
+_SETTLED_NS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,7 @@ class Store:
         if stat.S_IMODE(st.st_mode) & ~PRIVATE_FILE_MODE:
             tighten_mode(self.path, PRIVATE_FILE_MODE)
         document = self._parse(raw)
-        self._cache = (identity, document)
+        self._remember(identity, document)
         return document
 
     def _parse(self, raw: bytes) -> StoreDocument:
@@ -378,7 +379,18 @@ class Store:
         write_private(self.path, data)
         with contextlib.suppress(FileNotFoundError):
             self.quarantine_path.unlink()
-        self._cache = (_FileIdentity.of(os.stat(self.path)), validated)
+        self._remember(_FileIdentity.of(os.stat(self.path)), validated)
+
+    def _remember(self, identity: _FileIdentity, document: StoreDocument) -> None:
+        """Cache the parse only once the file is old enough for its identity to be unique.
+
+        Timestamps are coarse: two writes within one clock tick can produce files with the
+        same mtime, and the second may reuse the first one's freed inode and have the same
+        size. Any file written after the tick has passed gets a later mtime, so an identity
+        observed well after its mtime can never match a different, newer file.
+        """
+        settled = time.time_ns() - identity.mtime_ns > _SETTLED_NS
+        self._cache = (identity, document) if settled else None
 
     def _write_schema_if_changed(self) -> None:
         schema = {
