@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import httpx2
 
+from multicodex.auth.importers.common import ImportedCredentials
 from multicodex.codex.client import CodexClient
 from multicodex.codex.usage import UsageSnapshot
 from multicodex.config import Endpoints
@@ -17,12 +18,14 @@ from multicodex.pool.errors import AccountNotFound, PoolError
 from multicodex.pool.locks import AccountLocks, lock_directory
 from multicodex.pool.tokens import TokenKeeper
 from multicodex.pool.usage import UsageKeeper
+from multicodex.store.accounts import upsert_account
 from multicodex.store.document import Store
 from multicodex.store.schema import StoredAccount, StoreDocument
 
 log = logging.getLogger(__name__)
 
 ResetTarget = Literal["manual", "quota", "all"]
+CredentialOutcome = Literal["added", "updated", "unchanged"]
 Listener = Callable[[], None]
 
 
@@ -134,26 +137,36 @@ class Pool:
 
     # -- membership ------------------------------------------------------------------
 
-    async def save_account(self, account: StoredAccount) -> tuple[StoredAccount, bool]:
-        """Insert or update by identity; new credentials clear needs-reauth."""
+    async def add_credentials(
+        self, imported: Sequence[ImportedCredentials]
+    ) -> list[tuple[StoredAccount, CredentialOutcome]]:
+        """Put logged-in or imported credentials into the pool, one slot per identity.
+
+        Returns each account as saved and whether it was added, got new tokens (updated;
+        this clears needs-reauth) or already held these tokens (unchanged).
+        """
+        now = self.clock()
+        saved: list[tuple[StoredAccount, CredentialOutcome]] = []
         async with self.store.atransaction() as doc:
-            existing = doc.find(account.key)
-            if existing is None:
-                doc.accounts.append(account)
-                saved, created = account, True
-            else:
-                existing.tokens = account.tokens
-                existing.email = account.email or existing.email
-                existing.account_id = account.account_id or existing.account_id
-                existing.plan = account.plan or existing.plan
-                existing.label = account.label or existing.label
-                existing.source = account.source or existing.source
-                existing.needs_reauth = False
-                existing.reauth_reason = None
-                saved, created = existing, False
-            saved = saved.model_copy(deep=True)
+            for creds in imported:
+                before = doc.find(creds.key)
+                previous = before.model_copy(deep=True) if before is not None else None
+                account, created = upsert_account(doc, creds, now)
+                outcome = _outcome(created, previous, account)
+                saved.append((account.model_copy(deep=True), outcome))
         self._changed()
-        return saved, created
+        return saved
+
+    async def set_label(self, key: str, label: str | None) -> StoredAccount:
+        """Set or clear the display name; the identity never changes."""
+        async with self.store.atransaction() as doc:
+            account = doc.find(key)
+            if account is None:
+                raise AccountNotFound(key)
+            account.label = label
+            saved = account.model_copy(deep=True)
+        self._changed()
+        return saved
 
     async def remove(self, key: str) -> StoredAccount:
         async with self.store.atransaction() as doc:
@@ -180,6 +193,19 @@ class Pool:
             account.cooldown_until = until
             account.cooldown_reason = reason
         self._changed()
+
+    async def clear_cooldown(self, key: str) -> bool:
+        """End one account's cooldown now; returns whether it was cooling down."""
+        cleared = False
+        async with self.store.atransaction() as doc:
+            account = doc.find(key)
+            if account is None:
+                raise AccountNotFound(key)
+            cleared = account.cooldown_until is not None and account.cooldown_until > self.clock()
+            account.cooldown_until = None
+            account.cooldown_reason = None
+        self._changed()
+        return cleared
 
     async def mark_needs_reauth(self, key: str, reason: str) -> None:
         await self.tokens.mark_needs_reauth(key, reason)
@@ -223,3 +249,15 @@ class Pool:
                 raise result
         accounts = self.accounts()
         return len(accounts), sum(a.needs_reauth for a in accounts)
+
+
+def _outcome(
+    created: bool, previous: StoredAccount | None, account: StoredAccount
+) -> CredentialOutcome:
+    if created or previous is None:
+        return "added"
+    same_tokens = (
+        previous.tokens.access_token == account.tokens.access_token
+        and previous.tokens.refresh_token == account.tokens.refresh_token
+    )
+    return "unchanged" if same_tokens and not previous.needs_reauth else "updated"
