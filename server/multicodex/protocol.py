@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
@@ -1132,6 +1132,14 @@ class InitializationOptions(WireModel):
         default=60.0,
         ge=1,
         le=3600,
+    )
+    callback_ports: list[Annotated[int, Field(ge=1, le=65535)]] | None = Field(
+        description="Loopback ports the browser login's callback tries, in order; null uses "
+        "1455, then 1457 (the only ones the real authorization server accepts). For emulators "
+        "and tests.",
+        default=None,
+        min_length=1,
+        max_length=8,
     )
 
 
