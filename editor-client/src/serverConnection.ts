@@ -157,6 +157,9 @@ export class ServerConnection implements vscode.Disposable {
       documentSelector: [],
       outputChannel: this.log,
       initializationOptions: () => this.readSettings().forServer,
+      // A failed start is retried with backoff and shown in the footer; one message comes
+      // only when restarting is given up (handleCrash).
+      initializationFailedHandler: () => false,
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => {
@@ -166,7 +169,7 @@ export class ServerConnection implements vscode.Disposable {
         },
       },
     };
-    return new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+    return new QuietLanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
   }
 
   private async handleCrash(generation: number, reason: string): Promise<void> {
@@ -244,6 +247,14 @@ export class ServerConnection implements vscode.Disposable {
     if (!this.disposed) {
       this.stateEmitter.fire(state);
     }
+  }
+}
+
+/** Logs client errors without popping a notification for each one: crashes are retried
+ * with backoff and reported in the footer instead. */
+class QuietLanguageClient extends LanguageClient {
+  override error(message: string, data?: unknown, showNotification: boolean | 'force' = true): void {
+    super.error(message, data, showNotification === 'force' ? false : showNotification);
   }
 }
 
