@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from multicodex.codex.sse import SSEEvent, SSEParser
+from multicodex.codex.sse import SSEEvent, SSEParser, SSEProtocolError
 
 
 def parse_all(chunks: list[bytes]) -> list[SSEEvent]:
@@ -138,3 +139,11 @@ def test_any_rechunking_yields_identical_events(
     assert parse_all(chunks) == whole
     expected = [SSEEvent(name, "\n".join(lines).encode()) for name, lines, _ in specs]
     assert whole == expected
+
+
+def test_an_endless_unterminated_line_is_refused() -> None:
+    parser = SSEParser(max_line_bytes=1000)
+    parser.feed(b"data: " + b"x" * 900)
+    with pytest.raises(SSEProtocolError):
+        parser.feed(b"x" * 200)
+    assert SSEParser(max_line_bytes=1000).feed(b"data: " + b"x" * 2000 + b"\n\n")[0].data

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx2
 from pydantic import ValidationError
@@ -28,7 +28,7 @@ from multicodex.codex.events import (
 )
 from multicodex.codex.headers import auth_headers, default_user_agent, stream_headers
 from multicodex.codex.models import ModelCatalog, ModelInfo, ModelListPayload
-from multicodex.codex.sse import DONE_SENTINEL, SSEEvent, SSEParser
+from multicodex.codex.sse import DONE_SENTINEL, SSEEvent, SSEParser, SSEProtocolError
 from multicodex.codex.usage import UsageSnapshot, parse_usage_headers, parse_usage_payload
 from multicodex.config import CLIENT_VERSION, ORIGINATOR, Endpoints
 
@@ -140,7 +140,17 @@ class ResponseStream:
                 ),
                 cause=exc,
             )
-        self._pending.extend(self._parser.feed(chunk))
+        try:
+            self._pending.extend(self._parser.feed(chunk))
+        except SSEProtocolError as exc:
+            self._raise(
+                CodexFailure(
+                    FailureKind.TRANSIENT,
+                    f"malformed event stream ({exc})",
+                    request_id=self.request_id,
+                ),
+                cause=exc,
+            )
 
     def _complete(self, event: ResponseEvent) -> None:
         self._finished = True
@@ -150,18 +160,18 @@ class ResponseStream:
         except ValidationError:
             self.completed = FinalResponse(status=event.type.removeprefix("response."))
 
-    def _fail(self, event: ResponseEvent) -> None:
+    def _fail(self, event: ResponseEvent) -> NoReturn:
         failure = classify_stream_event(
             event, now=self._clock(), usage=self.usage, request_id=self.request_id
         )
         self._raise(failure)
 
-    def _end_without_terminal(self) -> None:
+    def _end_without_terminal(self) -> NoReturn:
         self._raise(
             CodexFailure(FailureKind.TRANSIENT, STREAM_CLOSED_EARLY, request_id=self.request_id)
         )
 
-    def _raise(self, failure: CodexFailure, cause: BaseException | None = None) -> None:
+    def _raise(self, failure: CodexFailure, cause: BaseException | None = None) -> NoReturn:
         self._finished = True
         self._pending.clear()
         self.failure = failure

@@ -16,6 +16,12 @@ _EVENT = b"event:"
 _SPACE = 0x20
 _COLON = 0x3A
 DONE_SENTINEL = b"[DONE]"
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+"""Far above any real event (a final response with encrypted reasoning is a few MB)."""
+
+
+class SSEProtocolError(ValueError):
+    """The byte stream cannot be a sane event stream (an endless unterminated line)."""
 
 
 class SSEEvent(NamedTuple):
@@ -28,9 +34,10 @@ class SSEEvent(NamedTuple):
 class SSEParser:
     """Feed it chunks as they arrive; it returns the events each chunk completes."""
 
-    __slots__ = ("_data", "_event", "_pending_cr", "_tail")
+    __slots__ = ("_data", "_event", "_max_line", "_pending_cr", "_tail")
 
-    def __init__(self) -> None:
+    def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self._max_line = max_line_bytes
         self._tail = b""
         self._pending_cr = False
         self._event: str | None = None
@@ -69,6 +76,8 @@ class SSEParser:
             chunk = self._tail + chunk
         lines = chunk.split(b"\n")
         self._tail = lines.pop()
+        if len(self._tail) > self._max_line:
+            raise SSEProtocolError(f"unterminated line longer than {self._max_line} bytes")
         return lines
 
     def _interpret(self, lines: list[bytes]) -> list[SSEEvent]:
