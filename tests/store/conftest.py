@@ -108,7 +108,8 @@ def mint(caplog: pytest.LogCaptureFixture) -> Iterator[TokenMint]:
     caplog.set_level(logging.DEBUG)
     minted = TokenMint()
     yield minted
-    for record in caplog.records:
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    for record in records:
         minted.assert_clean(record.getMessage())
         if record.exc_info:
             minted.assert_clean(logging.Formatter().formatException(record.exc_info))

@@ -522,3 +522,38 @@ def test_reprs_and_errors_never_show_tokens(tmp_path: Path, mint: TokenMint) -> 
         read_codex_cli(path)
     mint.assert_clean(str(caught.value))
     mint.assert_clean(repr(caught.value))
+
+
+def test_codex_cli_write_back_keeps_the_id_token_when_a_refresh_brought_none(
+    tmp_path: Path, mint: TokenMint
+) -> None:
+    path = tmp_path / "auth.json"
+    first = mint.tokens()
+    write_json(path, codex_auth(first))
+    link = read_codex_cli(path).link
+    assert link is not None
+    second = refreshed(mint.tokens()).model_copy(update={"id_token": None})
+
+    write_back(link, second)
+
+    written = json.loads(path.read_text())["tokens"]
+    assert written["id_token"] == first.id_token
+    assert written["access_token"] == second.access_token
+    assert written["refresh_token"] == second.refresh_token
+
+
+def test_find_sources_counts_pi_multicodex_accounts(tmp_path: Path, mint: TokenMint) -> None:
+    agent_dir = tmp_path / "agent"
+    alice = mint.tokens()
+    account = {
+        "email": "alice",
+        "accessToken": alice.access_token,
+        "refreshToken": alice.refresh_token,
+        "expiresAt": alice.exp * 1000,
+    }
+    write_json(agent_dir / "codex-accounts.json", {"version": 1, "accounts": [account]})
+    env = {"HOME": str(tmp_path), "PI_CODING_AGENT_DIR": str(agent_dir)}
+    sources = {s.kind: s for s in find_sources(env)}
+    assert sources["pi-multicodex"].exists
+    assert sources["pi-multicodex"].note == "1 account(s)"
+    assert not sources["pi"].exists
