@@ -133,6 +133,7 @@ export interface ImportSourceInfo {
   kind: ImportSourceKind;
   path: string;
   exists: boolean;
+  note: string | null;
 }
 
 // ----------------------------------------------------------------------------- accounts
@@ -475,6 +476,8 @@ export interface InitializationOptions {
   rotation?: RotationPatch | null;
   log_level?: LogLevel;
   status_refresh_seconds?: number;
+  /** Loopback ports the browser login's callback tries (emulators and tests). */
+  callback_ports?: number[] | null;
 }
 
 export interface ServerCapabilitiesExtension {
@@ -508,6 +511,26 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+export interface ErrorObject {
+  code: ErrorCode;
+  message: string;
+  data?: Record<string, unknown> | null;
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface InvalidParamsData {
+  errors: FieldError[];
+}
+
+export interface InternalErrorData {
+  error_id: string;
+  exception_type: string;
+}
+
 export interface AccountAvailability {
   account: AccountRef;
   state: 'available' | 'cooldown' | 'needs_reauth' | 'excluded';
@@ -521,6 +544,48 @@ export interface PoolExhaustedData {
   waited_seconds: number;
 }
 
+export interface NoAccountsData {
+  import_sources: ImportSourceInfo[];
+}
+
+export interface AttemptFailure {
+  account: AccountRef;
+  kind: FailureKind;
+  status: number | null;
+  code: string | null;
+  detail: string;
+}
+
+export interface RateLimitedData {
+  retry_at: number | null;
+  attempts: AttemptFailure[];
+}
+
+export interface UpstreamBadRequestData {
+  account: AccountRef;
+  status: number;
+  code: string | null;
+  detail: string;
+}
+
+export interface UpstreamFailedData {
+  account: AccountRef;
+  kind: FailureKind;
+  status: number | null;
+  code: string | null;
+  detail: string;
+  deltas_sent: number;
+}
+
+export interface UpstreamUnavailableData {
+  attempts: AttemptFailure[];
+}
+
+export interface AccountNotFoundData {
+  key: string;
+  known_keys: string[];
+}
+
 export interface NeedsReauthData {
   account: AccountRef;
   reason: string | null;
@@ -528,9 +593,45 @@ export interface NeedsReauthData {
 
 export interface LoginFailedData {
   login_id: string | null;
-  reason: string;
+  reason:
+    | 'denied'
+    | 'no_entitlement'
+    | 'state_mismatch'
+    | 'missing_code'
+    | 'exchange_failed'
+    | 'invalid_tokens'
+    | 'identity_mismatch'
+    | 'device_unavailable'
+    | 'other';
   detail: string;
   pending: boolean;
+}
+
+export interface LoginTimedOutData {
+  login_id: string;
+  expires_at: number;
+}
+
+export interface LoginIdData {
+  login_id: string;
+}
+
+export interface StoreCorruptData {
+  store_file: string;
+  moved_to: string;
+  reason: string;
+  foreign_format: string | null;
+}
+
+export interface StoreUnavailableData {
+  store_file: string;
+  lock_file: string;
+  reason: 'lock_timeout' | 'unreadable' | 'newer_version' | 'invalid_document';
+  detail: string;
+}
+
+export interface ImportFailedData {
+  sources: ImportSourceResult[];
 }
 
 // --------------------------------------------------------------- methods, notifications

@@ -3,6 +3,7 @@
 // extension relies on is exercised with the shapes the extension reads.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,7 +22,9 @@ let emails: string[];
 before(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'multicodex-contract-'));
   emulator = await Emulator.start(python, { accounts: 3, tokensPerSecond: 400 });
-  server = await ServerSession.start(python, emulator.serverEnv(path.join(root, 'home')));
+  server = await ServerSession.start(python, emulator.serverEnv(path.join(root, 'home')), {
+    callback_ports: [await freePort()],
+  });
 });
 
 after(async () => {
@@ -30,6 +33,17 @@ after(async () => {
   await stopAll();
   rmSync(root, { recursive: true, force: true });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
 
 describe('multicodex serve, as the extension uses it', () => {
   it('announces every method and notification the extension calls', () => {
