@@ -43,6 +43,16 @@ class CatalogModel:
             "default_verbosity": "low",
             "prefer_websockets": False,
             "available_in_plans": list(self.plans) if self.plans else None,
+            # Required by the Codex CLI's model decoder: without them it rejects the
+            # whole list ("failed to decode models response") and uses its bundled one.
+            "shell_type": "shell_command",
+            "truncation_policy": {"mode": "tokens", "limit": 10_000},
+            "experimental_supported_tools": [],
+            "model_messages": {
+                "instructions_template": (
+                    f"You are Codex, a coding agent running on {self.display_name} (emulated)."
+                )
+            },
         }
 
     def allowed_for(self, plan: str) -> bool:
