@@ -174,9 +174,13 @@ def _stream(
 def _response_headers(request: Request, context: AppContext, account_id: str) -> dict[str, str]:
     request_id = f"req_{secrets.token_hex(16)}"
     turn_state = request.headers.get("x-codex-turn-state") or f"ts_{secrets.token_hex(12)}"
+    # The ETag of the list /codex/models gives this client: the Codex CLI fetches the
+    # models again after every response whose x-models-etag differs from it.
+    plan = context.state.account_snapshot(account_id).plan
+    models_etag = catalog.etag_of(catalog.catalog_json(request.headers.get("version"), plan))
     return {
         **context.state.rate_headers(account_id),
-        "x-models-etag": catalog.FULL_CATALOG_ETAG,
+        "x-models-etag": models_etag,
         "x-oai-request-id": request_id,
         "x-request-id": request_id,
         "x-codex-turn-state": turn_state,
