@@ -20,6 +20,7 @@ import {
   type ServerLaunch,
 } from './serverCommand';
 import type { ExtensionSettings } from './settings';
+import { incompatibility } from './serverCompat';
 import { describeState, type ServerState } from './serverState';
 
 export type { ServerState } from './serverState';
@@ -136,11 +137,17 @@ export class ServerConnection implements vscode.Disposable {
       await this.handleCrash(generation, `failed to start: ${errorText(error)}`);
       return;
     }
-    if (generation === this.generation && this.client === client) {
-      this.backoff.markStarted(Date.now());
-      this.setState({ kind: 'running' });
-      this.log.info('The MultiCodex server is running.');
+    if (generation !== this.generation || this.client !== client) {
+      return;
     }
+    const problem = incompatibility(client.initializeResult?.capabilities);
+    if (problem) {
+      await this.refuse(problem);
+      return;
+    }
+    this.backoff.markStarted(Date.now());
+    this.setState({ kind: 'running' });
+    this.log.info('The MultiCodex server is running.');
   }
 
   private createClient(
@@ -201,6 +208,18 @@ export class ServerConnection implements vscode.Disposable {
       this.retryTimer = undefined;
       void this.launch();
     }, delay);
+  }
+
+  /** Stops a server this extension cannot work with; restarting would not help. */
+  private async refuse(problem: string): Promise<void> {
+    this.log.error(`Not using the server: ${problem}.`);
+    await this.stopClient();
+    this.setState({ kind: 'stopped', reason: problem });
+    void vscode.window.showErrorMessage(`MultiCodex: ${problem}.`, 'Show Logs').then((choice) => {
+      if (choice) {
+        this.log.show();
+      }
+    });
   }
 
   private async stopClient(): Promise<void> {
