@@ -8,6 +8,7 @@ import logging
 import os
 import stat
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -378,3 +379,35 @@ def test_a_newer_version_is_neither_read_nor_written(home: Path) -> None:
     assert sorted(p.name for p in home.iterdir() if p.name.startswith("accounts.json.")) == [
         "accounts.json.lock"
     ]
+
+
+class SlowWriteStore(Store):
+    """A store whose disk write takes a while, so a cancellation can land in the middle."""
+
+    writing = threading.Event()
+
+    def _write_locked(self, document: StoreDocument) -> None:
+        self.writing.set()
+        time.sleep(0.3)
+        super()._write_locked(document)
+
+
+async def test_cancelling_during_the_write_keeps_the_lock_until_the_write_is_done(
+    home: Path,
+) -> None:
+    Store.open(home)
+    store = SlowWriteStore(home)
+    store.writing = threading.Event()
+
+    async def commit() -> None:
+        async with store.atransaction() as doc:
+            doc.settings.usage_ttl_seconds = 42
+
+    task = asyncio.create_task(commit())
+    assert await asyncio.to_thread(store.writing.wait, 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async with Store(home).atransaction() as doc:  # may enter only once the write landed
+        assert doc.settings.usage_ttl_seconds == 42
