@@ -180,6 +180,23 @@ async def test_models_are_filtered_by_client_version_and_cached_by_etag(
     assert (await client.get(path)).status_code == 401
 
 
+async def test_models_carry_what_the_codex_cli_decoder_requires(
+    client: httpx2.AsyncClient, tokens: dict[str, Any]
+) -> None:
+    path = "/backend-api/codex/models"
+    answer = await client.get(path, params={"client_version": "0.169.0"}, headers=bearer(tokens))
+    for model in answer.json()["models"]:
+        assert model["shell_type"] == "shell_command"
+        assert set(model["truncation_policy"]) == {"mode", "limit"}
+        assert model["experimental_supported_tools"] == []
+        assert isinstance(model["supports_parallel_tool_calls"], bool)
+    # Responses name the same list, so the CLI does not fetch the models again.
+    streamed = await client.post(
+        RESPONSES_PATH, headers={**bearer(tokens), "version": "0.169.0"}, json=responses_body()
+    )
+    assert streamed.headers["x-models-etag"] == answer.headers["etag"]
+
+
 async def test_accounts_check_lists_the_token_account(
     client: httpx2.AsyncClient,
     base_url: str,
