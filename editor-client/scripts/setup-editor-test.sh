@@ -75,6 +75,11 @@ PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
 CODE_SERVER="$HARNESS/node_modules/code-server/out/node/entry.js"
 [ -f "$CODE_SERVER" ] || { echo "code-server entry missing: $CODE_SERVER" >&2; exit 1; }
 
+# Drop installs made for other lockfiles (older checkouts); each is a few hundred MB.
+for old in "$CACHE"/runtime-* "$CACHE"/harness-*; do
+  [ "$old" = "$RUNTIME" ] || [ "$old" = "$HARNESS" ] || rm -rf "$old"
+done
+
 mkdir -p "$CLIENT/build"
 cat >"$CLIENT/build/editor-test.json" <<JSON
 {
