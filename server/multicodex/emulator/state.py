@@ -117,8 +117,7 @@ class EmulatorState:
     def update_settings(self, update: SettingsUpdate) -> EmuSettings:
         with self.lock:
             changes = update.model_dump(exclude_unset=True)
-            self.settings = self.settings.model_copy(update=changes)
-            self.settings = EmuSettings.model_validate(self.settings.model_dump())
+            self.settings = EmuSettings.model_validate({**self.settings.model_dump(), **changes})
             return self.settings.model_copy()
 
     # --- accounts ------------------------------------------------------------------------
