@@ -13,7 +13,7 @@ def build_body(request: CompletionRequest, *, cache_key: str, moved: bool) -> di
     body: dict[str, Any] = {
         "model": request.model,
         "input": items,
-        "tools": [],
+        "tools": list(request.tools or []),
         "tool_choice": "auto",
         "parallel_tool_calls": False,
         "store": False,

@@ -20,7 +20,7 @@ from typing import Any
 
 from multicodex.codex.client import CodexClient, ResponseStream
 from multicodex.codex.errors import CodexFailure, FailureKind
-from multicodex.codex.events import TokenUsage
+from multicodex.codex.events import FinalResponse, TokenUsage
 from multicodex.pool import AccountNeedsReauth, Pool, PoolError
 from multicodex.rotation.body import build_body, has_account_bound_items
 from multicodex.rotation.models import (
@@ -370,7 +370,15 @@ def _result(stream: ResponseStream, account: StoredAccount, life: _Life) -> Comp
         if completed is not None and completed.status == "incomplete"
         else "completed",
         output=life.output,
+        model=completed.model if completed is not None else None,
+        incomplete_reason=_incomplete_reason(completed),
     )
+
+
+def _incomplete_reason(completed: FinalResponse | None) -> str | None:
+    details = completed.incomplete_details if completed is not None else None
+    reason = details.get("reason") if details else None
+    return reason if isinstance(reason, str) else None
 
 
 def _token_counts(usage: TokenUsage | None) -> TokenCounts:

@@ -14,6 +14,8 @@ class CompletionRequest(BaseModel):
     input: list[dict[str, Any]]
     instructions: str | None = None
     reasoning: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    """Responses API tool definitions, passed through; calls come back in ``output``."""
     conversation_id: str | None = None
     """Keeps the conversation on one account and keys the backend's prompt cache."""
     wait_for_reset_seconds: float | None = Field(default=None, ge=0)
@@ -60,6 +62,10 @@ class CompletionResult(BaseModel):
     usage: TokenCounts
     response_id: str | None
     status: Literal["completed", "incomplete"]
+    model: str | None = None
+    """The model that answered, as the backend named it."""
+    incomplete_reason: str | None = None
+    """Why the backend stopped early (e.g. max_output_tokens); None when completed."""
     output: list[dict[str, Any]]
     """Completed output items (message, reasoning with encrypted content, tool calls)."""
 
