@@ -16,9 +16,9 @@ from multicodex.codex.usage import UsageSnapshot
 from multicodex.config import Endpoints
 from multicodex.pool.errors import AccountNotFound, PoolError
 from multicodex.pool.locks import AccountLocks, lock_directory
+from multicodex.pool.membership import upsert_account
 from multicodex.pool.tokens import TokenKeeper
 from multicodex.pool.usage import UsageKeeper
-from multicodex.store.accounts import upsert_account
 from multicodex.store.document import Store
 from multicodex.store.schema import StoredAccount, StoreDocument
 
