@@ -75,8 +75,11 @@ export class ServerConnection implements vscode.Disposable {
   async request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R> {
     const client = await this.readyClient();
     // By method name: the typed overloads cannot resolve a generic P; the signature above
-    // already ties params and result to the request type.
-    return client.sendRequest<R>(type.method, params, token);
+    // already ties params and result to the request type. An explicit undefined token
+    // would be sent as a second positional parameter, so it is only passed when present.
+    return token
+      ? client.sendRequest<R>(type.method, params, token)
+      : client.sendRequest<R>(type.method, params);
   }
 
   async notify<P>(type: NotificationType<P>, params: P): Promise<void> {

@@ -256,8 +256,14 @@ async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
   await page.waitForSelector(`${QUICK_INPUT} input`, { state: 'visible', timeout: 15_000 });
   await page.keyboard.type(title);
-  await page.locator(QUICK_ROWS, { hasText: title }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
+  // Click the row itself: recently used commands may sort above the one typed.
+  const row = page.locator(QUICK_ROWS, { hasText: new RegExp(`^\\s*${escapeRegExp(title)}`) }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await row.click();
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function copyExtensionLogs(userDataDir: string, artifacts: string): void {
