@@ -9,12 +9,13 @@ may have refreshed) and write refreshed tokens back so the other tool keeps work
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
 import httpx2
 
-from multicodex.auth.importers import read_linked_tokens, write_back
+from multicodex.auth.importers import newer_linked_tokens, write_back
 from multicodex.auth.refresh import RefreshError, refresh_tokens
 from multicodex.config import Endpoints
 from multicodex.pool.errors import AccountNeedsReauth, AccountNotFound, TokenRefreshFailed
@@ -86,11 +87,12 @@ class TokenKeeper:
         if link is None or not link.linked:
             return account
         try:
-            theirs = read_linked_tokens(link)
+            # Off the event loop: reading pi's file may wait for pi's lock.
+            theirs = await asyncio.to_thread(newer_linked_tokens, link, account.tokens)
         except (OSError, ValueError) as exc:
             log.warning("could not re-read %s for %s: %s", link.path, account.display_name, exc)
             return account
-        if theirs is None or theirs.refresh_token == account.tokens.refresh_token:
+        if theirs is None:
             return account
         log.info("adopting newer tokens for %s from %s", account.display_name, link.path)
         return await self._save_tokens(account.key, theirs)
@@ -104,7 +106,7 @@ class TokenKeeper:
                 raise AccountNeedsReauth(account.key, account.display_name, str(exc)) from None
             raise TokenRefreshFailed(account.key, account.display_name, str(exc)) from None
         saved = await self._save_tokens(account.key, tokens)
-        self._write_back(saved)
+        await self._write_back(saved)
         return saved
 
     async def _save_tokens(self, key: str, tokens: TokenSet) -> StoredAccount:
@@ -119,12 +121,12 @@ class TokenKeeper:
         self._on_change()
         return saved
 
-    def _write_back(self, account: StoredAccount) -> None:
+    async def _write_back(self, account: StoredAccount) -> None:
         link = account.source
         if link is None or not link.linked:
             return
         try:
-            write_back(link, account.tokens)
+            await asyncio.to_thread(write_back, link, account.tokens)
         except OSError as exc:
             log.warning(
                 "refreshed %s but could not update %s: %s", account.display_name, link.path, exc

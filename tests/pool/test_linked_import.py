@@ -1,0 +1,71 @@
+"""An account imported from the Codex CLI stays linked to its auth.json: refresh tokens are
+single-use, so both tools must always hold the newest pair."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from multicodex.auth.importers import read_codex_cli
+from support.rig import Rig
+
+
+def write_codex_auth(path: Path, issued: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "auth_mode": "chatgpt",
+        "OPENAI_API_KEY": None,
+        "tokens": {
+            "id_token": issued["id_token"],
+            "access_token": issued["access_token"],
+            "refresh_token": issued["refresh_token"],
+            "account_id": None,
+        },
+        "last_refresh": "2026-11-01T10:00:00.000000Z",
+        "kept": "by MultiCodex",
+    }
+    path.write_text(json.dumps(document))
+    path.chmod(0o600)
+
+
+async def import_linked(rig: Rig, tmp_path: Path) -> tuple[str, str, Path]:
+    emu_account = rig.emu.add_account(email="cli@example.test")
+    auth = tmp_path / "codex-home" / "auth.json"
+    write_codex_auth(auth, rig.emu.issue_tokens(emu_account.account_id))
+    [(account, outcome)] = await rig.pool.add_credentials([read_codex_cli(auth)])
+    assert outcome == "added"
+    assert account.source is not None and account.source.linked
+    return emu_account.account_id, account.key, auth
+
+
+async def test_refresh_writes_the_new_pair_back_to_the_codex_cli(rig: Rig, tmp_path: Path) -> None:
+    account_id, key, auth = await import_linked(rig, tmp_path)
+    rig.emu.expire_access_tokens(account_id)
+    stale = rig.pool.get(key).tokens.access_token
+
+    refreshed = await rig.pool.tokens.valid(key, rejected_access_token=stale)
+
+    on_disk = json.loads(auth.read_text())
+    assert on_disk["tokens"]["refresh_token"] == refreshed.tokens.refresh_token
+    assert on_disk["tokens"]["access_token"] == refreshed.tokens.access_token
+    assert on_disk["kept"] == "by MultiCodex"
+    assert oct(auth.stat().st_mode & 0o777) == "0o600"
+    assert rig.emu.counters(account_id)["refreshes"] == 1
+
+
+async def test_a_refresh_by_the_codex_cli_is_adopted_not_repeated(rig: Rig, tmp_path: Path) -> None:
+    account_id, key, auth = await import_linked(rig, tmp_path)
+    theirs = rig.emu.issue_tokens(account_id)  # the Codex CLI logged in / refreshed itself
+    write_codex_auth(auth, theirs)
+    with rig.pool.store.transaction() as doc:  # and our copy is about to expire
+        mine = doc.find(key)
+        assert mine is not None
+        mine.tokens.expires_at = time.time() + 30
+
+    account = await rig.pool.tokens.valid(key)
+
+    assert account.tokens.refresh_token == theirs["refresh_token"]
+    assert account.tokens.access_token == theirs["access_token"]
+    assert rig.emu.counters(account_id)["refreshes"] == 0
