@@ -68,7 +68,13 @@ describe('multicodex serve, as the extension uses it', () => {
 
   it('imports accounts and pushes a status with the footer for the active one', async () => {
     emails = await seedAccounts(server, emulator, root);
-    const status = await server.waitForStatus((s) => s.accounts.length === 3 && s.active !== null, 20_000, 'three accounts');
+    // The footer reads "loading..." until the active account's usage is fetched; the
+    // server fetches it by itself (no refresh request here).
+    const status = await server.waitForStatus(
+      (s) => s.accounts.length === 3 && s.active !== null && s.footer.text.includes('5h:'),
+      30_000,
+      'three accounts and the active one with usage',
+    );
     assert.equal(status.no_accounts, false);
     assert.ok(status.active);
     assert.match(status.footer.text, /5h:/);
