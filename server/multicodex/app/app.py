@@ -1,0 +1,373 @@
+"""The application: everything the server and the CLI do, one method per protocol method.
+
+`App` owns the HTTP client, the store, the pool, the rotation engine, logins and the
+status feed. `call` validates raw params with the protocol's models and answers with a
+JSON-ready result; the typed methods take and return the models themselves. Failures the
+client can act on leave as `AppError` with the protocol's code and data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx2
+from pydantic import BaseModel, ValidationError
+
+from multicodex.app.accounts import Accounts
+from multicodex.app.catalog import ModelCache
+from multicodex.app.completion import Completions
+from multicodex.app.diagnostics import paths, verify
+from multicodex.app.errors import AppError, account_not_found, from_pool_error, invalid_params
+from multicodex.app.hooks import ClientHooks
+from multicodex.app.importing import describe_sources, import_accounts
+from multicodex.app.logins import LoginManager
+from multicodex.app.preferences import Preferences
+from multicodex.app.session import SessionOverrides, SessionPool
+from multicodex.app.snapshot import PoolSnapshot
+from multicodex.app.status import StatusFeed, tick_forever
+from multicodex.auth.pkce_login import DEFAULT_PORTS
+from multicodex.codex.client import CodexClient
+from multicodex.config import Endpoints
+from multicodex.pool import AccountNotFound
+from multicodex.protocol import (
+    METHODS,
+    AccountInfo,
+    AccountsImportParams,
+    AccountsImportResult,
+    AccountsLabelParams,
+    AccountsLabelResult,
+    AccountsListParams,
+    AccountsListResult,
+    AccountsRefreshParams,
+    AccountsRefreshResult,
+    AccountsRemoveParams,
+    AccountsRemoveResult,
+    AccountsResetParams,
+    AccountsResetResult,
+    AccountsUseParams,
+    AccountsUseResult,
+    CompleteParams,
+    CompleteResult,
+    FooterInfo,
+    FooterPatch,
+    FooterPreview,
+    FooterSetParams,
+    ImportSourceInfo,
+    InitializationOptions,
+    LoginCancelResult,
+    LoginIdParams,
+    LoginPasteParams,
+    LoginResult,
+    LoginStartParams,
+    LoginStartResult,
+    Method,
+    ModelsListParams,
+    ModelsListResult,
+    NoParams,
+    PathsResult,
+    RotationInfo,
+    RotationSetParams,
+    Status,
+    VerifyResult,
+)
+from multicodex.rotation.engine import RotationEngine
+from multicodex.store.document import Store
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = 30.0
+Handler = Callable[[Any], Awaitable[BaseModel]]
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+
+
+def _domain_errors(
+    method: Callable[[App, P], Awaitable[R]],
+) -> Callable[[App, P], Awaitable[R]]:
+    """Pool and store failures leave a typed method as the AppError the protocol names."""
+
+    @functools.wraps(method)
+    async def translating(app: App, params: P) -> R:
+        try:
+            return await method(app, params)
+        except AppError:
+            raise
+        except Exception as exc:
+            error = app.translate(exc)
+            if error is None:
+                raise
+            raise error from None
+
+    return translating
+
+
+class App:
+    """One MultiCodex session over a store, as the server and the CLI drive it."""
+
+    def __init__(
+        self,
+        options: InitializationOptions | None = None,
+        *,
+        hooks: ClientHooks | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.options = options or InitializationOptions()
+        self.hooks = hooks or ClientHooks()
+        self.env: Mapping[str, str] = dict(os.environ if env is None else env)
+        self.endpoints = Endpoints.from_env(self.options.auth_url, self.options.backend_url)
+        self.store = Store.open(self.options.home, env=self.env)
+        self.http = httpx2.AsyncClient(timeout=HTTP_TIMEOUT)
+        self.codex = CodexClient(self.endpoints, http=self.http)
+        self.overrides = SessionOverrides(self.options.footer, self.options.rotation)
+        self.pool = SessionPool(self.store, self.endpoints, self.http, self.codex, self.overrides)
+        self.engine = RotationEngine(self.pool, self.codex)
+        self.status_feed = StatusFeed(self.snapshot, self._publish_status)
+        self.pool.add_listener(self.status_feed.request_refresh)
+        self._background: set[asyncio.Future[Any]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        self._usage_fetch: asyncio.Future[None] | None = None
+        self._build_services()
+        self._handlers = self._handler_table()
+
+    def _build_services(self) -> None:
+        changed = self.status_feed.request_refresh
+        self.accounts = Accounts(self.pool, self.snapshot, self._keep_in_background)
+        self.logins = LoginManager(
+            self.pool,
+            self.endpoints,
+            self.http,
+            self.hooks,
+            self.snapshot,
+            ports=self.options.callback_ports or DEFAULT_PORTS,
+        )
+        self.preferences = Preferences(self.store, self.overrides, self.snapshot, changed)
+        self.models = ModelCache(self.pool, self.codex, self.snapshot)
+        self.completions = Completions(
+            self.engine, self.hooks, self.snapshot, self.import_sources, changed, self.pool.clock
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start_status_updates(self) -> Status:
+        """Push the first status now, then keep it current (periodic re-checks included)."""
+        status = self.status_feed.start_publishing()
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(
+                tick_forever(
+                    self.options.status_refresh_seconds,
+                    self.refresh_active_usage,
+                    self.status_feed,
+                )
+            )
+        return status
+
+    async def aclose(self) -> None:
+        """Stop periodic work, cancel open logins, close the HTTP client."""
+        tasks = [t for t in (self._ticker, *self._background) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.logins.aclose()
+        await self.http.aclose()
+
+    async def cancel_logins(self) -> None:
+        await self.logins.aclose()
+
+    # -- generic entry point ------------------------------------------------------------
+
+    async def call(self, method: Method | str, params: Any) -> dict[str, Any]:
+        """Validate ``params`` for ``method``, run it and return the JSON-ready result.
+
+        Raises `AppError` (INVALID_PARAMS for params that do not validate); ``KeyError``
+        for a method that is not part of the protocol.
+        """
+        method = Method(method)
+        model = METHODS[method].params.model_validate
+        try:
+            validated = model({} if params is None else params)
+        except ValidationError as exc:
+            raise invalid_params(exc) from None
+        result = await self._handlers[method](validated)
+        return result.model_dump(mode="json")
+
+    def _handler_table(self) -> dict[Method, Handler]:
+        table: dict[Method, Handler] = {
+            Method.ACCOUNTS_LIST: self.accounts_list,
+            Method.ACCOUNTS_USE: self.accounts_use,
+            Method.ACCOUNTS_REFRESH: self.accounts_refresh,
+            Method.ACCOUNTS_REMOVE: self.accounts_remove,
+            Method.ACCOUNTS_LABEL: self.accounts_label,
+            Method.ACCOUNTS_IMPORT: self.accounts_import,
+            Method.ACCOUNTS_RESET: self.accounts_reset,
+            Method.LOGIN_START: self.login_start,
+            Method.LOGIN_WAIT: self.login_wait,
+            Method.LOGIN_PASTE: self.login_paste,
+            Method.LOGIN_CANCEL: self.login_cancel,
+            Method.ROTATION_GET: self.rotation_get,
+            Method.ROTATION_SET: self.rotation_set,
+            Method.FOOTER_GET: self.footer_get,
+            Method.FOOTER_SET: self.footer_set,
+            Method.FOOTER_PREVIEW: self.footer_preview,
+            Method.VERIFY: self.verify,
+            Method.PATHS: self.paths,
+            Method.STATUS_GET: self.status_get,
+            Method.MODELS_LIST: self.models_list,
+            Method.COMPLETE: self.complete,
+        }
+        missing = set(METHODS) - set(table)
+        assert not missing, f"methods without a handler: {missing}"
+        return table
+
+    # -- accounts -----------------------------------------------------------------------
+
+    @_domain_errors
+    async def accounts_list(self, params: AccountsListParams) -> AccountsListResult:
+        return await self.accounts.list(params)
+
+    @_domain_errors
+    async def accounts_use(self, params: AccountsUseParams) -> AccountsUseResult:
+        return await self.accounts.use(params)
+
+    @_domain_errors
+    async def accounts_refresh(self, params: AccountsRefreshParams) -> AccountsRefreshResult:
+        return await self.accounts.refresh(params)
+
+    @_domain_errors
+    async def accounts_remove(self, params: AccountsRemoveParams) -> AccountsRemoveResult:
+        return await self.accounts.remove(params)
+
+    @_domain_errors
+    async def accounts_label(self, params: AccountsLabelParams) -> AccountsLabelResult:
+        return await self.accounts.label(params)
+
+    @_domain_errors
+    async def accounts_import(self, params: AccountsImportParams) -> AccountsImportResult:
+        return await import_accounts(self.pool, params, self.env)
+
+    @_domain_errors
+    async def accounts_reset(self, params: AccountsResetParams) -> AccountsResetResult:
+        return await self.accounts.reset(params)
+
+    # -- login --------------------------------------------------------------------------
+
+    @_domain_errors
+    async def login_start(self, params: LoginStartParams) -> LoginStartResult:
+        return await self.logins.start(params)
+
+    @_domain_errors
+    async def login_wait(self, params: LoginIdParams) -> LoginResult:
+        return await self.logins.wait(params)
+
+    @_domain_errors
+    async def login_paste(self, params: LoginPasteParams) -> LoginResult:
+        return await self.logins.paste(params)
+
+    @_domain_errors
+    async def login_cancel(self, params: LoginIdParams) -> LoginCancelResult:
+        return await self.logins.cancel(params)
+
+    # -- settings -----------------------------------------------------------------------
+
+    @_domain_errors
+    async def rotation_get(self, _params: NoParams) -> RotationInfo:
+        return self.preferences.rotation()
+
+    @_domain_errors
+    async def rotation_set(self, params: RotationSetParams) -> RotationInfo:
+        return await self.preferences.set_rotation(params)
+
+    @_domain_errors
+    async def footer_get(self, _params: NoParams) -> FooterInfo:
+        return self.preferences.footer()
+
+    @_domain_errors
+    async def footer_set(self, params: FooterSetParams) -> FooterInfo:
+        return await self.preferences.set_footer(params)
+
+    @_domain_errors
+    async def footer_preview(self, params: FooterPatch) -> FooterPreview:
+        return self.preferences.preview(params)
+
+    # -- diagnostics, status, models, completion ------------------------------------------
+
+    @_domain_errors
+    async def verify(self, _params: NoParams) -> VerifyResult:
+        return await verify(self.store, self.snapshot(), self.endpoints, self.env)
+
+    @_domain_errors
+    async def paths(self, _params: NoParams) -> PathsResult:
+        return await paths(self.store, self.endpoints, self.env)
+
+    @_domain_errors
+    async def status_get(self, _params: NoParams) -> Status:
+        return self.status_feed.current()
+
+    @_domain_errors
+    async def models_list(self, params: ModelsListParams) -> ModelsListResult:
+        return await self.models.models(params)
+
+    @_domain_errors
+    async def complete(self, params: CompleteParams) -> CompleteResult:
+        return await self.completions.complete(params)
+
+    # -- shared helpers -----------------------------------------------------------------
+
+    def snapshot(self) -> PoolSnapshot:
+        return PoolSnapshot.take(self.pool)
+
+    def resolve_account(self, identifier: str) -> AccountInfo:
+        """The account ``identifier`` names: its key, email, label or account id (any
+        case), or a unique prefix of an email or label. ACCOUNT_NOT_FOUND otherwise."""
+        try:
+            account = self.pool.resolve(identifier)
+        except AccountNotFound:
+            keys = [a.key for a in self.pool.accounts()]
+            raise account_not_found(identifier, keys) from None
+        return self.snapshot().info(account)
+
+    async def import_sources(self) -> list[ImportSourceInfo]:
+        return await asyncio.to_thread(describe_sources, self.env)
+
+    async def refresh_active_usage(self) -> None:
+        """Fetch the active account's usage if the shared snapshot has gone stale."""
+        key = self.snapshot().active_key
+        if key is not None:
+            await self.pool.usage.get(key)
+
+    def _publish_status(self, status: Status) -> None:
+        self.hooks.status(status)
+        self._fetch_usage_if_unknown(status)
+
+    def _fetch_usage_if_unknown(self, status: Status) -> None:
+        """The footer needs the active account's usage: fetch it (in the background) when
+        it is missing or stale, e.g. right after an import or a switch."""
+        active = status.active
+        if active is None or (self._usage_fetch is not None and not self._usage_fetch.done()):
+            return
+        info = next((a for a in status.accounts if a.key == active.key), None)
+        if info is not None and (info.usage is None or info.usage.stale):
+            self._usage_fetch = asyncio.ensure_future(self.refresh_active_usage())
+            self._keep_in_background(self._usage_fetch)
+
+    def _keep_in_background(self, task: asyncio.Future[Any]) -> None:
+        """Track work that outlives a request; it is cancelled by `aclose`."""
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Future[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background work failed: %s", type(task.exception()).__name__)
+
+    def translate(self, exc: Exception) -> AppError | None:
+        """The AppError for a pool or store failure; None for anything unexpected."""
+        try:
+            refs = self.snapshot().refs()
+        except Exception:  # the store itself may be what failed
+            refs = {}
+        return from_pool_error(self.store, exc, refs)

@@ -1,0 +1,140 @@
+"""``multicodex/complete``: one request through the rotation engine, streamed as deltas.
+
+Every delta is sent before the result (the caller sends the result after this returns),
+and a cancelled request sends nothing more: cancellation propagates into the engine,
+which closes the upstream stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from multicodex.app.completion_errors import no_accounts, pool_exhausted, upstream_failure
+from multicodex.app.deltas import DeltaStream
+from multicodex.app.errors import invalid_field
+from multicodex.app.hooks import ClientHooks
+from multicodex.app.snapshot import PoolSnapshot
+from multicodex.protocol import (
+    AccountRef,
+    CompleteParams,
+    CompleteResult,
+    ImportSourceInfo,
+    TokenUsage,
+)
+from multicodex.rotation.engine import RotationEngine
+from multicodex.rotation.models import (
+    CompletionRequest,
+    CompletionResult,
+    PoolExhausted,
+    RotationEvent,
+    SwitchNotice,
+    TextDelta,
+    UpstreamFailure,
+    WaitNotice,
+)
+
+
+class Completions:
+    def __init__(
+        self,
+        engine: RotationEngine,
+        hooks: ClientHooks,
+        snapshot: Callable[[], PoolSnapshot],
+        import_sources: Callable[[], Awaitable[list[ImportSourceInfo]]],
+        finished: Callable[[], None],
+        clock: Callable[[], float],
+    ) -> None:
+        self._engine = engine
+        self._hooks = hooks
+        self._snapshot = snapshot
+        self._import_sources = import_sources
+        self._finished = finished
+        self._clock = clock
+        self._running: set[str] = set()
+
+    async def complete(self, params: CompleteParams) -> CompleteResult:
+        if params.stream_id in self._running:
+            raise invalid_field("stream_id", "already used by a running completion")
+        snapshot = self._snapshot()
+        if not snapshot.accounts:
+            raise no_accounts(await self._import_sources())
+        self._running.add(params.stream_id)
+        try:
+            return await self._run(params, snapshot)
+        finally:
+            self._running.discard(params.stream_id)
+            self._finished()
+
+    async def _run(self, params: CompleteParams, snapshot: PoolSnapshot) -> CompleteResult:
+        affinity = (
+            self._engine.conversation_account(params.conversation_id)
+            if params.conversation_id
+            else None
+        )
+        out = DeltaStream(
+            params.stream_id,
+            self._hooks.completion_delta,
+            snapshot.refs(),
+            snapshot.choose_for(affinity),
+            self._clock,
+        )
+        try:
+            async for event in self._engine.stream(completion_request(params)):
+                if isinstance(event, CompletionResult):
+                    out.start(out.ref(event.account_key, event.account_name))
+                    return _result(params, event, out)
+                _forward(event, out)
+        except PoolExhausted as exc:
+            raise pool_exhausted(exc, self._clock(), out.waited_seconds) from None
+        except UpstreamFailure as exc:
+            raise upstream_failure(exc, out.current, out.count) from None
+        raise asyncio.CancelledError  # the engine ended without a result: it was cancelled
+
+
+def completion_request(params: CompleteParams) -> CompletionRequest:
+    items: list[dict[str, Any]] = params.input or [
+        {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": params.prompt or ""}],
+        }
+    ]
+    return CompletionRequest(
+        model=params.model,
+        input=items,
+        instructions=params.instructions or "",
+        reasoning=params.reasoning.model_dump(exclude_none=True) if params.reasoning else None,
+        tools=params.tools,
+        conversation_id=params.conversation_id,
+        wait_for_reset_seconds=params.wait_for_reset_seconds,
+    )
+
+
+def _forward(event: RotationEvent, out: DeltaStream) -> None:
+    if isinstance(event, TextDelta):
+        out.on_text(event)
+    elif isinstance(event, SwitchNotice):
+        out.on_switch(event)
+    elif isinstance(event, WaitNotice):
+        out.on_wait(event)
+
+
+def _result(params: CompleteParams, result: CompletionResult, out: DeltaStream) -> CompleteResult:
+    return CompleteResult(
+        stream_id=params.stream_id,
+        text="".join(out.text),
+        reasoning_text="".join(out.reasoning),
+        account=AccountRef(key=result.account_key, display_name=result.account_name),
+        switches=out.switches,
+        selection_reasons=result.reasons,
+        attempts=1 + len(result.switches),
+        usage=TokenUsage.model_validate(result.usage.model_dump()),
+        response_id=result.response_id,
+        model=result.model or params.model,
+        status=result.status,
+        incomplete_reason=result.incomplete_reason,
+        output_items=result.output,
+        deltas=out.count,
+    )

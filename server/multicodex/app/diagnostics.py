@@ -1,0 +1,129 @@
+"""``verify`` (runtime health checks) and ``paths`` (where everything is)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import time
+from collections.abc import Mapping
+
+from filelock import FileLock, Timeout
+
+from multicodex.app.importing import describe_sources
+from multicodex.app.snapshot import PoolSnapshot
+from multicodex.config import Endpoints
+from multicodex.protocol import (
+    CheckStatus,
+    ImportSourceInfo,
+    PathsResult,
+    VerifyCheck,
+    VerifyResult,
+)
+from multicodex.store.document import Store
+from multicodex.store.schema import STORE_VERSION
+
+LOCK_PROBE_SECONDS = 10.0
+_LOCK_POLL_SECONDS = 0.01
+
+
+async def paths(store: Store, endpoints: Endpoints, env: Mapping[str, str]) -> PathsResult:
+    return PathsResult(
+        home=str(store.home),
+        store_file=str(store.path),
+        lock_file=str(store.lock_path),
+        schema_file=str(store.schema_path),
+        quarantine_file=str(store.quarantine_path),
+        import_sources=await asyncio.to_thread(describe_sources, env),
+        auth_url=endpoints.auth_url,
+        backend_url=endpoints.backend_url,
+    )
+
+
+async def verify(
+    store: Store, snapshot: PoolSnapshot, endpoints: Endpoints, env: Mapping[str, str]
+) -> VerifyResult:
+    sources = await asyncio.to_thread(describe_sources, env)
+    active = snapshot.active_account()
+    reauth = snapshot.needs_reauth()
+    checks = [
+        _check("store_directory", "storage directory writable", *_directory_state(store)),
+        _check("store_file", "store document", *await asyncio.to_thread(_document_state, store)),
+        _check("store_lock", "store lock", *await _lock_state(store)),
+        _check("accounts", "accounts", bool(snapshot.accounts), str(len(snapshot.accounts))),
+        _check(
+            "active_account",
+            "active account",
+            active is not None,
+            active.display_name if active is not None else "none",
+        ),
+        _check(
+            "needs_reauth",
+            "accounts needing re-authentication",
+            not reauth,
+            _named_count(len(reauth), [a.display_name for a in reauth]),
+        ),
+        _check("import_sources", "import sources found", True, _found(sources)),
+        _check("endpoints", "endpoints", True, f"{endpoints.auth_url}, {endpoints.backend_url}"),
+    ]
+    status: CheckStatus = "pass" if all(c.status == "pass" for c in checks) else "warn"
+    storage = "ok" if checks[0].status == checks[1].status == "pass" else "fail"
+    who = (active.email or active.display_name) if active is not None else "none"
+    return VerifyResult(
+        status=status,
+        checks=checks,
+        accounts=len(snapshot.accounts),
+        active=snapshot.refs().get(active.key) if active is not None else None,
+        needs_reauth=len(reauth),
+        import_sources=sources,
+        summary_line=f"verify: {status.upper()} storage={storage} accounts="
+        f"{len(snapshot.accounts)} active={who} needsReauth={len(reauth)}",
+    )
+
+
+def _check(name: str, label: str, ok: bool, detail: str) -> VerifyCheck:
+    return VerifyCheck(name=name, label=label, status="pass" if ok else "warn", detail=detail)
+
+
+def _directory_state(store: Store) -> tuple[bool, str]:
+    writable = store.home.is_dir() and os.access(store.home, os.W_OK | os.X_OK)
+    return writable, "yes" if writable else "no"
+
+
+def _document_state(store: Store) -> tuple[bool, str]:
+    """The document was read already (a corrupt one fails the request); report its mode."""
+    try:
+        mode = stat.S_IMODE(store.path.stat().st_mode)
+    except FileNotFoundError:
+        return True, "not created yet (no account saved)"
+    except OSError as exc:
+        return False, f"cannot be inspected: {exc.strerror}"
+    private = mode & 0o077 == 0
+    return private, f"valid, version {STORE_VERSION}, mode {mode:04o}"
+
+
+async def _lock_state(store: Store) -> tuple[bool, str]:
+    """How long the cross-process lock takes to get (never held while writing)."""
+    lock = FileLock(store.lock_path, mode=0o600, thread_local=False)
+    started = time.monotonic()
+    while True:
+        try:
+            lock.acquire(blocking=False)
+            break
+        except Timeout:
+            if time.monotonic() - started > LOCK_PROBE_SECONDS:
+                return False, f"held by another process for more than {LOCK_PROBE_SECONDS:g} s"
+            await asyncio.sleep(_LOCK_POLL_SECONDS)
+        except OSError as exc:
+            return False, f"cannot be taken: {exc.strerror}"
+    lock.release()
+    return True, f"acquired in {round((time.monotonic() - started) * 1000)} ms"
+
+
+def _named_count(count: int, names: list[str]) -> str:
+    return f"{count} ({', '.join(names)})" if count else "0"
+
+
+def _found(sources: list[ImportSourceInfo]) -> str:
+    kinds = [s.kind for s in sources if s.exists]
+    return ", ".join(kinds) if kinds else "none"

@@ -1,0 +1,134 @@
+"""Domain errors of the application layer: each carries its protocol error code and the
+data model the protocol gives that code. Messages are for people and never hold secrets."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from multicodex.pool.errors import AccountNeedsReauth, AccountNotFound
+from multicodex.pool.locks import LockTimeout
+from multicodex.protocol import (
+    AccountNotFoundData,
+    AccountRef,
+    ErrorCode,
+    FieldError,
+    InvalidParamsData,
+    NeedsReauthData,
+    StoreCorruptData,
+    StoreUnavailableData,
+)
+from multicodex.store.document import Store
+from multicodex.store.errors import (
+    StoreCorruptError,
+    StoreError,
+    StoreInvalidDocument,
+    StoreLockTimeout,
+    StoreNewerVersionError,
+)
+
+UnavailableReason = Literal["lock_timeout", "unreadable", "newer_version", "invalid_document"]
+
+
+class AppError(Exception):
+    """A failure the client can act on, as the protocol describes it."""
+
+    def __init__(self, code: ErrorCode, message: str, data: BaseModel | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def data_json(self) -> dict[str, Any] | None:
+        return None if self.data is None else self.data.model_dump(mode="json")
+
+
+def invalid_params(exc: ValidationError) -> AppError:
+    """INVALID_PARAMS naming every bad field; input values are never echoed."""
+    errors = [
+        FieldError(field=".".join(str(p) for p in e["loc"]), message=e["msg"])
+        for e in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+    return invalid_fields(errors)
+
+
+def invalid_field(field: str, message: str) -> AppError:
+    """INVALID_PARAMS for a value that validates in shape but not in context."""
+    return invalid_fields([FieldError(field=field, message=message)])
+
+
+def invalid_fields(errors: list[FieldError]) -> AppError:
+    first = errors[0] if errors else FieldError(field="", message="invalid params")
+    where = first.field or "params"
+    return AppError(
+        ErrorCode.INVALID_PARAMS,
+        f"invalid params: {where}: {first.message}",
+        InvalidParamsData(errors=errors),
+    )
+
+
+def account_not_found(key: str, known_keys: list[str]) -> AppError:
+    return AppError(
+        ErrorCode.ACCOUNT_NOT_FOUND,
+        f"Unknown account: {key}",
+        AccountNotFoundData(key=key, known_keys=known_keys),
+    )
+
+
+def needs_reauth(account: AccountRef, reason: str | None) -> AppError:
+    detail = f" ({reason})" if reason else ""
+    return AppError(
+        ErrorCode.NEEDS_REAUTH,
+        f"{account.display_name} needs re-authentication{detail}",
+        NeedsReauthData(account=account, reason=reason),
+    )
+
+
+def store_failure(store: Store, exc: StoreError | LockTimeout) -> AppError:
+    """STORE_CORRUPT or STORE_UNAVAILABLE for a store (or account lock) failure."""
+    if isinstance(exc, StoreCorruptError):
+        return AppError(
+            ErrorCode.STORE_CORRUPT,
+            str(exc),
+            StoreCorruptData(
+                store_file=str(store.path),
+                moved_to=str(exc.moved_to),
+                reason=exc.reason,
+                foreign_format=exc.foreign_format,
+            ),
+        )
+    data = StoreUnavailableData(
+        store_file=str(store.path),
+        lock_file=str(store.lock_path),
+        reason=_unavailable_reason(exc),
+        detail=str(exc),
+    )
+    return AppError(ErrorCode.STORE_UNAVAILABLE, str(exc), data)
+
+
+def from_pool_error(
+    store: Store, exc: BaseException, refs: dict[str, AccountRef]
+) -> AppError | None:
+    """The AppError for a pool or store exception, None for anything else.
+
+    ``refs`` names the accounts that exist (key → ref), for the error data.
+    """
+    if isinstance(exc, AccountNotFound):
+        return account_not_found(exc.identifier, list(refs))
+    if isinstance(exc, AccountNeedsReauth):
+        ref = refs.get(exc.key) or AccountRef(key=exc.key, display_name=exc.name)
+        return needs_reauth(ref, exc.reason)
+    if isinstance(exc, StoreError | LockTimeout):
+        return store_failure(store, exc)
+    return None
+
+
+def _unavailable_reason(exc: StoreError | LockTimeout) -> UnavailableReason:
+    if isinstance(exc, StoreLockTimeout | LockTimeout):
+        return "lock_timeout"
+    if isinstance(exc, StoreNewerVersionError):
+        return "newer_version"
+    if isinstance(exc, StoreInvalidDocument):
+        return "invalid_document"
+    return "unreadable"

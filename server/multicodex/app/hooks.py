@@ -1,0 +1,30 @@
+"""How the application layer reaches whoever drives it (the JSON-RPC server, the CLI)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from multicodex.protocol import CompletionDelta, LoginProgress, Status
+
+
+def _ignore(_message: object) -> None:
+    return None
+
+
+def _cannot_open(_url: str) -> bool:
+    return False
+
+
+@dataclass
+class ClientHooks:
+    """Callbacks for what the application pushes; each defaults to doing nothing.
+
+    ``open_url`` asks the client to open a login URL and says whether it was asked (the
+    server sends ``window/showDocument``; a CLI may start a browser).
+    """
+
+    status: Callable[[Status], None] = _ignore
+    login_progress: Callable[[LoginProgress], None] = _ignore
+    completion_delta: Callable[[CompletionDelta], None] = _ignore
+    open_url: Callable[[str], bool] = _cannot_open

@@ -1,0 +1,135 @@
+"""Accounts other tools are logged in with: where they are, and importing them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+
+from multicodex.app.errors import AppError
+from multicodex.app.views import account_ref
+from multicodex.auth.importers import (
+    CredentialImportError,
+    ImportedCredentials,
+    find_sources,
+    read_source,
+)
+from multicodex.pool import Pool
+from multicodex.pool.pool import CredentialOutcome
+from multicodex.protocol import (
+    AccountRef,
+    AccountsImportParams,
+    AccountsImportResult,
+    ErrorCode,
+    ImportFailedData,
+    ImportSource,
+    ImportSourceInfo,
+    ImportSourceKind,
+    ImportSourceResult,
+)
+
+
+def describe_sources(env: Mapping[str, str]) -> list[ImportSourceInfo]:
+    """The three default locations, whether each exists and what it holds."""
+    return [
+        ImportSourceInfo(
+            kind=source.kind,
+            path=str(source.path),
+            exists=source.exists,
+            note=_note(source.kind, source.path, source.note) if source.exists else None,
+        )
+        for source in find_sources(env)
+    ]
+
+
+async def import_accounts(
+    pool: Pool, params: AccountsImportParams, env: Mapping[str, str]
+) -> AccountsImportResult:
+    """Read every requested source, then save what they hold in one pass through the pool."""
+    defaults = {source.kind: source.path for source in find_sources(env)}
+    wanted = params.sources or [ImportSource(kind=kind) for kind in defaults]
+    reads = await asyncio.to_thread(
+        lambda: [_read(s.kind, Path(s.path) if s.path else defaults[s.kind]) for s in wanted]
+    )
+    results = [await _save(pool, read, params.link) for read in reads]
+    added = sum(len(r.added) for r in results)
+    updated = sum(len(r.updated) for r in results)
+    if not any(r.added or r.updated or r.unchanged for r in results) and any(
+        r.error for r in results
+    ):
+        raise _import_failed(results)
+    return AccountsImportResult(sources=results, added_count=added, updated_count=updated)
+
+
+class _SourceRead:
+    def __init__(
+        self,
+        kind: ImportSourceKind,
+        path: Path,
+        found: bool,
+        credentials: list[ImportedCredentials],
+        error: str | None,
+    ) -> None:
+        self.kind = kind
+        self.path = path
+        self.found = found
+        self.credentials = credentials
+        self.error = error
+
+
+def _read(kind: ImportSourceKind, path: Path) -> _SourceRead:
+    path = path.expanduser().absolute()
+    if not path.exists():
+        return _SourceRead(kind, path, False, [], None)
+    try:
+        return _SourceRead(kind, path, True, read_source(kind, path), None)
+    except (CredentialImportError, ValueError) as exc:
+        return _SourceRead(kind, path, True, [], str(exc))
+
+
+async def _save(pool: Pool, read: _SourceRead, link: bool) -> ImportSourceResult:
+    credentials = read.credentials if link else [_unlinked(c) for c in read.credentials]
+    saved = await pool.add_credentials(credentials) if credentials else []
+    by_outcome: dict[CredentialOutcome, list[AccountRef]] = {
+        "added": [],
+        "updated": [],
+        "unchanged": [],
+    }
+    for account, outcome in saved:
+        by_outcome[outcome].append(account_ref(account))
+    return ImportSourceResult(
+        kind=read.kind,
+        path=str(read.path),
+        found=read.found,
+        added=by_outcome["added"],
+        updated=by_outcome["updated"],
+        unchanged=by_outcome["unchanged"],
+        error=read.error,
+    )
+
+
+def _unlinked(creds: ImportedCredentials) -> ImportedCredentials:
+    if creds.link is None:
+        return creds
+    return creds.model_copy(update={"link": creds.link.model_copy(update={"linked": False})})
+
+
+def _import_failed(results: list[ImportSourceResult]) -> AppError:
+    problems = "; ".join(f"{r.path}: {r.error}" for r in results if r.error)
+    return AppError(
+        ErrorCode.IMPORT_FAILED,
+        f"Nothing could be imported: {problems}",
+        ImportFailedData(sources=results),
+    )
+
+
+def _note(kind: ImportSourceKind, path: Path, problem: str | None) -> str | None:
+    """Why the file cannot be imported, else who is in it."""
+    if problem is not None or kind == "pi-multicodex":
+        return problem
+    try:
+        found = read_source(kind, path)
+    except (CredentialImportError, ValueError) as exc:
+        return str(exc)
+    emails = ", ".join(c.claims.email or c.claims.account_id or "?" for c in found)
+    return f"{len(found)} ChatGPT account: {emails}"

@@ -1,0 +1,123 @@
+"""Footer and rotation settings: what is in force, previews, and changes (saved to the
+store, or for this server only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from multicodex.app.errors import invalid_field
+from multicodex.app.session import SessionOverrides
+from multicodex.app.snapshot import PoolSnapshot
+from multicodex.app.status import footer_line
+from multicodex.protocol import (
+    FooterInfo,
+    FooterPatch,
+    FooterPreview,
+    FooterSetParams,
+    RotationInfo,
+    RotationPatch,
+    RotationSetParams,
+    StrategyInfo,
+)
+from multicodex.selection import STRATEGIES
+from multicodex.store.document import Store
+from multicodex.store.schema import FooterSettings, RotationPolicy
+
+
+class Preferences:
+    def __init__(
+        self,
+        store: Store,
+        overrides: SessionOverrides,
+        snapshot: Callable[[], PoolSnapshot],
+        changed: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._overrides = overrides
+        self._snapshot = snapshot
+        self._changed = changed
+
+    # -- rotation -----------------------------------------------------------------------
+
+    def rotation(self) -> RotationInfo:
+        policy = self._snapshot().policy
+        return RotationInfo(
+            policy=policy,
+            strategies=[StrategyInfo(name=n, description=d) for n, d in STRATEGIES.items()],
+            description=describe_policy(policy),
+        )
+
+    async def set_rotation(self, params: RotationSetParams) -> RotationInfo:
+        if params.strategy is not None and params.strategy not in STRATEGIES:
+            known = ", ".join(STRATEGIES)
+            raise invalid_field("strategy", f"unknown strategy {params.strategy!r}; one of {known}")
+        patch = RotationPatch.model_validate(params.model_dump(exclude={"persist"}))
+        if params.persist:
+            changes = patch.model_dump(exclude_none=True)
+            async with self._store.atransaction() as doc:
+                current = doc.settings.rotation.model_dump()
+                doc.settings.rotation = RotationPolicy.model_validate({**current, **changes})
+            self._overrides.release_rotation(patch)
+        else:
+            self._overrides.override_rotation(patch)
+        self._changed()
+        return self.rotation()
+
+    # -- footer -------------------------------------------------------------------------
+
+    def footer(self) -> FooterInfo:
+        snapshot = self._snapshot()
+        return FooterInfo(
+            settings=snapshot.footer,
+            line=footer_line(snapshot),
+            session_override=self._overrides.footer_overridden,
+        )
+
+    def preview(self, patch: FooterPatch) -> FooterPreview:
+        snapshot = self._snapshot()
+        draft = _patched(snapshot.footer, patch)
+        return FooterPreview(settings=draft, line=footer_line(snapshot, draft))
+
+    async def set_footer(self, params: FooterSetParams) -> FooterInfo:
+        patch = FooterPatch.model_validate(params.model_dump(exclude={"persist"}))
+        if params.persist:
+            async with self._store.atransaction() as doc:
+                doc.settings.footer = _patched(doc.settings.footer, patch)
+            self._overrides.release_footer(patch)
+        else:
+            self._overrides.override_footer(patch)
+        self._changed()
+        return self.footer()
+
+
+def describe_policy(policy: RotationPolicy) -> list[str]:
+    """The behaviour in force, one sentence per line (the original's ``rotation`` text)."""
+    order = ["a pinned account first"]
+    if policy.sticky:
+        order.append("then the conversation's account while it is healthy")
+    strategy = STRATEGIES.get(policy.strategy, "an unknown strategy (the default is used)")
+    order.append(f"then the {policy.strategy} strategy: {strategy}")
+    return [
+        f"Current policy: {', '.join(order)}.",
+        "If token validation fails before a request starts, MultiCodex skips that account "
+        "and retries another one.",
+        "If a request hits a quota or rate limit before any output streams, MultiCodex puts "
+        "the account on cooldown until its reset "
+        f"({_duration(policy.fallback_cooldown_seconds)} when unknown) and retries, at most "
+        f"{policy.retry_limit} times.",
+        "A 400 error is never retried on another account: it would fail everywhere.",
+    ]
+
+
+def _patched(settings: FooterSettings, patch: FooterPatch) -> FooterSettings:
+    return FooterSettings.model_validate(
+        {**settings.model_dump(), **patch.model_dump(exclude_none=True)}
+    )
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"

@@ -1,0 +1,88 @@
+"""Settings for this server only, laid over the stored ones.
+
+``initializationOptions.footer``/``rotation`` and ``footer/set``/``rotation/set`` with
+``persist: false`` change only this process. `SessionPool` shows the pool (and so the
+rotation engine) the settings in force: stored, then these overrides.
+"""
+
+from __future__ import annotations
+
+import httpx2
+
+from multicodex.codex.client import CodexClient
+from multicodex.config import Endpoints
+from multicodex.pool import Pool
+from multicodex.protocol import FooterPatch, RotationPatch
+from multicodex.store.document import Store
+from multicodex.store.schema import FooterSettings, RotationPolicy, StoreDocument
+
+
+class SessionOverrides:
+    """Footer and rotation fields this server overrides (unset fields follow the store)."""
+
+    def __init__(
+        self, footer: FooterPatch | None = None, rotation: RotationPatch | None = None
+    ) -> None:
+        self._footer: dict[str, object] = _fields(footer)
+        self._rotation: dict[str, object] = _fields(rotation)
+
+    @property
+    def footer_overridden(self) -> bool:
+        return bool(self._footer)
+
+    @property
+    def rotation_overridden(self) -> bool:
+        return bool(self._rotation)
+
+    def footer(self, stored: FooterSettings) -> FooterSettings:
+        return FooterSettings.model_validate({**stored.model_dump(), **self._footer})
+
+    def rotation(self, stored: RotationPolicy) -> RotationPolicy:
+        return RotationPolicy.model_validate({**stored.model_dump(), **self._rotation})
+
+    def override_footer(self, patch: FooterPatch) -> None:
+        self._footer.update(_fields(patch))
+
+    def override_rotation(self, patch: RotationPatch) -> None:
+        self._rotation.update(_fields(patch))
+
+    def release_footer(self, patch: FooterPatch) -> None:
+        """Stop overriding what ``patch`` sets: a persisted change takes over."""
+        for name in _fields(patch):
+            self._footer.pop(name, None)
+
+    def release_rotation(self, patch: RotationPatch) -> None:
+        for name in _fields(patch):
+            self._rotation.pop(name, None)
+
+
+class SessionPool(Pool):
+    """The pool, whose document carries the settings in force for this server."""
+
+    def __init__(
+        self,
+        store: Store,
+        endpoints: Endpoints,
+        http: httpx2.AsyncClient,
+        codex: CodexClient,
+        overrides: SessionOverrides,
+    ) -> None:
+        super().__init__(store, endpoints, http, codex)
+        self.overrides = overrides
+
+    def document(self) -> StoreDocument:
+        doc = super().document()
+        doc.settings.footer = self.overrides.footer(doc.settings.footer)
+        doc.settings.rotation = self.overrides.rotation(doc.settings.rotation)
+        return doc
+
+
+def _fields(patch: FooterPatch | RotationPatch | None) -> dict[str, object]:
+    """The fields a patch sets (``persist`` is not a setting)."""
+    if patch is None:
+        return {}
+    return {
+        name: value
+        for name, value in patch.model_dump(exclude_none=True).items()
+        if name != "persist"
+    }

@@ -1,0 +1,92 @@
+"""One consistent look at the pool: accounts, pin, settings in force and the account the
+next request would use. Everything the protocol lists is built from a snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from multicodex.app.views import account_info, account_ref, active_account, usage_is_stale
+from multicodex.pool import Pool
+from multicodex.protocol import AccountInfo, AccountRef, ActiveAccount
+from multicodex.selection import STRATEGIES, Selection, SelectionRequest, get_strategy
+from multicodex.store.schema import FooterSettings, RotationPolicy, StoredAccount
+
+DEFAULT_STRATEGY = "default"
+
+
+@dataclass(frozen=True)
+class PoolSnapshot:
+    accounts: list[StoredAccount]
+    pinned: str | None
+    policy: RotationPolicy
+    footer: FooterSettings
+    usage_ttl: float
+    now: float
+    selection: Selection = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "selection", self._choose())
+
+    @classmethod
+    def take(cls, pool: Pool) -> PoolSnapshot:
+        doc = pool.document()
+        return cls(
+            accounts=doc.accounts,
+            pinned=pool.pinned,
+            policy=doc.settings.rotation,
+            footer=doc.settings.footer,
+            usage_ttl=doc.settings.usage_ttl_seconds,
+            now=pool.clock(),
+        )
+
+    @property
+    def active_key(self) -> str | None:
+        return self.selection.key
+
+    def find(self, key: str) -> StoredAccount | None:
+        return next((a for a in self.accounts if a.key == key), None)
+
+    def refs(self) -> dict[str, AccountRef]:
+        return {a.key: account_ref(a) for a in self.accounts}
+
+    def info(self, account: StoredAccount) -> AccountInfo:
+        return account_info(
+            account,
+            now=self.now,
+            ttl=self.usage_ttl,
+            active_key=self.active_key,
+            pinned_key=self.pinned,
+        )
+
+    def infos(self) -> list[AccountInfo]:
+        return [self.info(a) for a in self.accounts]
+
+    def active(self) -> ActiveAccount | None:
+        names = {a.key: a.display_name for a in self.accounts}
+        return active_account(self.selection, names)
+
+    def active_account(self) -> StoredAccount | None:
+        return self.find(self.active_key) if self.active_key else None
+
+    def active_is_stale(self) -> bool:
+        account = self.active_account()
+        return account is not None and usage_is_stale(account, self.now, self.usage_ttl)
+
+    def needs_reauth(self) -> list[StoredAccount]:
+        return [a for a in self.accounts if a.needs_reauth]
+
+    def choose_for(self, affinity: str | None) -> Selection:
+        """The account a request would get, for a conversation last served by ``affinity``."""
+        name = self.policy.strategy if self.policy.strategy in STRATEGIES else DEFAULT_STRATEGY
+        return get_strategy(name).choose(
+            SelectionRequest(
+                accounts=self.accounts,
+                now=self.now,
+                pinned=self.pinned,
+                affinity=affinity,
+                sticky=self.policy.sticky,
+            )
+        )
+
+    def _choose(self) -> Selection:
+        return self.choose_for(None)

@@ -1,0 +1,136 @@
+"""The status model (the footer and everything around it) and when to push it.
+
+`StatusFeed` recomputes the status from a fresh pool snapshot and publishes it only when
+something other than the time of computation changed; ``revision`` counts those changes.
+Refreshes requested in a burst (pool changes come in groups) coalesce into one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from multicodex.app.snapshot import PoolSnapshot
+from multicodex.app.views import account_ref
+from multicodex.footer import FooterLine, format_footer
+from multicodex.protocol import Status
+from multicodex.store.schema import FooterSettings
+
+log = logging.getLogger(__name__)
+
+TICK_JITTER = 0.1
+"""Periodic refreshes of several windows drift apart by up to ±10 %."""
+
+
+def footer_line(snapshot: PoolSnapshot, settings: FooterSettings | None = None) -> FooterLine:
+    """The footer for the account the next request would use."""
+    account = snapshot.active_account()
+    return format_footer(
+        account.display_name if account is not None else None,
+        account.usage if account is not None else None,
+        settings or snapshot.footer,
+        snapshot.now,
+        stale=snapshot.active_is_stale(),
+    )
+
+
+def build_status(snapshot: PoolSnapshot, revision: int) -> Status:
+    exhausted = bool(snapshot.accounts) and snapshot.active_key is None
+    return Status(
+        revision=revision,
+        active=snapshot.active(),
+        footer=footer_line(snapshot),
+        accounts=snapshot.infos(),
+        needs_reauth=[account_ref(a) for a in snapshot.needs_reauth()],
+        no_accounts=not snapshot.accounts,
+        all_exhausted=exhausted,
+        earliest_reset=snapshot.selection.earliest_reset if exhausted else None,
+        stale=snapshot.active_is_stale(),
+        updated_at=snapshot.now,
+    )
+
+
+def comparable(status: Status) -> dict[str, Any]:
+    """What a change is judged on: everything but the clock (revision, times, ages)."""
+    data = status.model_dump(mode="json", exclude={"revision", "updated_at"})
+    for account in data["accounts"]:
+        if account["usage"] is not None:
+            account["usage"].pop("age_seconds", None)
+    return data
+
+
+class StatusFeed:
+    """Computes the status on demand and publishes each change once."""
+
+    def __init__(
+        self, snapshot: Callable[[], PoolSnapshot], publish: Callable[[Status], None]
+    ) -> None:
+        self._snapshot = snapshot
+        self._publish = publish
+        self._revision = 0
+        self._last: dict[str, Any] | None = None
+        self._publishing = False
+        self._scheduled = False
+
+    def current(self) -> Status:
+        """The status now; a change bumps the revision and is published."""
+        status, changed = self._compute()
+        if changed and self._publishing:
+            self._publish(status)
+        return status
+
+    def start_publishing(self) -> Status:
+        """Publish from now on, starting with the current status even if unchanged."""
+        self._publishing = True
+        status, _changed = self._compute()
+        self._publish(status)
+        return status
+
+    def request_refresh(self) -> None:
+        """Recompute soon; requests made before that happens share one recomputation."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._refresh_quietly()
+            return
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._run_scheduled)
+
+    def _run_scheduled(self) -> None:
+        self._scheduled = False
+        self._refresh_quietly()
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.current()
+        except Exception as exc:  # the store may be unusable; requests report that
+            log.warning("could not compute the status: %s", type(exc).__name__)
+
+    def _compute(self) -> tuple[Status, bool]:
+        status = build_status(self._snapshot(), self._revision)
+        key = comparable(status)
+        changed = key != self._last
+        if changed:
+            self._revision += 1
+            self._last = key
+        return status.model_copy(update={"revision": self._revision}), changed
+
+
+async def tick_forever(
+    interval: float, work: Callable[[], Awaitable[None]], feed: StatusFeed
+) -> None:
+    """Every ``interval`` seconds (jittered): ``work``, then a status refresh.
+
+    Runs until cancelled; a failing round is logged and the next one still comes.
+    """
+    while True:
+        try:
+            await work()
+        except Exception as exc:
+            log.warning("periodic status refresh failed: %s", type(exc).__name__)
+        feed.request_refresh()
+        await asyncio.sleep(interval * random.uniform(1 - TICK_JITTER, 1 + TICK_JITTER))

@@ -1,0 +1,142 @@
+"""Stored accounts as the protocol shows them. Pure: ``now`` is always a parameter."""
+
+from __future__ import annotations
+
+from multicodex.footer import format_status_line
+from multicodex.protocol import (
+    AccountInfo,
+    AccountRef,
+    AccountSource,
+    AccountState,
+    AccountTag,
+    AccountUsage,
+    ActiveAccount,
+)
+from multicodex.selection import Selection
+from multicodex.store.schema import StoredAccount
+
+STATUS_SEPARATOR = " - "
+
+
+def account_ref(account: StoredAccount) -> AccountRef:
+    return AccountRef(key=account.key, display_name=account.display_name)
+
+
+def usage_is_stale(account: StoredAccount, now: float, ttl: float) -> bool:
+    """Older than the cache lifetime, or a fetch failed after it was taken."""
+    usage = account.usage
+    if usage is None:
+        return False
+    failed_later = account.usage_error_at is not None and account.usage_error_at > usage.fetched_at
+    return now - usage.fetched_at >= ttl or failed_later
+
+
+def account_usage(account: StoredAccount, now: float, ttl: float) -> AccountUsage | None:
+    usage = account.usage
+    if usage is None:
+        return None
+    return AccountUsage(
+        plan_type=usage.plan_type,
+        five_hour=usage.five_hour,
+        weekly=usage.weekly,
+        limit_reached=usage.limit_reached,
+        fetched_at=usage.fetched_at,
+        age_seconds=max(0.0, now - usage.fetched_at),
+        stale=usage_is_stale(account, now, ttl),
+        source=usage.source,
+    )
+
+
+def is_cooling_down(account: StoredAccount, now: float) -> bool:
+    return account.cooldown_until is not None and account.cooldown_until > now
+
+
+def account_state(account: StoredAccount, now: float, active_key: str | None) -> AccountState:
+    if account.needs_reauth:
+        return "needs_reauth"
+    if is_cooling_down(account, now):
+        return "cooldown"
+    return "active" if account.key == active_key else "available"
+
+
+def account_tags(
+    account: StoredAccount,
+    *,
+    now: float,
+    ttl: float,
+    active_key: str | None,
+    pinned_key: str | None,
+) -> list[AccountTag]:
+    """The tags that apply, in the protocol's order."""
+    usage = account.usage
+    conditions: list[tuple[AccountTag, bool]] = [
+        ("active", account.key == active_key),
+        ("manual", account.key == pinned_key),
+        ("needs_reauth", account.needs_reauth),
+        ("quota", is_cooling_down(account, now)),
+        ("untouched", usage is not None and usage.untouched),
+        ("stale", usage_is_stale(account, now, ttl)),
+        ("linked", account.source is not None and account.source.linked),
+    ]
+    return [tag for tag, applies in conditions if applies]
+
+
+def account_source(account: StoredAccount) -> AccountSource:
+    """Accounts without a link were added by a MultiCodex login."""
+    link = account.source
+    if link is None or link.kind == "login":
+        return AccountSource(kind="login", path=None, linked=False)
+    return AccountSource(kind=link.kind, path=link.path, linked=link.linked)
+
+
+def account_info(
+    account: StoredAccount,
+    *,
+    now: float,
+    ttl: float,
+    active_key: str | None,
+    pinned_key: str | None,
+) -> AccountInfo:
+    tags = account_tags(account, now=now, ttl=ttl, active_key=active_key, pinned_key=pinned_key)
+    shown_tags = [tag.replace("_", " ") for tag in tags]
+    status_line = format_status_line(account.display_name, account.usage, shown_tags, now)
+    cooling = is_cooling_down(account, now)
+    return AccountInfo(
+        key=account.key,
+        display_name=account.display_name,
+        email=account.email,
+        plan=account.plan,
+        label=account.label,
+        account_id=account.account_id,
+        state=account_state(account, now, active_key),
+        tags=tags,
+        is_active=account.key == active_key,
+        is_pinned=account.key == pinned_key,
+        cooldown_until=account.cooldown_until if cooling else None,
+        cooldown_reason=account.cooldown_reason if cooling else None,
+        reauth_reason=(account.reauth_reason or "re-authentication required")
+        if account.needs_reauth
+        else None,
+        usage=account_usage(account, now, ttl),
+        usage_error=account.usage_error,
+        usage_error_at=account.usage_error_at,
+        source=account_source(account),
+        added_at=account.added_at,
+        last_used_at=account.last_used_at,
+        status_line=status_line,
+        usage_line=status_line.rsplit(STATUS_SEPARATOR, 1)[-1],
+    )
+
+
+def active_account(selection: Selection, names: dict[str, str]) -> ActiveAccount | None:
+    """The selection's choice as the protocol shows it; None when nothing is available."""
+    if selection.key is None:
+        return None
+    return ActiveAccount(
+        key=selection.key,
+        display_name=names.get(selection.key, selection.key),
+        reason=selection.reason,
+        rule=selection.rule,
+        strategy=selection.strategy,
+        pinned=selection.rule == "pinned",
+    )
