@@ -24,6 +24,9 @@ def _build_parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--tokens-per-second", type=float, default=200.0, help="streamed text rate"
     )
+    serve = sub.add_parser("serve", help="run the JSON-RPC server on stdin/stdout (for editors)")
+    serve.add_argument("--home", help="store directory when the client names none")
+    serve.add_argument("--stdio", action="store_true", help="accepted and ignored (stdio is used)")
     return parser
 
 
@@ -33,5 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from multicodex.emulator.run import run_from_cli
 
         return run_from_cli(args)
+    if args.command == "serve":
+        from multicodex.server import main as serve
+
+        return serve(args)
     print(f"multicodex: unknown command {args.command}", file=sys.stderr)
     return 2

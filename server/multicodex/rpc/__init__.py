@@ -1,0 +1,1 @@
+"""The JSON-RPC side of `multicodex serve`: framing, message checks, errors, logging."""

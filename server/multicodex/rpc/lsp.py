@@ -1,0 +1,183 @@
+"""The JSON-RPC/LSP message layer: every frame the client sends is checked before pygls
+sees it, and every request that carries an id gets an answer.
+
+pygls would leave some requests unanswered (an id of the wrong type, params that do not
+fit an LSP type, requests after ``shutdown``), log whole message bodies, and put
+tracebacks in error responses; this protocol class closes those gaps. Only ``initialize``,
+``shutdown`` and the MultiCodex methods are served; ``initialized``, ``exit`` and
+``$/cancelRequest`` are the notifications that matter; everything else is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Generator
+from concurrent.futures import Future
+from typing import Any, TypeGuard
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, MsgId
+from pygls.protocol.language_server import lsp_method
+
+from multicodex.protocol import (
+    METHODS,
+    NOTIFICATIONS,
+    PROTOCOL_VERSION,
+    ErrorCode,
+    ServerCapabilitiesExtension,
+)
+from multicodex.rpc.errors import (
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    SERVER_NOT_INITIALIZED,
+    cancelled,
+    internal_error,
+)
+
+log = logging.getLogger(__name__)
+
+SERVED_METHODS = frozenset(m.value for m in METHODS)
+MAX_ECHOED_METHOD = 200
+
+
+def capabilities_extension() -> ServerCapabilitiesExtension:
+    return ServerCapabilitiesExtension(
+        protocol_version=PROTOCOL_VERSION,
+        methods=[m.value for m in METHODS],
+        notifications=[n.value for n in NOTIFICATIONS],
+    )
+
+
+def valid_id(value: object) -> TypeGuard[MsgId]:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+class MultiCodexProtocol(LanguageServerProtocol):
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        self.initialize_received = False
+        self.initialized_received = False
+        self.exit_requested = False
+
+    # -- incoming frames ------------------------------------------------------------------
+
+    def handle_frame(self, frame: bytes) -> None:
+        try:
+            data = json.loads(frame)
+        except Exception:  # not JSON, bad UTF-8, or nested too deep to parse
+            self._reply_error(None, PARSE_ERROR, "Parse error")
+            return
+        self.route(data)
+
+    def route(self, data: Any) -> None:
+        if not isinstance(data, dict) or data.get("jsonrpc") != "2.0":
+            self._invalid(data)
+        elif "method" not in data:
+            self._client_response(data)
+        elif not isinstance(data["method"], str):
+            self._invalid(data)
+        elif "id" in data:
+            self._request(data["id"], data["method"], data)
+        else:
+            self._notification(data["method"], data.get("params"))
+
+    def _invalid(self, data: Any) -> None:
+        msg_id = data.get("id") if isinstance(data, dict) else None
+        self._reply_error(msg_id if valid_id(msg_id) else None, INVALID_REQUEST, "Invalid Request")
+
+    def _request(self, msg_id: Any, method: str, data: dict[str, Any]) -> None:
+        if not valid_id(msg_id):
+            self._reply_error(None, INVALID_REQUEST, "Invalid Request: bad id")
+        elif self._shutdown:
+            self._reply_error(msg_id, INVALID_REQUEST, "The server is shutting down")
+        elif method == types.INITIALIZE:
+            self._initialize(msg_id, data)
+        elif not self.initialize_received:
+            self._reply_error(msg_id, SERVER_NOT_INITIALIZED, "The server is not initialized")
+        elif method == types.SHUTDOWN or method in SERVED_METHODS:
+            params = data.get("params")
+            self.handle_message(JsonRPCRequestMessage(msg_id, method, "2.0", params))
+        else:
+            shown = method[:MAX_ECHOED_METHOD]
+            self._reply_error(msg_id, int(ErrorCode.METHOD_NOT_FOUND), f"Method Not Found: {shown}")
+
+    def _initialize(self, msg_id: MsgId, data: dict[str, Any]) -> None:
+        if self.initialize_received:
+            self._reply_error(msg_id, INVALID_REQUEST, "The server is already initialized")
+            return
+        try:
+            message: Any = self._converter.structure(data, types.InitializeRequest)
+        except Exception:
+            self._reply_error(msg_id, int(ErrorCode.INVALID_PARAMS), "invalid initialize params")
+            return
+        self.initialize_received = True
+        self.handle_message(message)
+
+    def _notification(self, method: str, params: Any) -> None:
+        if method == types.EXIT:
+            self.exit_requested = True
+        elif method == types.CANCEL_REQUEST:
+            self._cancel(params)
+        elif (
+            method == types.INITIALIZED
+            and self.initialize_received
+            and not self.initialized_received
+        ):
+            self.initialized_received = True
+            self.handle_message(JsonRPCNotification(method, "2.0", params))
+
+    def _cancel(self, params: Any) -> None:
+        msg_id = params.get("id") if isinstance(params, dict) else None
+        if valid_id(msg_id) and (future := self._request_futures.pop(msg_id, None)) is not None:
+            future.cancel()
+
+    def _client_response(self, data: dict[str, Any]) -> None:
+        """An answer to one of our requests (window/showDocument); others are dropped."""
+        msg_id = data.get("id")
+        if not valid_id(msg_id):
+            return
+        future = self._request_futures.pop(msg_id, None)
+        self._result_types.pop(msg_id, None)
+        if future is None or future.done():
+            return
+        error = data.get("error")
+        if error is not None:
+            message = error.get("message") if isinstance(error, dict) else None
+            future.set_exception(JsonRpcException(message=str(message or "client error")))
+        else:
+            future.set_result(data.get("result"))
+
+    # -- outgoing ---------------------------------------------------------------------------
+
+    def _reply_error(self, msg_id: MsgId | None, code: int, message: str) -> None:
+        error = {"code": code, "message": message}
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
+
+    def _send_handler_result(self, future: Future[Any], *, msg_id: MsgId) -> None:
+        """Answer a finished request: its result, its JSON-RPC error, or an internal error
+        without any traceback."""
+        self._request_futures.pop(msg_id, None)
+        if future.cancelled():
+            self._send_response(msg_id, error=cancelled().to_response_error())
+            return
+        exc = future.exception()
+        if exc is None:
+            self._send_response(msg_id, result=future.result())
+            return
+        if not isinstance(exc, JsonRpcException):
+            exc = internal_error(exc, f"request {msg_id!r}")
+        self._send_response(msg_id, error=exc.to_response_error())
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        result: types.InitializeResult = yield from super().lsp_initialize(params)
+        result.capabilities.text_document_sync = types.TextDocumentSyncKind.None_
+        result.capabilities.experimental = {
+            "multicodex": capabilities_extension().model_dump(mode="json")
+        }
+        return result

@@ -1,0 +1,185 @@
+"""``multicodex serve``: the MultiCodex JSON-RPC server over stdio (pygls 2).
+
+The server translates: each MultiCodex method validates its params with the protocol's
+model and runs the matching `App` method; domain errors become their protocol codes,
+anything unexpected an INTERNAL_ERROR with an id. Status changes, completion deltas and
+login progress are pushed as notifications. stdout carries frames and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from typing import Any, BinaryIO
+
+from lsprotocol import types
+from lsprotocol.converters import get_converter
+from pygls.io_ import StdoutWriter
+from pygls.lsp.server import LanguageServer
+
+from multicodex import __version__
+from multicodex.app import App, AppError, ClientHooks
+from multicodex.protocol import Method, Notification
+from multicodex.rpc.errors import internal_error, rpc_error
+from multicodex.rpc.logs import configure_logging, set_level
+from multicodex.rpc.lsp import MultiCodexProtocol
+from multicodex.rpc.options import read_options
+from multicodex.rpc.transport import (
+    QUEUE_FRAMES,
+    Frame,
+    FrameReader,
+    Oversized,
+    claim_stdio,
+    start_reading,
+)
+from multicodex.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+SERVER_NAME = "multicodex"
+
+
+class MultiCodexServer(LanguageServer):
+    protocol: MultiCodexProtocol
+
+    def __init__(self) -> None:
+        super().__init__(
+            SERVER_NAME,
+            __version__,
+            protocol_cls=MultiCodexProtocol,
+            converter_factory=get_converter,
+            text_document_sync_kind=types.TextDocumentSyncKind.None_,
+        )
+        self.app: App | None = None
+        self.default_home: str | None = None
+        """``serve --home``: used when initializationOptions name no home."""
+        self.startup_warnings: list[str] = []
+        _register_handlers(self)
+
+    # -- serving ----------------------------------------------------------------------------
+
+    async def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> int:
+        """Answer frames until ``exit`` or the end of stdin; the process exit code."""
+        self.protocol.set_writer(StdoutWriter(stdout))
+        queue: asyncio.Queue[Frame | None] = asyncio.Queue(QUEUE_FRAMES)
+        start_reading(FrameReader(stdin), asyncio.get_running_loop(), queue)
+        try:
+            while not self.protocol.exit_requested:
+                frame = await queue.get()
+                if frame is None:
+                    break
+                if isinstance(frame, Oversized):
+                    log.warning("dropped a message larger than the server accepts")
+                    continue
+                self.protocol.handle_frame(frame)
+        finally:
+            if self.app is not None:
+                await self.app.aclose()
+        return 1 if self.protocol.exit_requested and not self.protocol._shutdown else 0
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls would show these as toasts; they only go to the log."""
+        log.warning("server error (%s): %s", getattr(source, "__name__", source), type(error))
+
+    # -- what the application pushes --------------------------------------------------------
+
+    def client_hooks(self) -> ClientHooks:
+        return ClientHooks(
+            status=lambda s: self.protocol.notify(Notification.STATUS, s.model_dump(mode="json")),
+            login_progress=lambda p: self.protocol.notify(
+                Notification.LOGIN_PROGRESS, p.model_dump(mode="json")
+            ),
+            completion_delta=lambda d: self.protocol.notify(
+                Notification.COMPLETION_DELTA, d.model_dump(mode="json")
+            ),
+            open_url=self.open_url,
+        )
+
+    def open_url(self, url: str) -> bool:
+        """Ask the editor to open ``url`` in the browser, without waiting for its answer."""
+        if not _supports_show_document(self.protocol.client_capabilities):
+            return False
+        self.protocol.send_request(
+            types.WINDOW_SHOW_DOCUMENT, types.ShowDocumentParams(uri=url, external=True)
+        )
+        return True
+
+    def show_warning(self, message: str) -> None:
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
+
+    # -- one MultiCodex method ----------------------------------------------------------------
+
+    async def dispatch(self, method: Method, params: Any) -> Any:
+        app = self.app
+        if app is None:
+            raise internal_error(RuntimeError("no application"), method.value)
+        try:
+            return await app.call(method, params)
+        except AppError as exc:
+            raise rpc_error(exc) from None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise internal_error(exc, method.value) from None
+
+
+def _register_handlers(server: MultiCodexServer) -> None:
+    for method in Method:
+        server.feature(method.value)(_handler_for(method))
+    server.feature(types.INITIALIZE)(_on_initialize)
+    server.feature(types.INITIALIZED)(_on_initialized)
+    server.feature(types.SHUTDOWN)(_on_shutdown)
+
+
+def _handler_for(method: Method) -> Any:
+    async def handle(ls: MultiCodexServer, params: Any) -> Any:
+        return await ls.dispatch(method, params)
+
+    handle.__name__ = f"handle_{method.name.lower()}"
+    return handle
+
+
+async def _on_initialize(ls: MultiCodexServer, params: types.InitializeParams) -> None:
+    options, warning = read_options(params.initialization_options)
+    if warning is not None:
+        ls.startup_warnings.append(warning)
+    set_level(options.log_level)
+    if options.home is None and ls.default_home is not None:
+        options = options.model_copy(update={"home": ls.default_home})
+    ls.app = App(options, hooks=ls.client_hooks())
+
+
+def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
+    for warning in ls.startup_warnings:
+        ls.show_warning(warning)
+    if ls.app is None:
+        return
+    try:
+        ls.app.store.read()
+    except StoreError as exc:
+        ls.show_warning(f"MultiCodex: {exc}")
+    ls.app.start_status_updates()
+
+
+async def _on_shutdown(ls: MultiCodexServer, _params: Any) -> None:
+    if ls.app is not None:
+        await ls.app.cancel_logins()
+
+
+def _supports_show_document(capabilities: types.ClientCapabilities | None) -> bool:
+    window = capabilities.window if capabilities is not None else None
+    show = window.show_document if window is not None else None
+    return bool(show is not None and show.support)
+
+
+def main(args: argparse.Namespace | None = None) -> int:
+    """Serve on stdin/stdout until ``exit`` or end of input (``--stdio`` is accepted)."""
+    home = getattr(args, "home", None)
+    stdin, stdout = claim_stdio()
+    configure_logging()
+    server = MultiCodexServer()
+    server.default_home = str(home) if home else None
+    return asyncio.run(server.serve(stdin, stdout))
