@@ -89,6 +89,9 @@ class UsageKeeper:
         try:
             snapshot = await self._fetch_with_fresh_token(account.key)
         except (CodexFailure, PoolError) as exc:
+            if isinstance(exc, CodexFailure) and exc.kind is FailureKind.NEEDS_REAUTH:
+                # Dead credentials (revoked, deactivated) are dead for requests too.
+                await self._tokens.mark_needs_reauth(account.key, exc.message)
             await self._record_failure(account.key, str(exc))
             return account.usage
         await self.record(account.key, snapshot)
