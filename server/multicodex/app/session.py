@@ -66,15 +66,31 @@ class SessionPool(Pool):
         http: httpx2.AsyncClient,
         codex: CodexClient,
         overrides: SessionOverrides,
+        *,
+        stored_pin: bool = False,
     ) -> None:
         super().__init__(store, endpoints, http, codex)
         self.overrides = overrides
+        self.stored_pin = stored_pin
 
     def document(self) -> StoreDocument:
         doc = super().document()
         doc.settings.footer = self.overrides.footer(doc.settings.footer)
         doc.settings.rotation = self.overrides.rotation(doc.settings.rotation)
         return doc
+
+    @property
+    def pinned(self) -> str | None:
+        if not self.stored_pin:
+            return super().pinned
+        doc = self.document()
+        return doc.pinned if doc.pinned and doc.find(doc.pinned) else None
+
+    async def pin(self, key: str | None) -> None:
+        await super().pin(key)
+        if self.stored_pin and not self.document().settings.persist_pin:
+            async with self.store.atransaction() as doc:
+                doc.pinned = key
 
 
 def _fields(patch: FooterPatch | RotationPatch | None) -> dict[str, object]:
