@@ -8,6 +8,7 @@ which closes the upstream stream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -81,11 +82,14 @@ class Completions:
             self._clock,
         )
         try:
-            async for event in self._engine.stream(completion_request(params)):
-                if isinstance(event, CompletionResult):
-                    out.start(out.ref(event.account_key, event.account_name))
-                    return _result(params, event, out)
-                _forward(event, out)
+            async with contextlib.aclosing(
+                self._engine.stream(completion_request(params))
+            ) as events:
+                async for event in events:
+                    if isinstance(event, CompletionResult):
+                        out.start(out.ref(event.account_key, event.account_name))
+                        return _result(params, event, out)
+                    _forward(event, out)
         except PoolExhausted as exc:
             raise pool_exhausted(exc, self._clock(), out.waited_seconds) from None
         except UpstreamFailure as exc:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -81,7 +81,7 @@ class RotationEngine:
     def conversation_account(self, conversation_id: str) -> str | None:
         return self._owners.get(conversation_id)
 
-    async def stream(self, request: CompletionRequest) -> AsyncIterator[RotationEvent]:
+    async def stream(self, request: CompletionRequest) -> AsyncGenerator[RotationEvent, None]:
         """Yield text deltas, switch and wait notices, and finally the CompletionResult."""
         conversation = request.conversation_id
         life = _Life(
