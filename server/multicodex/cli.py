@@ -6,11 +6,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from multicodex.cli_commands import register_commands, run_command
+from multicodex.cli_commands.parsing import CliParser, global_options
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = CliParser(
         prog="multicodex",
         description="Several ChatGPT Codex subscriptions that behave as one account.",
+        epilog="Exit codes: 0 ok, 1 failure, 2 usage, 3 unknown account, 4 needs re-auth, "
+        "5 no account can serve now, 130 interrupted.",
+        parents=[global_options()],
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -27,11 +33,14 @@ def _build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the JSON-RPC server on stdin/stdout (for editors)")
     serve.add_argument("--home", help="store directory when the client names none")
     serve.add_argument("--stdio", action="store_true", help="accepted and ignored (stdio is used)")
+    register_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
+    if hasattr(args, "run") or hasattr(args, "standalone"):
+        return run_command(args)
     if args.command == "emulator":
         from multicodex.emulator.run import run_from_cli
 

@@ -1,0 +1,146 @@
+"""`status`, `verify`, `paths` and `import`."""
+
+from __future__ import annotations
+
+from multicodex.cli_commands.context import CommandContext
+from multicodex.cli_commands.exit_codes import ExitCode
+from multicodex.cli_commands.parsing import CliParser, Subparsers
+from multicodex.protocol import (
+    AccountsImportParams,
+    AccountsImportResult,
+    ImportSource,
+    ImportSourceInfo,
+    ImportSourceResult,
+    NoParams,
+)
+
+IMPORT_KINDS = ("codex-cli", "pi", "pi-multicodex")
+
+
+def register(sub: Subparsers, common: CliParser) -> None:
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="print the footer line (active account and its usage)",
+    )
+    status.set_defaults(run=run_status)
+
+    verify = sub.add_parser(
+        "verify",
+        parents=[common],
+        help="runtime health checks (exit 0 on PASS, 1 on WARN)",
+    )
+    verify.set_defaults(run=run_verify)
+
+    paths = sub.add_parser(
+        "paths", parents=[common], help="where MultiCodex keeps its files and what it talks to"
+    )
+    paths.set_defaults(run=run_paths)
+
+    importing = sub.add_parser(
+        "import",
+        parents=[common],
+        help="import the accounts the Codex CLI, pi or pi-multicodex are logged in with",
+        description="Without a source, tries all three at their default places. Imported "
+        "accounts stay linked: refreshed tokens are written back so the other tool keeps "
+        "working (refresh tokens are single-use).",
+    )
+    importing.add_argument("source", nargs="?", choices=IMPORT_KINDS, help="which tool")
+    importing.add_argument(
+        "--path", metavar="FILE", help="the credential file (default: the tool's usual place)"
+    )
+    importing.add_argument(
+        "--no-link", action="store_true", help="copy the credentials; do not write back"
+    )
+    importing.set_defaults(run=run_import)
+
+
+async def run_status(ctx: CommandContext) -> int:
+    status = await ctx.app.status_get(NoParams())
+    if ctx.out.json_mode:
+        ctx.out.result(status)
+    else:
+        ctx.out.footer(status.footer)
+    return ExitCode.OK
+
+
+async def run_verify(ctx: CommandContext) -> int:
+    result = await ctx.app.verify(NoParams())
+    if ctx.out.json_mode:
+        ctx.out.result(result)
+    else:
+        ctx.out.line(result.summary_line, "success" if result.status == "pass" else "warning")
+        for check in result.checks:
+            mark = "ok  " if check.status == "pass" else "WARN"
+            ctx.out.line(f"  [{mark}] {check.label}: {check.detail}")
+    return ExitCode.OK if result.status == "pass" else ExitCode.FAILURE
+
+
+async def run_paths(ctx: CommandContext) -> int:
+    result = await ctx.app.paths(NoParams())
+    if ctx.out.json_mode:
+        ctx.out.result(result)
+        return ExitCode.OK
+    rows = [
+        ("home", result.home),
+        ("store", result.store_file),
+        ("lock", result.lock_file),
+        ("schema", result.schema_file),
+        ("quarantine", result.quarantine_file),
+        ("auth url", result.auth_url),
+        ("backend url", result.backend_url),
+    ]
+    ctx.out.line(f"paths: storage={result.store_file} home={result.home}")
+    for name, value in rows:
+        ctx.out.line(f"  {name + ':':<12} {value}")
+    ctx.out.line("  import sources:")
+    for source in result.import_sources:
+        ctx.out.line(f"    {source_line(source)}")
+    return ExitCode.OK
+
+
+def source_line(source: ImportSourceInfo) -> str:
+    found = f"found: {source.note}" if source.exists and source.note else "found"
+    return f"{source.kind:<13} {source.path} ({found if source.exists else 'not found'})"
+
+
+async def run_import(ctx: CommandContext) -> int:
+    args = ctx.args
+    sources = None
+    if args.source is not None:
+        sources = [ImportSource(kind=args.source, path=args.path)]
+    elif args.path is not None:
+        ctx.out.note("multicodex import: --path needs a source (codex-cli, pi or pi-multicodex)")
+        return ExitCode.USAGE
+    result = await ctx.app.accounts_import(
+        AccountsImportParams(sources=sources, link=not args.no_link)
+    )
+    if ctx.out.json_mode:
+        ctx.out.result(result)
+        return ExitCode.OK
+    print_import(ctx, result)
+    return ExitCode.OK
+
+
+def print_import(ctx: CommandContext, result: AccountsImportResult) -> None:
+    for source in result.sources:
+        ctx.out.line(import_source_line(source))
+    ctx.out.line(f"imported: {result.added_count} added, {result.updated_count} updated")
+
+
+def import_source_line(source: ImportSourceResult) -> str:
+    head = f"{source.kind} {source.path}:"
+    if source.error:
+        return f"{head} {source.error}"
+    if not source.found:
+        return f"{head} not found"
+    parts = [
+        f"{verb} {', '.join(a.display_name for a in refs)}"
+        for verb, refs in (
+            ("added", source.added),
+            ("updated", source.updated),
+            ("unchanged", source.unchanged),
+        )
+        if refs
+    ]
+    return f"{head} {'; '.join(parts) or 'no account'}"

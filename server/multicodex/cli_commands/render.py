@@ -1,0 +1,85 @@
+"""Small text helpers for the human output (times are shown in UTC, like the server's
+reasons)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from multicodex.codex.usage import UsageWindow
+from multicodex.footer import format_countdown, format_relative_reset
+from multicodex.protocol import AccountInfo
+
+NONE = "-"
+
+
+def clock(timestamp: float, now: float) -> str:
+    """``14:05 UTC`` within a day, else ``Sat 09:00 UTC`` (or a date when far off)."""
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    if abs(timestamp - now) < 24 * 3600:
+        return moment.strftime("%H:%M UTC")
+    if abs(timestamp - now) < 6 * 24 * 3600:
+        return moment.strftime("%a %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def until(timestamp: float, now: float) -> str:
+    """``15:42 UTC (in 1h23m)``."""
+    return f"{clock(timestamp, now)} (in {format_countdown(max(0.0, timestamp - now))})"
+
+
+def ago(seconds: float) -> str:
+    return "just now" if seconds < 1 else f"{format_countdown(seconds)} ago"
+
+
+def window(window: UsageWindow | None, now: float) -> str:
+    if window is None:
+        return "unknown"
+    used = f"{window.used_percent:.0f}% used"
+    if window.resets_at is None:
+        return used
+    relative = format_relative_reset(window.resets_at, now)
+    return f"{used}, resets {clock(window.resets_at, now)} ({relative})"
+
+
+def account_details(account: AccountInfo, now: float) -> list[str]:
+    """Everything known about one account, one fact a line (for `accounts <identifier>`)."""
+    usage = account.usage
+    facts: list[tuple[str, str]] = [
+        ("email", account.email or NONE),
+        ("label", account.label or NONE),
+        ("plan", account.plan or NONE),
+        ("account id", account.account_id or NONE),
+        ("state", account.state.replace("_", " ")),
+        ("5h window", window(usage.five_hour if usage else None, now)),
+        ("weekly window", window(usage.weekly if usage else None, now)),
+        ("usage as of", _usage_age(account)),
+    ]
+    if account.usage_error:
+        facts.append(("last usage error", account.usage_error))
+    if account.cooldown_until is not None:
+        reason = f" - {account.cooldown_reason}" if account.cooldown_reason else ""
+        facts.append(("cooldown until", until(account.cooldown_until, now) + reason))
+    if account.reauth_reason:
+        facts.append(("needs re-auth", account.reauth_reason))
+    facts.append(("source", _source(account)))
+    facts.append(("added", clock(account.added_at, now)))
+    last_used = account.last_used_at
+    facts.append(("last used", clock(last_used, now) if last_used is not None else "never"))
+    width = max(len(name) for name, _ in facts)
+    return [f"  {name + ':':<{width + 1}} {value}" for name, value in facts]
+
+
+def _usage_age(account: AccountInfo) -> str:
+    usage = account.usage
+    if usage is None:
+        return "never fetched"
+    stale = ", stale" if usage.stale else ""
+    return f"{ago(usage.age_seconds)} (from {usage.source}{stale})"
+
+
+def _source(account: AccountInfo) -> str:
+    source = account.source
+    if source is None or source.kind == "login":
+        return "MultiCodex login"
+    linked = "linked" if source.linked else "not linked"
+    return f"{source.kind} {source.path or ''} ({linked})".replace("  ", " ")

@@ -1,0 +1,93 @@
+"""Runs one product subcommand: builds the App, maps failures to exit codes and one line
+on stderr, and turns Ctrl-C into exit code 130 after the App has been closed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+
+from pydantic import ValidationError
+
+from multicodex.app import App, AppError, ClientHooks
+from multicodex.app.errors import invalid_params
+from multicodex.cli_commands.context import CommandContext, initialization_options
+from multicodex.cli_commands.exit_codes import ExitCode
+from multicodex.cli_commands.failure import CliFailure, one_line
+from multicodex.cli_commands.output import Output
+from multicodex.cli_commands.parsing import with_global_defaults
+from multicodex.rpc.logs import LOUD_LIBRARIES, ScrubbingFormatter
+
+CommandFunc = Callable[[CommandContext], Awaitable[int]]
+StandaloneFunc = Callable[[argparse.Namespace, Output], Awaitable[int]]
+"""A command that builds its own App (the demo: never the user's store)."""
+
+_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run ``args.run`` (a subcommand) and return the process exit code."""
+    args = with_global_defaults(args)
+    out = Output(json_mode=args.json)
+    _configure_logging(args.verbose)
+    name = f"multicodex {args.command}"
+    try:
+        return asyncio.run(_run(args, out, name))
+    except KeyboardInterrupt:
+        out.note(f"{name}: interrupted")
+        return ExitCode.INTERRUPTED
+
+
+async def _run(args: argparse.Namespace, out: Output, name: str) -> int:
+    standalone: StandaloneFunc | None = getattr(args, "standalone", None)
+    if standalone is not None:
+        try:
+            return await standalone(args, out)
+        except (AppError, CliFailure, OSError, ValueError) as exc:
+            return _fail(out, name, _failure(exc))
+    command: CommandFunc = args.run
+    hooks = ClientHooks()
+    try:
+        options = initialization_options(args, getattr(args, "callback_ports", None))
+        app = App(options, hooks=hooks, stored_pin=True)
+    except (AppError, OSError, ValueError) as exc:
+        return _fail(out, name, _failure(exc))
+    try:
+        return await command(CommandContext(app=app, hooks=hooks, out=out, args=args))
+    except ValidationError as exc:
+        return _fail(out, name, CliFailure.from_app_error(invalid_params(exc)))
+    except (AppError, CliFailure, OSError, ValueError) as exc:
+        return _fail(out, name, _failure(exc))
+    except Exception as exc:  # never a traceback: the type is enough to report it
+        logging.getLogger(__name__).debug("unexpected failure: %s", exc)
+        return _fail(out, name, CliFailure(f"unexpected error ({type(exc).__name__})"))
+    finally:
+        await app.aclose()
+
+
+def _failure(exc: BaseException) -> CliFailure:
+    if isinstance(exc, CliFailure):
+        return exc
+    if isinstance(exc, AppError):
+        return CliFailure.from_app_error(exc)
+    return CliFailure(str(exc) or type(exc).__name__)
+
+
+def _fail(out: Output, name: str, failure: CliFailure) -> int:
+    out.note(f"{name}: {one_line(failure.message)}", "error")
+    return failure.exit_code
+
+
+def _configure_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(ScrubbingFormatter("multicodex: %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    for library in LOUD_LIBRARIES:
+        logging.getLogger(library).setLevel(logging.WARNING)
+    logging.getLogger("multicodex").setLevel(_LEVELS[min(verbose, len(_LEVELS) - 1)])

@@ -1,0 +1,127 @@
+"""`rotation` and `footer`: show the settings in force, or change them (saved to the
+store, so the editor and later commands follow)."""
+
+from __future__ import annotations
+
+import argparse
+
+from multicodex.cli_commands.context import CommandContext
+from multicodex.cli_commands.exit_codes import ExitCode
+from multicodex.cli_commands.parsing import CliParser, Subparsers
+from multicodex.protocol import FooterInfo, FooterSetParams, NoParams, RotationSetParams
+from multicodex.selection import STRATEGIES
+
+
+def register(sub: Subparsers, common: CliParser) -> None:
+    rotation = sub.add_parser(
+        "rotation",
+        parents=[common],
+        help="show or change how the next account is chosen",
+        description="Without options, shows the policy in force. Options change it and save "
+        "it to the store.",
+    )
+    rotation.add_argument("--strategy", choices=sorted(STRATEGIES), help="selection strategy")
+    rotation.add_argument(
+        "--retry-limit", type=int, metavar="N", help="retries on other accounts (0-50)"
+    )
+    rotation.add_argument(
+        "--sticky",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep a conversation on its account while that account is healthy",
+    )
+    rotation.add_argument(
+        "--fallback-cooldown",
+        type=int,
+        metavar="SECONDS",
+        help="cooldown when a quota error gives no reset time",
+    )
+    rotation.set_defaults(run=run_rotation)
+
+    footer = sub.add_parser(
+        "footer",
+        parents=[common],
+        help="show or change the footer format",
+        description="Without options, shows the footer settings and the footer they give "
+        "now. Options change them and save them to the store.",
+    )
+    footer.add_argument("--usage-mode", choices=("left", "used"), help="percent left or used")
+    footer.add_argument(
+        "--reset-window", choices=("5h", "7d", "both"), help="which reset countdown to show"
+    )
+    footer.add_argument(
+        "--show-account",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the active account's name",
+    )
+    footer.add_argument(
+        "--show-reset",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show reset countdowns",
+    )
+    footer.add_argument(
+        "--order", choices=("account-first", "usage-first"), help="account before or after usage"
+    )
+    footer.set_defaults(run=run_footer)
+
+
+async def run_rotation(ctx: CommandContext) -> int:
+    args = ctx.args
+    changes = {
+        "strategy": args.strategy,
+        "retry_limit": args.retry_limit,
+        "sticky": args.sticky,
+        "fallback_cooldown_seconds": args.fallback_cooldown,
+    }
+    if any(value is not None for value in changes.values()):
+        info = await ctx.app.rotation_set(RotationSetParams.model_validate(changes))
+    else:
+        info = await ctx.app.rotation_get(NoParams())
+    if ctx.out.json_mode:
+        ctx.out.result(info)
+        return ExitCode.OK
+    policy = info.policy
+    ctx.out.line(
+        f"rotation: strategy={policy.strategy} sticky={'on' if policy.sticky else 'off'} "
+        f"retryLimit={policy.retry_limit} fallbackCooldown={policy.fallback_cooldown_seconds}s"
+    )
+    ctx.out.lines(info.description)
+    ctx.out.line("Strategies:")
+    width = max(len(s.name) for s in info.strategies)
+    for strategy in info.strategies:
+        mark = "*" if strategy.name == policy.strategy else " "
+        ctx.out.line(f" {mark} {strategy.name:<{width}}  {strategy.description}")
+    return ExitCode.OK
+
+
+async def run_footer(ctx: CommandContext) -> int:
+    args = ctx.args
+    changes = {
+        "usage_mode": args.usage_mode,
+        "reset_window": args.reset_window,
+        "show_account": args.show_account,
+        "show_reset": args.show_reset,
+        "order": args.order,
+    }
+    if any(value is not None for value in changes.values()):
+        info = await ctx.app.footer_set(FooterSetParams.model_validate(changes))
+    else:
+        info = await ctx.app.footer_get(NoParams())
+    if ctx.out.json_mode:
+        ctx.out.result(info)
+        return ExitCode.OK
+    ctx.out.line(footer_summary(info))
+    ctx.out.footer(info.line)
+    return ExitCode.OK
+
+
+def footer_summary(info: FooterInfo) -> str:
+    """The original's one-line summary of the footer settings."""
+    s = info.settings
+    return (
+        f"footer: usageMode={s.usage_mode} resetWindow={s.reset_window} "
+        f"showAccount={'on' if s.show_account else 'off'} "
+        f"showReset={'on' if s.show_reset else 'off'} order={s.order}"
+    )
