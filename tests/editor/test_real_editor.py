@@ -38,4 +38,4 @@ def test_real_editor() -> None:
     report = json.loads(report_file.read_text(encoding="utf-8"))
     failed = [f"{c['name']}: {c['detail']}" for c in report["checks"] if not c["ok"]]
     assert result.returncode == 0 and report["passed"], "\n".join([*failed, result.tail()])
-    assert len(report["checks"]) == 6, report["checks"]
+    assert len(report["checks"]) == 7, report["checks"]

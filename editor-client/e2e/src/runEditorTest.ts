@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   });
   const manifest = JSON.parse(readFileSync(required(values.manifest, '--manifest'), 'utf8')) as Manifest;
   const artifacts = path.resolve(required(values.artifacts, '--artifacts'));
-  const python = required(values.python, '--python');
+  const python = path.resolve(required(values.python, '--python'));
   mkdirSync(artifacts, { recursive: true });
   const root = mkdtempSync(path.join(tmpdir(), 'multicodex-editor-'));
   const home = path.join(root, 'multicodex-home');
@@ -190,6 +190,21 @@ async function main(): Promise<number> {
       return `VS Code ${record.vscodeVersion}: ${record.models.length} model(s), ${record.chunks.length} chunk(s)`;
     });
 
+    await check('footer turns to the warning colour when the active account runs low', async () => {
+      // Every account at 80% of its 5h window: whichever is active has 20% left (warning tier).
+      for (const account of await emulator!.accounts()) {
+        await emulator!.setUsage(account.account_id, { five_hour_used: 80 });
+      }
+      await runCommand(p, 'MultiCodex: Refresh All Accounts');
+      const text = await waitForFooter(p, (t) => emails.some((e) => t.includes(e)) && /5h:20% left/.test(t));
+      const classes = await waitFor(async () => {
+        const value = (await p.locator(FOOTER).getAttribute('class')) ?? '';
+        return value.includes('warning-kind') ? value : undefined;
+      }, 15_000, 'the warning background');
+      await p.locator(FOOTER).screenshot({ path: path.join(artifacts, 'footer-warning.png') });
+      return `${text} [${classes}]`;
+    });
+
     await check('nothing left the machine', async () => {
       if (offLoopback.length > 0) {
         throw new Error(`requests off loopback: ${offLoopback.slice(0, 10).join(', ')}`);
@@ -226,8 +241,9 @@ function editorSettings(python: string, emulator: Emulator, home: string, probeF
   return {
     'telemetry.telemetryLevel': 'off',
     'update.mode': 'none',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
+    // No extensions.autoUpdate here: VS Code migrates its old boolean form by rewriting the
+    // file, and the extension host then starts without any user settings. The gallery
+    // points at a dead loopback port anyway.
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
     'workbench.enableExperiments': false,
