@@ -21,7 +21,7 @@ from typing import Any
 from multicodex.codex.client import CodexClient, ResponseStream
 from multicodex.codex.errors import CodexFailure, FailureKind
 from multicodex.codex.events import FinalResponse, TokenUsage
-from multicodex.pool import AccountNeedsReauth, Pool, PoolError
+from multicodex.pool import Pool, PoolError
 from multicodex.rotation.body import build_body, has_account_bound_items
 from multicodex.rotation.models import (
     CompletionRequest,
@@ -285,11 +285,7 @@ class RotationEngine:
             await self._pool.tokens.valid(
                 account.key, rejected_access_token=account.tokens.access_token
             )
-        except AccountNeedsReauth as exc:
-            life.excluded.add(account.key)
-            life.problem = str(exc)
-            return
-        except PoolError as exc:
+        except PoolError as exc:  # needs re-auth now, or the refresh itself failed
             life.excluded.add(account.key)
             life.problem = str(exc)
             return
