@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from lsprotocol import types
@@ -59,7 +60,7 @@ class MultiCodexServer(LanguageServer):
 
     # -- serving ----------------------------------------------------------------------------
 
-    async def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> int:
+    async def serve(self, stdin: Callable[[int], bytes], stdout: BinaryIO) -> int:
         """Answer frames until ``exit`` or the end of stdin; the process exit code."""
         self.protocol.set_writer(StdoutWriter(stdout))
         queue: asyncio.Queue[Frame | None] = asyncio.Queue(QUEUE_FRAMES)
@@ -183,3 +184,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     server = MultiCodexServer()
     server.default_home = str(home) if home else None
     return asyncio.run(server.serve(stdin, stdout))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

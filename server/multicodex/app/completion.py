@@ -93,7 +93,9 @@ class Completions:
         except PoolExhausted as exc:
             raise pool_exhausted(exc, self._clock(), out.waited_seconds) from None
         except UpstreamFailure as exc:
-            raise upstream_failure(exc, out.current, out.count) from None
+            raise upstream_failure(
+                exc, out.account_concerned(exc.account_name), out.count
+            ) from None
         raise asyncio.CancelledError  # the engine ended without a result: it was cancelled
 
 

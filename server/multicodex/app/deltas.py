@@ -43,6 +43,17 @@ class DeltaStream:
     def ref(self, key: str, name: str | None = None) -> AccountRef:
         return self._refs.get(key) or AccountRef(key=key, display_name=name or key)
 
+    def account_concerned(self, name: str) -> AccountRef | None:
+        """The account a failure concerns: the one serving, else the one named, else the
+        one predicted to be chosen."""
+        if self.current is not None:
+            return self.current
+        named = [ref for ref in self._refs.values() if name and ref.display_name == name]
+        if named:
+            return named[0]
+        key = self._predicted.key
+        return self._refs.get(key) if key is not None else None
+
     def on_text(self, event: TextDelta) -> None:
         account = self.ref(event.account_key)
         self.start(account)

@@ -8,15 +8,17 @@ queue, so a client that floods the server is slowed down instead of filling memo
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 import threading
+from collections.abc import Callable
 from typing import BinaryIO
 
 MAX_HEADER_LINE = 64 * 1024
 MAX_BODY_BYTES = 64 * 1024 * 1024
 QUEUE_FRAMES = 16
-_SKIP_CHUNK = 1024 * 1024
+_READ_CHUNK = 256 * 1024
 
 
 class Oversized:
@@ -28,11 +30,18 @@ Frame = bytes | Oversized
 
 
 class FrameReader:
-    """Reads one frame at a time; junk between frames is skipped."""
+    """Reads one frame at a time from ``read_chunk`` (an ``os.read``-like callable);
+    junk between frames is skipped.
 
-    def __init__(self, stream: BinaryIO, max_body: int = MAX_BODY_BYTES) -> None:
-        self._stream = stream
+    It buffers by itself instead of using ``sys.stdin.buffer``: a daemon thread blocked
+    inside a BufferedReader makes the interpreter abort at exit (it cannot take the
+    reader's lock to finalize it).
+    """
+
+    def __init__(self, read_chunk: Callable[[int], bytes], max_body: int = MAX_BODY_BYTES) -> None:
+        self._read_chunk = read_chunk
         self._max_body = max_body
+        self._buffer = bytearray()
 
     def read(self) -> Frame | None:
         """The next body, OVERSIZED for one too large to keep, None at end of input."""
@@ -44,16 +53,14 @@ class FrameReader:
                 continue  # a header block without Content-Length: nothing to read
             if length > self._max_body:
                 return OVERSIZED if self._skip(length) else None
-            body = self._stream.read(length)
-            if len(body) < length:
-                return None
-            return body
+            body = self._take(length)
+            return body if len(body) == length else None
 
     def _content_length(self) -> int | None:
         """Read one header block: its Content-Length, -1 if it had none, None at EOF."""
         length = -1
         while True:
-            line = self._stream.readline(MAX_HEADER_LINE)
+            line = self._line()
             if not line:
                 return None
             if not line.strip():
@@ -64,13 +71,44 @@ class FrameReader:
             if name.strip().lower() == b"content-length" and value.strip().isdigit():
                 length = int(value.strip())
 
+    def _line(self) -> bytes:
+        """Up to and including the next newline (at most MAX_HEADER_LINE bytes)."""
+        while True:
+            end = self._buffer.find(b"\n", 0, MAX_HEADER_LINE)
+            if end >= 0:
+                return self._pop(end + 1)
+            if len(self._buffer) >= MAX_HEADER_LINE or not self._fill():
+                return self._pop(min(len(self._buffer), MAX_HEADER_LINE))
+
+    def _take(self, length: int) -> bytes:
+        while len(self._buffer) < length and self._fill():
+            pass
+        return self._pop(min(length, len(self._buffer)))
+
     def _skip(self, length: int) -> bool:
-        while length > 0:
-            chunk = self._stream.read(min(length, _SKIP_CHUNK))
+        dropped = len(self._pop(min(length, len(self._buffer))))
+        while dropped < length:
+            chunk = self._chunk(min(length - dropped, _READ_CHUNK))
             if not chunk:
                 return False
-            length -= len(chunk)
+            dropped += len(chunk)
         return True
+
+    def _fill(self) -> bool:
+        chunk = self._chunk(_READ_CHUNK)
+        self._buffer += chunk
+        return bool(chunk)
+
+    def _chunk(self, size: int) -> bytes:
+        try:
+            return self._read_chunk(size)
+        except OSError:
+            return b""
+
+    def _pop(self, size: int) -> bytes:
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
 
 
 def start_reading(
@@ -80,10 +118,7 @@ def start_reading(
 
     def pump() -> None:
         while True:
-            try:
-                frame = reader.read()
-            except (OSError, ValueError):
-                frame = None
+            frame = reader.read()
             try:
                 asyncio.run_coroutine_threadsafe(queue.put(frame), loop).result()
             except RuntimeError:  # the loop is gone: the server is exiting
@@ -96,12 +131,11 @@ def start_reading(
     return thread
 
 
-def claim_stdio() -> tuple[BinaryIO, BinaryIO]:
-    """The wire's input and output; anything else written to fd 1 goes to stderr.
-
-    A stray ``print`` (ours or a library's) can therefore never corrupt the framing.
-    """
+def claim_stdio() -> tuple[Callable[[int], bytes], BinaryIO]:
+    """The wire's input (an ``os.read`` on stdin) and output; anything else written to
+    fd 1 goes to stderr, so a stray ``print`` can never corrupt the framing."""
+    wire_in = os.dup(sys.stdin.fileno())
     wire_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
-    return sys.stdin.buffer, wire_out
+    return functools.partial(os.read, wire_in), wire_out
