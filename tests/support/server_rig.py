@@ -1,0 +1,112 @@
+"""The real `multicodex serve` process over stdio, pointed at the emulator on 127.0.0.1,
+with its store and every other tool's credential location inside the test's directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from multicodex.emulator import EmuAccount, Emulator
+from support.rpc_client import RpcClient
+
+TOKEN_IN_TEXT = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}|\brt_[\w-]{20,}|\bac_[\w-]{20,}")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(root: Path) -> dict[str, str]:
+    """A clean environment: no MultiCodex, Codex CLI or pi state from the real user."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(root / "user"),
+        "CODEX_HOME": str(root / "user" / ".codex"),
+        "PI_CODING_AGENT_DIR": str(root / "user" / ".pi" / "agent"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("PYTHONPATH", "VIRTUAL_ENV", "LANG", "LC_ALL"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def write_codex_auth(path: Path, tokens: dict[str, Any], account_id: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {
+        "OPENAI_API_KEY": None,
+        "tokens": {
+            "id_token": tokens["id_token"],
+            "access_token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "account_id": account_id,
+        },
+        "last_refresh": "2026-01-01T00:00:00Z",
+    }
+    path.write_text(json.dumps(body))
+    path.chmod(0o600)
+    return path
+
+
+@dataclass
+class ServerRig:
+    """The emulator, the server process and a client talking to it."""
+
+    emu: Emulator
+    base_url: str
+    root: Path
+    client: RpcClient
+    options: dict[str, Any]
+    issued: list[str] = field(default_factory=list)
+    """Every token this rig handed out (none may appear in the server's stderr)."""
+
+    def tokens_for(self, account: EmuAccount) -> dict[str, Any]:
+        tokens = self.emu.issue_tokens(account.account_id)
+        self.issued += [tokens["access_token"], tokens["refresh_token"], tokens["id_token"]]
+        return tokens
+
+    async def seed(self, *emails: str, **account_args: Any) -> list[dict[str, Any]]:
+        """Create emulator accounts and import them through a Codex CLI auth.json each;
+        returns their AccountInfo, in the order given."""
+        sources = []
+        created = []
+        for email in emails:
+            account = self.emu.add_account(email=email, **account_args)
+            created.append(account)
+            path = self.root / "sources" / account.account_id / "auth.json"
+            write_codex_auth(path, self.tokens_for(account), account.account_id)
+            sources.append({"kind": "codex-cli", "path": str(path)})
+        await self.client.request("multicodex/accounts/import", {"sources": sources})
+        listing = await self.client.request("multicodex/accounts/list", {})
+        by_email = {a["email"]: a for a in listing["accounts"]}
+        return [by_email[e] for e in emails]
+
+    def emu_account(self, info: dict[str, Any]) -> str:
+        return str(info["account_id"])
+
+
+async def start_server(emu: Emulator, base_url: str, root: Path, **overrides: Any) -> ServerRig:
+    options: dict[str, Any] = {
+        "home": str(root / "store"),
+        "auth_url": base_url,
+        "backend_url": f"{base_url}/backend-api",
+        "callback_ports": [free_port()],
+        **overrides,
+    }
+    client = await RpcClient.start(server_env(root), root / "server-stderr.log")
+    await client.initialize(options)
+    return ServerRig(emu=emu, base_url=base_url, root=root, client=client, options=options)
+
+
+def assert_no_tokens(rig: ServerRig) -> None:
+    stderr = rig.client.stderr()
+    assert not TOKEN_IN_TEXT.search(stderr), "the server's stderr holds a token"
+    for token in rig.issued:
+        assert token not in stderr
