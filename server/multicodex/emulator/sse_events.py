@@ -25,6 +25,14 @@ _WORDS = (
 )  # fmt: skip
 
 
+Event = dict[str, Any]
+Emitted = Event | list[Event]
+"""What the event source yields: one event, or several to be written at once."""
+UNPACED_BATCH = 32
+"""Unpaced answers write this many deltas at a time: one write per delta would make the
+emulator, not the client under test, the slowest part of a throughput measurement."""
+
+
 class StreamDrop(Exception):
     """Raised by the event source: end the stream now, without a terminal event."""
 
@@ -92,7 +100,7 @@ class _Sequencer:
         return event
 
 
-async def stream_events(plan: StreamPlan, hooks: StreamHooks) -> AsyncIterator[dict[str, Any]]:
+async def stream_events(plan: StreamPlan, hooks: StreamHooks) -> AsyncIterator[Emitted]:
     seq = _Sequencer()
     fault = plan.fault
     yield seq.event("response.created", response=_response(plan, "in_progress"))
@@ -112,8 +120,8 @@ async def stream_events(plan: StreamPlan, hooks: StreamHooks) -> AsyncIterator[d
     message_id = f"msg_{secrets.token_hex(12)}"
     for event in _message_open(seq, message_id, output_index):
         yield event
-    async for event in _text_deltas(seq, plan, hooks, message_id, output_index):
-        yield event
+    async for emitted in _text_deltas(seq, plan, hooks, message_id, output_index):
+        yield emitted
     for event in _message_close(seq, message_id, output_index, "".join(plan.deltas)):
         yield event
     hooks.on_success()
@@ -122,26 +130,42 @@ async def stream_events(plan: StreamPlan, hooks: StreamHooks) -> AsyncIterator[d
 
 async def _text_deltas(
     seq: _Sequencer, plan: StreamPlan, hooks: StreamHooks, item_id: str, output_index: int
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncIterator[Emitted]:
+    """Paced: one delta after each interval. Unpaced: lists of up to UNPACED_BATCH deltas,
+    one write each, cut where a drop or stall fault takes effect."""
     fault = plan.fault
-    for index in range(len(plan.deltas) + 1):
-        if isinstance(fault, DropMidStreamFault) and index == min(
-            fault.after_deltas, len(plan.deltas)
-        ):
+    total = len(plan.deltas)
+    cut = (
+        min(fault.after_deltas, total)
+        if isinstance(fault, DropMidStreamFault | StallFault)
+        else None
+    )
+    batch = UNPACED_BATCH if plan.interval <= 0 else 1
+    index = 0
+    while True:
+        if index == cut and isinstance(fault, DropMidStreamFault):
             raise StreamDrop(fault.mode)
-        if isinstance(fault, StallFault) and index == min(fault.after_deltas, len(plan.deltas)):
+        if index == cut and isinstance(fault, StallFault):
             await hooks.wait(fault.seconds)
-        if index == len(plan.deltas):
+        if index == total:
             return
+        end = min(index + batch, total)
+        if cut is not None and index < cut < end:
+            end = cut
         await hooks.wait(plan.interval)
-        yield seq.event(
-            "response.output_text.delta",
-            item_id=item_id,
-            output_index=output_index,
-            content_index=0,
-            delta=plan.deltas[index],
-            logprobs=[],
-        )
+        events = [
+            seq.event(
+                "response.output_text.delta",
+                item_id=item_id,
+                output_index=output_index,
+                content_index=0,
+                delta=plan.deltas[number],
+                logprobs=[],
+            )
+            for number in range(index, end)
+        ]
+        yield events if batch > 1 else events[0]
+        index = end
 
 
 def _reasoning_events(

@@ -10,14 +10,13 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from multicodex.emulator.models import RecordedRequest
 from multicodex.emulator.scope import connection_transport
-from multicodex.emulator.sse_events import StreamDrop, sse_frame
+from multicodex.emulator.sse_events import Emitted, StreamDrop, sse_frame
 
 _DISCONNECT_GRACE = 2.0
 
@@ -27,7 +26,7 @@ class EventStreamResponse(Response):
 
     def __init__(
         self,
-        events: AsyncIterator[dict[str, Any]],
+        events: AsyncIterator[Emitted],
         headers: Mapping[str, str],
         record: RecordedRequest | None,
         on_client_disconnect: Callable[[], None],
@@ -62,11 +61,12 @@ class EventStreamResponse(Response):
 
     async def _pump(self, send: Send) -> None:
         try:
-            async for event in self._events:
-                await send(
-                    {"type": "http.response.body", "body": sse_frame(event), "more_body": True}
-                )
-                self._note_event(event["type"])
+            async for emitted in self._events:
+                batch = emitted if isinstance(emitted, list) else [emitted]
+                body = b"".join(sse_frame(event) for event in batch)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+                for event in batch:
+                    self._note_event(event["type"])
         finally:
             aclose = getattr(self._events, "aclose", None)
             if aclose is not None:
