@@ -38,6 +38,10 @@ DEFAULT_CONNECT_TIMEOUT = 15.0
 DEFAULT_WRITE_TIMEOUT = 60.0
 MAX_ERROR_BODY_BYTES = 64 * 1024
 STREAM_CLOSED_EARLY = "stream closed before response.completed"
+DRAIN_TAIL_SECONDS = 0.25
+DRAIN_TAIL_BYTES = 64 * 1024
+"""After the terminal event: how long and how much of the rest of the body is read so the
+connection can be reused (normally just the end of the chunked body, already received)."""
 
 Clock = Callable[[], float]
 
@@ -105,13 +109,31 @@ class ResponseStream:
             await self._read_more()
 
     async def aclose(self) -> None:
-        """Close the HTTP response now; unread bytes are dropped with the connection."""
+        """Close the HTTP response now; unread bytes are dropped with the connection.
+
+        After a terminal event only the end of the body is left: it is read first (briefly)
+        so that the connection goes back to the pool instead of being closed, which would
+        cost the next request a new connection.
+        """
         self._finished = True
         self._pending.clear()
         try:
+            if self.completed is not None and self.failure is None:
+                await self._drain_tail()
             await self._chunks.aclose()
         finally:
             await self._response.aclose()
+
+    async def _drain_tail(self) -> None:
+        read = 0
+        try:
+            async with asyncio.timeout(DRAIN_TAIL_SECONDS):
+                async for chunk in self._chunks:
+                    read += len(chunk)
+                    if read > DRAIN_TAIL_BYTES:
+                        return
+        except (TimeoutError, httpx2.TransportError, httpx2.DecodingError):
+            return
 
     async def _read_more(self) -> None:
         try:
