@@ -10,6 +10,17 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
+_open_prompts: list[str] = []
+
+
+def end_open_prompt() -> None:
+    """End a prompt line left open (input ended or Ctrl-C), so the next message starts on
+    a line of its own."""
+    if _open_prompts:
+        _open_prompts.clear()
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
 
 async def read_line(prompt: str, stream: TextIO | None = None) -> str | None:
     """One line from ``stream`` (stdin) without its newline; None at end of input. The
@@ -18,8 +29,13 @@ async def read_line(prompt: str, stream: TextIO | None = None) -> str | None:
     if prompt:
         sys.stderr.write(prompt)
         sys.stderr.flush()
+        _open_prompts.append(prompt)
     line = await _read_in_thread(source.readline)
-    return line.rstrip("\r\n") if line else None
+    if line:
+        _open_prompts.clear()
+        return line.rstrip("\r\n")
+    end_open_prompt()
+    return None
 
 
 async def read_all(stream: TextIO | None = None) -> str:

@@ -18,6 +18,7 @@ from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.failure import CliFailure, one_line
 from multicodex.cli_commands.output import Output
 from multicodex.cli_commands.parsing import with_global_defaults
+from multicodex.cli_commands.prompts import end_open_prompt
 from multicodex.rpc.logs import LOUD_LIBRARIES, ScrubbingFormatter
 
 CommandFunc = Callable[[CommandContext], Awaitable[int]]
@@ -36,6 +37,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_run(args, out, name))
     except KeyboardInterrupt:
+        end_open_prompt()
         out.note(f"{name}: interrupted")
         return ExitCode.INTERRUPTED
 
