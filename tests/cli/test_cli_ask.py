@@ -1,0 +1,119 @@
+"""`ask`: the answer streams to stdout, switches go to stderr, a 429 moves the request to
+another account, Ctrl-C cancels the upstream request, and an exhausted pool exits 5."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from cli_rig import RESPONSES_PATH, CliRig, read_until
+
+
+def test_a_429_moves_the_answer_to_another_account(cli: CliRig) -> None:
+    alice = cli.seed("alice")
+    bob = cli.seed("bob", five_hour_used=97)
+    assert cli.run("use", "bob").code == 0
+    cli.emu.set_usage(bob.account_id, five_hour_used=100)  # spent elsewhere since
+
+    result = cli.run("ask", "Say", "hello")
+
+    assert result.code == 0, result
+    assert result.stdout.startswith("Hello from alice@example.test.")
+    assert result.stdout.endswith("\n") and result.stdout.count("\n") == 1
+    notes = result.stderr.splitlines()
+    assert notes[0] == "multicodex: using bob@example.test - bob@example.test: pinned by you"
+    assert notes[1].startswith(
+        "multicodex: switched from bob@example.test to alice@example.test - "
+        "bob@example.test hit its usage limit; cooling down until"
+    )
+    assert notes[-1] == "multicodex: answered by alice@example.test (2 attempt(s), 1 switch)"
+    requests = cli.emu.requests_to(RESPONSES_PATH)
+    assert [(r.account_id, r.status) for r in requests] == [
+        (bob.account_id, 429),
+        (alice.account_id, 200),
+    ]
+    assert requests[0].error_code == "usage_limit_reached"
+    assert requests[1].body["input"][0]["content"][0]["text"] == "Say hello"
+
+    bob_now = cli.run("accounts", "bob", "--cached", "--json").json()
+    assert bob_now["state"] == "cooldown"
+    resets_at = next(
+        w.reset_at for w in cli.emu.account(bob.account_id).windows if w.slot == "primary"
+    )
+    assert abs(bob_now["cooldown_until"] - resets_at) < 2
+
+
+def test_json_output_is_the_complete_result(cli: CliRig) -> None:
+    cli.seed("alice")
+    result = cli.run("ask", "--json", "--conversation", "conv-1", "hi")
+    assert result.code == 0
+    answer = result.json()
+    assert answer["text"].startswith("Hello from alice@example.test.")
+    assert answer["account"]["display_name"] == "alice@example.test"
+    assert answer["status"] == "completed" and answer["switches"] == []
+    assert answer["deltas"] > 1
+    assert cli.emu.requests_to(RESPONSES_PATH)[0].prompt_cache_key == "conv-1"
+
+
+def test_prompt_from_stdin_and_explicit_model(cli: CliRig) -> None:
+    cli.seed("alice")
+    result = cli.run("ask", "--model", "gpt-5.5", stdin="What is a quota?\n")
+    assert result.code == 0, result
+    request = cli.emu.requests_to(RESPONSES_PATH)[0]
+    assert request.body["model"] == "gpt-5.5"
+    assert request.body["input"][0]["content"][0]["text"] == "What is a quota?"
+
+
+def test_a_rejected_request_exits_1_with_the_backends_reason(cli: CliRig) -> None:
+    cli.seed("alice")
+    result = cli.run("ask", "--model", "no-such-model", "hi")
+    assert result.code == 1
+    reason = result.stderr.splitlines()[-1]
+    assert reason.startswith("multicodex ask: The backend rejected the request (400)")
+
+
+def test_text_streams_and_ctrl_c_cancels_the_upstream_request(cli: CliRig) -> None:
+    alice = cli.seed("alice")
+    # Three deltas, then the backend goes quiet for a minute: the answer cannot be complete
+    # when the first words arrive, so seeing them proves the text streams.
+    cli.emu.script_faults(alice.account_id, [{"kind": "stall", "after_deltas": 3, "seconds": 60}])
+    process = cli.start("ask", "hello")
+    first_words = read_until(process.stdout, b"Hello")
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    result = cli.finish(process, "ask", "hello")
+
+    assert first_words.startswith(b"Hello")
+    assert result.code == 130
+    assert result.stderr.splitlines()[-1] == "multicodex ask: interrupted"
+    deadline = time.monotonic() + 15
+    while not cli.emu.requests_to(RESPONSES_PATH)[0].client_disconnected:
+        assert time.monotonic() < deadline, "the emulator never saw the client go"
+        time.sleep(0.05)
+    assert cli.emu.counters(alice.account_id)["client_disconnects"] == 1
+
+
+def test_every_account_exhausted_exits_5(cli: CliRig) -> None:
+    cli.seed("alice", five_hour_used=100)
+    result = cli.run("ask", "hi")
+    assert result.code == 5, result
+    assert result.stdout == ""
+    reason = result.stderr.splitlines()[-1]
+    assert reason.startswith("multicodex ask: No MultiCodex account can serve this request now;")
+    assert "earliest reset" in reason
+
+
+def test_no_accounts_exits_5(cli: CliRig) -> None:
+    result = cli.run("ask", "hi")
+    assert result.code == 5
+    assert (
+        result.one_line_error()
+        == "multicodex ask: No MultiCodex accounts yet: log in or import one"
+    )
+
+
+def test_empty_prompt_is_a_usage_error(cli: CliRig) -> None:
+    cli.seed("alice")
+    result = cli.run("ask", stdin="   \n")
+    assert result.code == 2
+    assert result.one_line_error() == "multicodex ask: the prompt is empty"
