@@ -275,7 +275,7 @@ class Demo:
         # Imported here: cli imports this module.
         from multicodex.cli import build_parser
 
-        self.out.line(f"$ multicodex {shlex.join(argv)}", "accent")
+        self.out.line(f"$ multicodex {shlex.join(argv)}", "info")
         args = with_global_defaults(build_parser().parse_args(list(argv)))
         ctx = CommandContext(app=self.app, hooks=self.hooks, out=self.out, args=args)
         code = await args.run(ctx)
