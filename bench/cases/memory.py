@@ -1,0 +1,108 @@
+"""Memory: resident set of ``multicodex serve`` when idle after ``initialized``, against
+the bare pygls server; and with 1,000 accounts in the store after ``accounts/list``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from bench.cases.cold_start import BARE_SERVER
+from bench.context import Context
+from bench.memory_probe import rss_mib
+from bench.rig import seed_store
+from bench.rpc import SERVER_COMMAND, RpcClient, server_env
+from bench.stats import Row
+from multicodex.store.schema import StoredAccount, TokenSet
+
+NAME = "memory"
+ACCOUNTS = 1_000
+SETTLE_SECONDS = 0.5
+IDLE_TARGET_RATIO = 2.0
+LOADED_TARGET_RATIO = 3.0
+
+
+def fake_accounts(count: int) -> list[StoredAccount]:
+    """Store entries with token-sized strings; never sent anywhere (no usage is fetched:
+    nothing is active and accounts/list answers from the store)."""
+    now = time.time()
+    return [
+        StoredAccount(
+            key=f"user{i:04d}@example.test|acct-{i:04d}",
+            email=f"user{i:04d}@example.test",
+            account_id=f"acct-{i:04d}",
+            plan="plus",
+            tokens=TokenSet(
+                access_token="a" * 1200 + f"{i:04d}",
+                refresh_token="r" * 60 + f"{i:04d}",
+                id_token="i" * 1400 + f"{i:04d}",
+                expires_at=now + 86400,
+            ),
+            added_at=now,
+        )
+        for i in range(count)
+    ]
+
+
+async def idle_rss(root: Path, command: tuple[str, ...], options: dict[str, str] | None) -> float:
+    client = await RpcClient.start(server_env(root), command=command)
+    try:
+        await client.initialize(options)
+        await asyncio.sleep(SETTLE_SECONDS)
+        return rss_mib(client.process.pid)
+    finally:
+        await client.stop()
+
+
+async def loaded_rss(root: Path, count: int) -> tuple[float, int]:
+    seed_store(root / "store", fake_accounts(count))
+    options = {"home": str(root / "store"), "auth_url": "http://127.0.0.1:9"}
+    options["backend_url"] = "http://127.0.0.1:9/backend-api"
+    client = await RpcClient.start(server_env(root), command=SERVER_COMMAND)
+    try:
+        await client.initialize(options)
+        listing = await client.request("multicodex/accounts/list", {})
+        await asyncio.sleep(SETTLE_SECONDS)
+        return rss_mib(client.process.pid), len(listing["accounts"])
+    finally:
+        await client.stop()
+
+
+async def run(ctx: Context) -> list[Row]:
+    count = ctx.runs(ACCOUNTS, minimum=100)
+    idle_root = ctx.directory(f"{NAME}-idle")
+    server = await idle_rss(idle_root, SERVER_COMMAND, {"home": str(idle_root / "store")})
+    bare = await idle_rss(idle_root, (str(BARE_SERVER),), None)
+    loaded, listed = await loaded_rss(ctx.directory(f"{NAME}-loaded"), count)
+    if listed != count:
+        raise RuntimeError(f"accounts/list returned {listed} accounts, expected {count}")
+    return [
+        _row("idle RSS after initialized", server, bare, IDLE_TARGET_RATIO, ""),
+        _row(
+            f"RSS with {count:,} accounts, after accounts/list",
+            loaded,
+            bare,
+            LOADED_TARGET_RATIO,
+            f"{(loaded - server) * 1024 / count:.1f} KiB per account over idle",
+        ),
+    ]
+
+
+def _row(metric: str, value: float, bare: float, target: float, note: str) -> Row:
+    ratio = value / bare
+    return Row(
+        benchmark=NAME,
+        metric=metric,
+        unit="MiB",
+        n=1,
+        median=value,
+        p99=None,
+        baseline="bare pygls server, idle",
+        baseline_median=bare,
+        baseline_p99=None,
+        comparison="ratio",
+        result=ratio,
+        target=f"<= {target:g}x",
+        met=ratio <= target,
+        note=note,
+    )

@@ -1,0 +1,95 @@
+"""Selection at scale: the default strategy choosing among 10,000 accounts
+(``multicodex.selection``), against sorting the same list by peak usage."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from bench.context import Context
+from bench.stats import Row, median, p99
+from multicodex.codex.usage import UsageSnapshot, UsageWindow
+from multicodex.selection import SelectionRequest, get_strategy
+from multicodex.store.schema import StoredAccount, TokenSet
+
+NAME = "selection"
+ACCOUNTS = 10_000
+RUNS = 30
+TARGET_RATIO = 10.0
+
+
+def accounts(count: int, now: float) -> list[StoredAccount]:
+    rng = random.Random(7)
+    made = []
+    for i in range(count):
+        usage = None
+        if i % 10:
+            usage = UsageSnapshot(
+                plan_type="plus",
+                five_hour=UsageWindow(
+                    used_percent=rng.uniform(1, 100), window_seconds=18000, resets_at=now + 3600
+                ),
+                weekly=UsageWindow(
+                    used_percent=rng.uniform(1, 100),
+                    window_seconds=604800,
+                    resets_at=now + rng.uniform(3600, 604800),
+                ),
+                fetched_at=now - 60,
+            )
+        made.append(
+            StoredAccount(
+                key=f"user{i}@example.test|acct-{i}",
+                email=f"user{i}@example.test",
+                account_id=f"acct-{i}",
+                tokens=TokenSet(access_token="a", refresh_token="r", expires_at=now + 86400),
+                cooldown_until=now + 600 if i % 97 == 0 else None,
+                needs_reauth=i % 131 == 0,
+                usage=usage,
+                added_at=now,
+            )
+        )
+    return made
+
+
+def peak(account: StoredAccount) -> float:
+    usage = account.usage
+    if usage is None:
+        return 101.0
+    return max(w.used_percent for w in (usage.five_hour, usage.weekly) if w is not None)
+
+
+async def run(ctx: Context) -> list[Row]:
+    count = ctx.runs(ACCOUNTS, minimum=1_000)
+    runs = ctx.runs(RUNS, minimum=5)
+    now = time.time()
+    pool = accounts(count, now)
+    strategy = get_strategy("default")
+    choose_ms: list[float] = []
+    sort_ms: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        selection = strategy.choose(SelectionRequest(accounts=pool, now=now))
+        choose_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        ranked = sorted(pool, key=peak)
+        sort_ms.append((time.perf_counter() - started) * 1000)
+        if selection.key is None or not ranked:
+            raise RuntimeError("nothing was selected")
+    ratio = median(choose_ms) / median(sort_ms)
+    return [
+        Row(
+            benchmark=NAME,
+            metric=f"default strategy over {count:,} accounts",
+            unit="ms",
+            n=runs,
+            median=median(choose_ms),
+            p99=p99(choose_ms),
+            baseline="sorted() of the same list by peak usage",
+            baseline_median=median(sort_ms),
+            baseline_p99=p99(sort_ms),
+            comparison="ratio",
+            result=ratio,
+            target=f"<= {TARGET_RATIO:g}x",
+            met=ratio <= TARGET_RATIO,
+        )
+    ]
