@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -19,7 +20,9 @@ from multicodex.cli_commands.failure import CliFailure, one_line
 from multicodex.cli_commands.output import Output
 from multicodex.cli_commands.parsing import with_global_defaults
 from multicodex.cli_commands.prompts import end_open_prompt
+from multicodex.pool.locks import LockTimeout
 from multicodex.rpc.logs import LOUD_LIBRARIES, ScrubbingFormatter
+from multicodex.store.errors import StoreError
 
 CommandFunc = Callable[[CommandContext], Awaitable[int]]
 StandaloneFunc = Callable[[argparse.Namespace, Output], Awaitable[int]]
@@ -43,28 +46,30 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, out: Output, name: str) -> int:
-    standalone: StandaloneFunc | None = getattr(args, "standalone", None)
-    if standalone is not None:
-        try:
+    try:
+        standalone: StandaloneFunc | None = getattr(args, "standalone", None)
+        if standalone is not None:
             return await standalone(args, out)
-        except (AppError, CliFailure, OSError, ValueError) as exc:
-            return _fail(out, name, _failure(exc))
-    command: CommandFunc = args.run
-    hooks = ClientHooks()
-    try:
-        options = initialization_options(args, getattr(args, "callback_ports", None))
-        app = App(options, hooks=hooks, stored_pin=True)
-    except (AppError, OSError, ValueError) as exc:
-        return _fail(out, name, _failure(exc))
-    try:
-        return await command(CommandContext(app=app, hooks=hooks, out=out, args=args))
+        return await _with_app(args, out)
+    except BrokenPipeError:  # `multicodex accounts | head -1`: the reader has gone
+        _silence_stdout()
+        return ExitCode.FAILURE
     except ValidationError as exc:
         return _fail(out, name, CliFailure.from_app_error(invalid_params(exc)))
-    except (AppError, CliFailure, OSError, ValueError) as exc:
+    except (AppError, CliFailure, StoreError, LockTimeout, OSError, ValueError) as exc:
         return _fail(out, name, _failure(exc))
     except Exception as exc:  # never a traceback: the type is enough to report it
         logging.getLogger(__name__).debug("unexpected failure: %s", exc)
         return _fail(out, name, CliFailure(f"unexpected error ({type(exc).__name__})"))
+
+
+async def _with_app(args: argparse.Namespace, out: Output) -> int:
+    command: CommandFunc = args.run
+    hooks = ClientHooks()
+    options = initialization_options(args, getattr(args, "callback_ports", None))
+    app = App(options, hooks=hooks, stored_pin=True)
+    try:
+        return await command(CommandContext(app=app, hooks=hooks, out=out, args=args))
     finally:
         await app.aclose()
 
@@ -75,6 +80,13 @@ def _failure(exc: BaseException) -> CliFailure:
     if isinstance(exc, AppError):
         return CliFailure.from_app_error(exc)
     return CliFailure(str(exc) or type(exc).__name__)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fail(out: Output, name: str, failure: CliFailure) -> int:
