@@ -78,13 +78,15 @@ class _SourceRead:
 
 
 def _read(kind: ImportSourceKind, path: Path) -> _SourceRead:
-    path = path.expanduser().absolute()
-    if not path.exists():
-        return _SourceRead(kind, path, False, [], None)
     try:
+        path = path.expanduser().absolute()
+        if not path.exists():
+            return _SourceRead(kind, path, False, [], None)
         return _SourceRead(kind, path, True, read_source(kind, path), None)
-    except (CredentialImportError, ValueError) as exc:
+    except CredentialImportError as exc:
         return _SourceRead(kind, path, True, [], str(exc))
+    except (OSError, ValueError, RuntimeError) as exc:  # unusable path: NUL, no home, ...
+        return _SourceRead(kind, path, False, [], f"cannot read {path}: {type(exc).__name__}")
 
 
 async def _save(pool: Pool, read: _SourceRead, link: bool) -> ImportSourceResult:
