@@ -115,19 +115,25 @@ class CliRig:
         )
         return self.record(args, completed.returncode, completed.stdout, completed.stderr)
 
-    def run_many(self, *commands: tuple[str, ...]) -> list[CliResult]:
+    def run_many(
+        self, *commands: tuple[str, ...], env: dict[str, str] | None = None
+    ) -> list[CliResult]:
         """Independent commands run side by side (each with empty stdin), in order."""
-        started = [(args, self.start(*args, stdin=subprocess.DEVNULL)) for args in commands]
+        started = [
+            (args, self.start(*args, stdin=subprocess.DEVNULL, env=env)) for args in commands
+        ]
         return [self.finish(process, *args) for args, process in started]
 
-    def start(self, *args: str, stdin: int | IO[Any] = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    def start(
+        self, *args: str, stdin: int | IO[Any] = subprocess.PIPE, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """The command running in the background (binary pipes), for interactive tests."""
         return subprocess.Popen(
             [sys.executable, "-m", "multicodex", *args],
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=self.env(),
+            env=env or self.env(),
             cwd=self.root,
         )
 

@@ -81,8 +81,13 @@ def test_use_pins_for_the_following_commands(cli: CliRig) -> None:
     assert used.code == 0
     assert used.stdout.splitlines()[0] == "pinned bob@example.test"
     assert "(active, manual" in used.stdout
-    as_json, status = cli.run_many(("accounts", "--cached", "--json"), ("status",))
+    as_json, status, use_json = cli.run_many(
+        ("accounts", "--cached", "--json"), ("status",), ("use", "bob", "--json")
+    )
     listing = as_json.json()
+    pinned = use_json.json()
+    assert set(pinned) == {"account", "active"}
+    assert pinned["account"]["is_pinned"] is True and pinned["active"]["pinned"] is True
     assert listing["pinned_key"] == cli.key_of(bob)
     assert listing["active"]["rule"] == "pinned"
     assert "bob@example.test" in status.stdout
@@ -90,13 +95,6 @@ def test_use_pins_for_the_following_commands(cli: CliRig) -> None:
     assert reset.code == 0
     assert reset.stdout.strip() == "reset: target=manual manualCleared=yes quotaCleared=0"
     assert cli.stored().pinned is None
-
-
-def test_use_json_is_the_result_model(cli: CliRig) -> None:
-    cli.seed("alice")
-    result = cli.run("use", "alice", "--json").json()
-    assert set(result) == {"account", "active"}
-    assert result["account"]["is_pinned"] is True and result["active"]["pinned"] is True
 
 
 def test_status_prints_exactly_the_footer_text(cli: CliRig) -> None:
@@ -120,9 +118,9 @@ def test_refresh_all_and_one(cli: CliRig) -> None:
     lines = everyone.stdout.splitlines()
     assert lines[0] == "refreshed 2 account(s); reauth needed=0"
     assert "5h 5%" in lines[1] and "5h 15%" in lines[2]
-    one = cli.run("refresh", "bob", "--json").json()
-    assert one["refreshed"] == 1 and [a["email"] for a in one["accounts"]] == ["bob@example.test"]
-    both = cli.run("refresh", "bob", "--all")
+    one, both = cli.run_many(("refresh", "bob", "--json"), ("refresh", "bob", "--all"))
+    assert one.json()["refreshed"] == 1
+    assert [a["email"] for a in one.json()["accounts"]] == ["bob@example.test"]
     assert both.code == 2 and "not both" in both.one_line_error()
 
 
@@ -195,8 +193,11 @@ def test_global_options_before_or_after_the_command(cli: CliRig) -> None:
     other = cli.root / "other-home"
     env = cli.env()
     del env["MULTICODEX_HOME"]
-    before = cli.run("--home", str(other), "paths", "--json", env=env)
-    after = cli.run("paths", "--home", str(other), "--json", env=env)
+    before, after = cli.run_many(
+        ("--home", str(other), "paths", "--json"),
+        ("paths", "--home", str(other), "--json"),
+        env=env,
+    )
     assert before.json()["home"] == after.json()["home"] == str(other)
 
 

@@ -72,6 +72,7 @@ def test_login_through_the_loopback_callback(cli: CliRig) -> None:
 
 def test_login_with_a_device_code(cli: CliRig) -> None:
     cli.emu.add_account(email="dana@example.test")
+    cli.emu.update_settings(device_auto_approve_after=0)  # the first poll succeeds
     result = cli.run("login", "--device", "--json")
     assert result.code == 0, result
     assert "Enter the code" in result.stderr

@@ -63,13 +63,13 @@ def test_verify_passes_then_warns_about_an_account_to_reauthenticate(cli: CliRig
 
 
 def test_paths_names_the_store_and_import_sources(cli: CliRig) -> None:
-    human = cli.run("paths")
+    human, as_json = cli.run_many(("paths",), ("paths", "--json"))
     assert human.code == 0
     assert human.stdout.splitlines()[0] == (
         f"paths: storage={cli.home / 'accounts.json'} home={cli.home}"
     )
     assert f"backend url: {cli.base_url}/backend-api" in human.stdout
-    machine = cli.run("paths", "--json").json()
+    machine = as_json.json()
     assert machine["store_file"] == str(cli.home / "accounts.json")
     assert [s["kind"] for s in machine["import_sources"]] == ["codex-cli", "pi", "pi-multicodex"]
     assert machine["import_sources"][0]["path"] == str(cli.root / "user" / ".codex" / "auth.json")
