@@ -21,6 +21,7 @@ from typing import Any
 from multicodex.codex.client import CodexClient, ResponseStream
 from multicodex.codex.errors import CodexFailure, FailureKind
 from multicodex.codex.events import FinalResponse, TokenUsage
+from multicodex.codex.usage import UsageSnapshot
 from multicodex.pool import Pool, PoolError
 from multicodex.rotation.body import build_body, has_account_bound_items
 from multicodex.rotation.models import (
@@ -188,35 +189,46 @@ class RotationEngine:
             body=body,
             session_id=life.cache_key,
         ) as stream:
-            await self._accepted(stream, account, life, request)
-            for switch in life.switches[life.announced :]:
-                yield SwitchNotice(switch=switch)
-            life.announced = len(life.switches)
-            async for event in stream:
-                delta = _delta(event.type, event.data)
-                if delta is not None:
-                    life.forwarded = True
-                    life.text.append(delta[1])
-                    yield TextDelta(kind=delta[0], text=delta[1], account_key=account.key)
-                elif event.type == "response.output_item.done":
-                    item = event.data.get("item")
-                    if isinstance(item, dict):
-                        life.output.append(item)
-            yield _result(stream, account, life)
+            bookkeeping = self._accepted(stream, account, life, request)
+            try:
+                for switch in life.switches[life.announced :]:
+                    yield SwitchNotice(switch=switch)
+                life.announced = len(life.switches)
+                async for event in stream:
+                    delta = _delta(event.type, event.data)
+                    if delta is not None:
+                        life.forwarded = True
+                        life.text.append(delta[1])
+                        yield TextDelta(kind=delta[0], text=delta[1], account_key=account.key)
+                    elif event.type == "response.output_item.done":
+                        item = event.data.get("item")
+                        if isinstance(item, dict):
+                            life.output.append(item)
+                await bookkeeping
+                yield _result(stream, account, life)
+            finally:
+                if not bookkeeping.done():
+                    await asyncio.shield(bookkeeping)
 
-    async def _accepted(
+    def _accepted(
         self,
         stream: ResponseStream,
         account: StoredAccount,
         life: _Life,
         request: CompletionRequest,
-    ) -> None:
-        if stream.usage is not None:
-            await self._pool.record_usage(account.key, stream.usage)
-        await self._pool.set_active(account.key)
+    ) -> asyncio.Future[None]:
+        """The account now serves the request. Its usage (from the response headers) and
+        the active account are written to the store while the answer streams: those writes
+        must not delay the first delta. The result waits for them."""
         if request.conversation_id:
             self._owners[request.conversation_id] = account.key
         life.owner = account.key
+        return asyncio.ensure_future(self._record_acceptance(account.key, stream.usage))
+
+    async def _record_acceptance(self, key: str, usage: UsageSnapshot | None) -> None:
+        if usage is not None:
+            await self._pool.record_usage(key, usage)
+        await self._pool.set_active(key)
 
     # -- failures ----------------------------------------------------------------------
 
