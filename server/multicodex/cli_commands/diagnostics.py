@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from multicodex.cli_commands.context import CommandContext
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.parsing import CliParser, Subparsers
@@ -15,6 +18,9 @@ from multicodex.protocol import (
 )
 
 IMPORT_KINDS = ("codex-cli", "pi", "pi-multicodex")
+USAGE_FETCH_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: Subparsers, common: CliParser) -> None:
@@ -22,6 +28,11 @@ def register(sub: Subparsers, common: CliParser) -> None:
         "status",
         parents=[common],
         help="print the footer line (active account and its usage)",
+        description="Prints the footer exactly as the editor shows it. The active account's "
+        "usage is fetched first when it is older than five minutes (at most ~10 s).",
+    )
+    status.add_argument(
+        "--cached", action="store_true", help="answer from what is known, fetch nothing"
     )
     status.set_defaults(run=run_status)
 
@@ -56,12 +67,24 @@ def register(sub: Subparsers, common: CliParser) -> None:
 
 
 async def run_status(ctx: CommandContext) -> int:
+    if not ctx.args.cached:
+        await _refresh_active_usage(ctx)
     status = await ctx.app.status_get(NoParams())
     if ctx.out.json_mode:
         ctx.out.result(status)
     else:
         ctx.out.footer(status.footer)
     return ExitCode.OK
+
+
+async def _refresh_active_usage(ctx: CommandContext) -> None:
+    """What the server's periodic check does: fetch the active account's usage if stale.
+    A failure only means the footer shows what is known (the store records the error)."""
+    try:
+        async with asyncio.timeout(USAGE_FETCH_SECONDS):
+            await ctx.app.refresh_active_usage()
+    except Exception as exc:
+        log.info("could not fetch the active account's usage: %s", type(exc).__name__)
 
 
 async def run_verify(ctx: CommandContext) -> int:
