@@ -41,7 +41,8 @@ def register(sub: Subparsers, common: CliParser) -> None:
     ask.add_argument(
         "--conversation",
         metavar="ID",
-        help="conversation id: keeps the conversation on one account while it is healthy",
+        help="conversation id: keys the backend's prompt cache (keeping a conversation on "
+        "one account applies within one running MultiCodex, such as the editor's server)",
     )
     ask.add_argument(
         "--account",
