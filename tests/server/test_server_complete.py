@@ -282,3 +282,27 @@ async def test_a_stream_id_in_use_and_bad_input_are_invalid_params(
     assert both.value.code == -32602
     assert "exactly one of 'input' or 'prompt'" in both.value.message
     assert (await client.response(first))["error"]["code"] == -32800
+
+
+async def test_shutdown_cancels_a_running_completion_and_an_open_login(
+    server_rig: ServerRig,
+) -> None:
+    [alice] = await ready(server_rig, "alice@example.test")
+    server_rig.emu.script_faults(alice["account_id"], [StallFault(after_deltas=1, seconds=120)])
+    client = server_rig.client
+    running = await client.send_request(
+        COMPLETE, {"stream_id": "s-down", "model": "gpt-5.5", "prompt": "x"}
+    )
+    await client.wait_for(lambda: deltas_of(client, "s-down"), 20, "the stream to start")
+    login = await client.request("multicodex/login/start", {"open_browser": False})
+    waiting = await client.send_request("multicodex/login/wait", {"login_id": login["login_id"]})
+
+    assert await client.request("shutdown") is None
+
+    assert (await client.response(running))["error"]["code"] == -32800
+    assert (await client.response(waiting))["error"]["code"] in (-32800, -32042)
+    await client.wait_for(
+        lambda: any(r.client_disconnected for r in server_rig.emu.requests_to(RESPONSES)),
+        20,
+        "the emulator to see the client go",
+    )

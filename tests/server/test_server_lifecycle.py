@@ -6,13 +6,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from multicodex import __version__
 from multicodex.emulator import Emulator
 from multicodex.protocol import METHODS, NOTIFICATIONS, PROTOCOL_VERSION
-from support.rpc_client import RpcClient, encode
-from support.server_rig import ServerRig, server_env
+from multicodex.store.document import Store
+from support.rpc_client import CLI_SERVE, RpcClient, RpcError, encode
+from support.server_rig import ServerRig, assert_no_tokens, free_port, server_env, start_server
 
 SHOW_MESSAGE = "window/showMessage"
+
+
+def text_of(path: str) -> str:
+    return Path(path).read_text()
 
 
 async def test_initialize_answers_capabilities_and_a_status_follows_initialized(
@@ -128,3 +135,86 @@ async def test_stdout_carries_frames_only(server_rig: ServerRig) -> None:
     result = (await client.response("p"))["result"]
     assert json.dumps(result)
     assert not client._reader.done()
+
+
+async def test_the_cli_serve_command_runs_the_server_with_its_home(tmp_path: Path) -> None:
+    home = tmp_path / "flag-home"
+    command = (*CLI_SERVE, "--home", str(home))
+    client = await RpcClient.start(server_env(tmp_path), tmp_path / "stderr.log", command)
+    try:
+        await client.initialize({})
+        paths = await client.request("multicodex/paths", {})
+    finally:
+        assert await client.stop() == 0
+    assert paths["home"] == str(home)
+    assert (home / "accounts.schema.json").exists()
+
+
+async def test_a_corrupt_store_is_reported_at_start_and_by_every_request(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "store"
+    home.mkdir()
+    (home / "accounts.json").write_text("{ not json")
+    client = await RpcClient.start(server_env(tmp_path), tmp_path / "stderr.log")
+    try:
+        await client.initialize({"home": str(home)})
+        warning = await client.notification(SHOW_MESSAGE)
+        with pytest.raises(RpcError) as failure:
+            await client.request("multicodex/accounts/list", {})
+    finally:
+        assert await client.stop() == 0
+    assert "could not be used" in warning["message"]
+    assert failure.value.code == -32050
+    assert failure.value.data["reason"] == "not valid JSON"
+    assert text_of(failure.value.data["moved_to"]) == "{ not json"
+
+
+async def test_changes_made_by_another_process_reach_the_next_status(
+    server_emulator: Emulator, tmp_path: Path
+) -> None:
+    async with server_emulator.serve() as base_url:
+        rig = await start_server(server_emulator, base_url, tmp_path, status_refresh_seconds=1)
+        try:
+            [alice] = await rig.seed("alice@example.test")
+            with Store.open(rig.options["home"]).transaction() as doc:
+                doc.accounts[0].label = "Renamed elsewhere"
+            status = await rig.client.notification(
+                "multicodex/status",
+                lambda s: bool(s["accounts"]) and s["accounts"][0]["label"] == "Renamed elsewhere",
+            )
+        finally:
+            assert await rig.client.stop() == 0
+    assert status["accounts"][0]["key"] == alice["key"]
+    assert_no_tokens(rig)
+
+
+async def test_debug_logging_never_shows_a_token(server_emulator: Emulator, tmp_path: Path) -> None:
+    async with server_emulator.serve() as base_url:
+        rig = await start_server(server_emulator, base_url, tmp_path, log_level="debug")
+        try:
+            [alice] = await rig.seed("alice@example.test")
+            rig.emu.expire_access_tokens(alice["account_id"])
+            await rig.client.request(
+                "multicodex/complete", {"stream_id": "s", "model": "gpt-5.5", "prompt": "hi"}
+            )
+            await rig.client.request("multicodex/accounts/refresh", {})
+        finally:
+            assert await rig.client.stop() == 0
+    assert_no_tokens(rig)
+
+
+async def test_without_show_document_support_no_browser_is_opened(tmp_path: Path) -> None:
+    client = await RpcClient.start(server_env(tmp_path), tmp_path / "stderr.log")
+    try:
+        await client.initialize(
+            {"home": str(tmp_path / "store"), "callback_ports": [free_port()]},
+            show_document=False,
+        )
+        start = await client.request("multicodex/login/start", {})
+        await client.request("multicodex/login/cancel", {"login_id": start["login_id"]})
+    finally:
+        assert await client.stop() == 0
+    assert start["browser_open_requested"] is False
+    assert client.shown_documents == []
+    assert not [m for m in client.messages if m.get("method") == "window/showDocument"]

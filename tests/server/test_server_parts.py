@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from pygls.exceptions import JsonRpcException
 
 from multicodex.app import App, AppError
 from multicodex.app.login_flow import failure_reason
@@ -25,11 +26,13 @@ from multicodex.protocol import (
     InitializationOptions,
     LoginIdParams,
     LoginStartParams,
+    Method,
     RotationPatch,
     Status,
 )
 from multicodex.rpc.logs import ScrubbingFormatter, scrub
 from multicodex.rpc.transport import OVERSIZED, FrameReader
+from multicodex.server import MultiCodexServer
 from multicodex.store.schema import FooterSettings, RotationPolicy, StoredAccount, TokenSet
 from support.rpc_client import frame
 from support.server_rig import free_port, server_env
@@ -201,3 +204,32 @@ async def test_a_login_nobody_finishes_times_out_and_releases_its_port(tmp_path:
         await app.aclose()
     assert failure.value.code is ErrorCode.LOGIN_TIMED_OUT
     assert failure.value.data_json() == {"login_id": start.login_id, "expires_at": start.expires_at}
+
+
+class _BrokenApp:
+    async def call(self, method: object, params: object) -> object:
+        raise RuntimeError(f"{CODE_IN_MESSAGE} went somewhere it should not")
+
+
+CODE_IN_MESSAGE = "ac_abcdefghijklmnopqrstuvwx"
+
+
+async def test_an_unexpected_failure_is_an_internal_error_with_an_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = MultiCodexServer()
+    server.app = _BrokenApp()  # type: ignore[assignment]
+
+    with pytest.raises(JsonRpcException) as failure:
+        await server.dispatch(Method.STATUS_GET, {})
+
+    error = failure.value.to_response_error()
+    assert error.code == -32603
+    assert error.data["exception_type"] == "RuntimeError"
+    error_id = error.data["error_id"]
+    assert error.message == f"internal error (see the server log, id {error_id})"
+    assert set(error.data) == {"error_id", "exception_type"}
+    [record] = [r for r in caplog.records if error_id in r.getMessage()]
+    logged = ScrubbingFormatter("%(message)s").format(record)
+    assert "Traceback" in logged
+    assert CODE_IN_MESSAGE not in logged
