@@ -159,7 +159,7 @@ class App:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start_status_updates(self) -> Status:
+    def start_status_updates(self) -> Status | None:
         """Push the first status now, then keep it current (periodic re-checks included)."""
         status = self.status_feed.start_publishing()
         if self._ticker is None:

@@ -82,10 +82,15 @@ class StatusFeed:
             self._publish(status)
         return status
 
-    def start_publishing(self) -> Status:
-        """Publish from now on, starting with the current status even if unchanged."""
+    def start_publishing(self) -> Status | None:
+        """Publish from now on, starting with the current status even if unchanged (None
+        when it cannot be computed now, e.g. the store is unusable)."""
         self._publishing = True
-        status, _changed = self._compute()
+        try:
+            status, _changed = self._compute()
+        except Exception as exc:
+            log.warning("could not compute the status: %s", type(exc).__name__)
+            return None
         self._publish(status)
         return status
 
