@@ -177,6 +177,36 @@ def test_read_returns_copies_and_sees_other_writers(
     assert [a.email for a in mine.read().accounts] == ["alice@example.test", "bob@example.test"]
 
 
+def test_peek_shares_one_document_until_the_file_changes(
+    home: Path, stored_account: AccountFactory
+) -> None:
+    mine, theirs = Store.open(home), Store.open(home)
+    with mine.transaction() as doc:
+        doc.accounts.append(stored_account("alice"))
+
+    assert mine.peek() is mine.peek()
+    assert mine.peek() == mine.read()
+
+    with theirs.transaction() as doc:
+        doc.accounts.append(stored_account("bob"))
+    assert [a.email for a in mine.peek().accounts] == ["alice@example.test", "bob@example.test"]
+
+
+def test_a_transaction_that_raises_leaves_no_trace_in_what_peek_shares(
+    home: Path, stored_account: AccountFactory
+) -> None:
+    store = Store.open(home)
+    with store.transaction() as doc:
+        doc.accounts.append(stored_account("alice"))
+    store.peek()
+
+    with pytest.raises(RuntimeError), store.transaction() as doc:
+        doc.accounts.clear()
+        raise RuntimeError("changed my mind")
+
+    assert [a.email for a in store.peek().accounts] == ["alice@example.test"]
+
+
 def test_a_stale_copy_never_overwrites_newer_data(
     home: Path, stored_account: AccountFactory
 ) -> None:

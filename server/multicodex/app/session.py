@@ -74,10 +74,16 @@ class SessionPool(Pool):
         self.stored_pin = stored_pin
 
     def document(self) -> StoreDocument:
+        """The shared document with this session's footer and rotation overrides applied
+        to a copy of its settings (the accounts stay shared: read them only)."""
         doc = super().document()
-        doc.settings.footer = self.overrides.footer(doc.settings.footer)
-        doc.settings.rotation = self.overrides.rotation(doc.settings.rotation)
-        return doc
+        settings = doc.settings.model_copy(
+            update={
+                "footer": self.overrides.footer(doc.settings.footer),
+                "rotation": self.overrides.rotation(doc.settings.rotation),
+            }
+        )
+        return doc.model_copy(update={"settings": settings})
 
     @property
     def pinned(self) -> str | None:

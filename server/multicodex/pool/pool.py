@@ -68,7 +68,9 @@ class Pool:
                 log.exception("pool listener failed")
 
     def document(self) -> StoreDocument:
-        return self.store.read()
+        """The store's current document, shared: read it, never change it (every change
+        goes through a store transaction)."""
+        return self.store.peek()
 
     def accounts(self) -> list[StoredAccount]:
         return self.document().accounts

@@ -69,7 +69,7 @@ class TokenKeeper:
             return await self._refresh(account)
 
     def _current(self, key: str) -> StoredAccount:
-        account = self._store.read().find(key)
+        account = self._store.peek().find(key)
         if account is None:
             raise AccountNotFound(key)
         if account.needs_reauth:

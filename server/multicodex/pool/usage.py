@@ -66,7 +66,7 @@ class UsageKeeper:
         self._on_change()
 
     def _account(self, key: str) -> StoredAccount:
-        account = self._store.read().find(key)
+        account = self._store.peek().find(key)
         if account is None:
             raise AccountNotFound(key)
         return account
@@ -78,7 +78,7 @@ class UsageKeeper:
         if force:
             # Another process fetched since we were asked: that is as fresh as ours would be.
             return usage is None or usage.fetched_at < asked_at
-        ttl = self._store.read().settings.usage_ttl_seconds
+        ttl = self._store.peek().settings.usage_ttl_seconds
         now = self._clock()
         if usage is not None and now - usage.fetched_at < ttl:
             return False
