@@ -189,7 +189,7 @@ class App:
     async def call(self, method: Method | str, params: Any) -> dict[str, Any]:
         """Validate ``params`` for ``method``, run it and return the JSON-ready result.
 
-        Raises `AppError` (INVALID_PARAMS for params that do not validate); ``KeyError``
+        Raises `AppError` (INVALID_PARAMS for params that do not validate); ``ValueError``
         for a method that is not part of the protocol.
         """
         method = Method(method)
