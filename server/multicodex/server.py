@@ -16,7 +16,6 @@ from typing import Any, BinaryIO
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
-from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from multicodex import __version__
@@ -34,6 +33,7 @@ from multicodex.rpc.transport import (
     claim_stdio,
     start_reading,
 )
+from multicodex.rpc.writer import CoalescingWriter
 from multicodex.store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,8 @@ class MultiCodexServer(LanguageServer):
 
     async def serve(self, stdin: Callable[[int], bytes], stdout: BinaryIO) -> int:
         """Answer frames until ``exit`` or the end of stdin; the process exit code."""
-        self.protocol.set_writer(StdoutWriter(stdout))
+        writer = CoalescingWriter(stdout)
+        self.protocol.set_writer(writer)
         queue: asyncio.Queue[Frame | None] = asyncio.Queue(QUEUE_FRAMES)
         start_reading(FrameReader(stdin), asyncio.get_running_loop(), queue)
         try:
@@ -77,6 +78,7 @@ class MultiCodexServer(LanguageServer):
         finally:
             if self.app is not None:
                 await self.app.aclose()
+            writer.flush()
         return 1 if self.protocol.exit_requested and not self.protocol._shutdown else 0
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -91,8 +93,8 @@ class MultiCodexServer(LanguageServer):
             login_progress=lambda p: self.protocol.notify(
                 Notification.LOGIN_PROGRESS, p.model_dump(mode="json")
             ),
-            completion_delta=lambda d: self.protocol.notify(
-                Notification.COMPLETION_DELTA, d.model_dump(mode="json")
+            completion_delta=lambda d: self.protocol.notify_json(
+                Notification.COMPLETION_DELTA, d.model_dump_json().encode()
             ),
             open_url=self.open_url,
         )

@@ -152,6 +152,14 @@ class MultiCodexProtocol(LanguageServerProtocol):
 
     # -- outgoing ---------------------------------------------------------------------------
 
+    def notify_json(self, method: str, params_json: bytes) -> None:
+        """Send a notification whose params are already JSON (UTF-8): the hot path of
+        completion deltas, without pygls' per-message object and encoder passes."""
+        if self.writer is None:
+            return
+        body = b'{"jsonrpc":"2.0","method":"%s","params":%s}' % (method.encode(), params_json)
+        self.writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
     def _reply_error(self, msg_id: MsgId | None, code: int, message: str) -> None:
         error = {"code": code, "message": message}
         self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
