@@ -7,9 +7,10 @@ helpers read the few fields MultiCodex itself acts on.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, SkipValidation
+from pydantic import BaseModel, ConfigDict
 
 from multicodex.codex.sse import SSEEvent
 
@@ -24,14 +25,16 @@ FAILURE_EVENT_TYPES: Final = frozenset({RESPONSE_FAILED, ERROR})
 TERMINAL_EVENT_TYPES: Final = SUCCESS_EVENT_TYPES | FAILURE_EVENT_TYPES
 
 
-class ResponseEvent(BaseModel):
-    """One streamed event: its ``type`` and the whole JSON object it came in."""
+@dataclass(frozen=True, slots=True)
+class ResponseEvent:
+    """One streamed event: its ``type`` and the whole JSON object it came in.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass, not a pydantic model: one is made per event of every stream (the
+    hot path), from the JSON decoder's own output, so there is nothing to validate.
+    """
 
     type: str
-    # Not re-validated: it is the decoder's own output, and this is the hot path.
-    data: SkipValidation[dict[str, Any]]
+    data: dict[str, Any]
 
     @property
     def delta(self) -> str | None:

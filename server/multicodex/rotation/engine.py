@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from multicodex.codex.client import CodexClient, ResponseStream
 from multicodex.codex.errors import CodexFailure, FailureKind
@@ -49,6 +49,7 @@ SAME_ACCOUNT_TRANSIENT_RETRIES = 2
 """After this many transient failures in a row an account is left for this request."""
 
 Sleep = Callable[[float], Awaitable[None]]
+DeltaKind = Literal["text", "reasoning"]
 
 
 @dataclass
@@ -352,7 +353,8 @@ class RotationEngine:
         life.excluded.clear()
 
 
-def _delta(event_type: str, data: dict[str, Any]) -> tuple[str, str] | None:
+def _delta(event_type: str, data: dict[str, Any]) -> tuple[DeltaKind, str] | None:
+    kind: DeltaKind
     if event_type == "response.output_text.delta":
         kind = "text"
     elif event_type in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):

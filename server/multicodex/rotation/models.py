@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -38,7 +39,11 @@ class TokenCounts(BaseModel):
     total_tokens: int = 0
 
 
-class TextDelta(BaseModel):
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """Output text from the account that serves the request. A dataclass rather than a
+    model: one is made per delta, and its fields come from the engine itself."""
+
     kind: Literal["text", "reasoning"]
     text: str
     account_key: str
