@@ -56,6 +56,7 @@ class Method(StrEnum):
     FOOTER_PREVIEW = "multicodex/footer/preview"
     VERIFY = "multicodex/verify"
     PATHS = "multicodex/paths"
+    STORE_RECOVER = "multicodex/store/recover"
     STATUS_GET = "multicodex/status/get"
     MODELS_LIST = "multicodex/models/list"
     COMPLETE = "multicodex/complete"
@@ -108,7 +109,8 @@ AccountTag = Literal["active", "manual", "needs_reauth", "quota", "untouched", "
 ImportSourceKind = Literal["codex-cli", "pi", "pi-multicodex"]
 ResetTarget = Literal["manual", "quota", "all"]
 LoginMethod = Literal["browser", "device"]
-CheckStatus = Literal["pass", "warn"]
+CheckStatus = Literal["pass", "warn", "fail"]
+RecoverAction = Literal["start_empty"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 
@@ -649,14 +651,19 @@ class VerifyCheck(WireModel):
         "needs_reauth, import_sources, endpoints (more may be added)."
     )
     label: str = Field(description="The check in words, e.g. 'storage directory writable'.")
-    status: CheckStatus = Field(description="pass, or warn when the user should act.")
+    status: CheckStatus = Field(
+        description="pass; warn when the user should act; fail when MultiCodex cannot work "
+        "until the user acts (detail says how)."
+    )
     detail: str = Field(description="The finding, e.g. 'yes', '2 accounts need re-authentication'.")
 
 
 class VerifyResult(WireModel):
     """Runtime health: store, accounts, import sources."""
 
-    status: CheckStatus = Field(description="pass when every check passes, else warn.")
+    status: CheckStatus = Field(
+        description="fail when a check fails, else warn when a check warns, else pass."
+    )
     checks: list[VerifyCheck] = Field(description="Every check, in a stable order.")
     accounts: int = Field(description="Accounts in the pool.")
     active: AccountRef | None = Field(description="The active account; null when none.")
@@ -679,10 +686,52 @@ class PathsResult(WireModel):
     store_file: str = Field(description="The account store document.")
     lock_file: str = Field(description="The cross-process lock file.")
     schema_file: str = Field(description="The store document's JSON Schema.")
-    quarantine_file: str = Field(description="Where a corrupt store document is moved aside.")
+    quarantine_file: str = Field(
+        description="The marker left while a corrupt store document is moved aside and not "
+        "yet recovered (it names where the document went)."
+    )
     import_sources: list[ImportSourceInfo] = Field(description="Known import sources.")
     auth_url: str = Field(description="Authorization server base URL in use.")
     backend_url: str = Field(description="Codex backend base URL in use.")
+
+
+# ------------------------------------------------------------------------ store recovery
+
+
+class StoreRecoverParams(WireModel):
+    """Params of multicodex/store/recover."""
+
+    action: RecoverAction = Field(
+        description="start_empty: accept that the unusable store document stays where it was "
+        "moved and go on with an empty store (more actions may be added)."
+    )
+
+
+class StoreRecoverResult(WireModel):
+    """What the recovery acknowledged. With nothing to recover, nothing changes."""
+
+    action: RecoverAction = Field(description="The action that was applied.")
+    recovered: bool = Field(
+        description="A store document had been moved aside and is now acknowledged; false when "
+        "there was nothing to recover (the store was usable)."
+    )
+    store_file: str = Field(description="The store document, usable again.")
+    moved_to: str | None = Field(
+        description="Where the unusable document stays (never deleted or moved back); null "
+        "when nothing was recovered."
+    )
+    reason: str | None = Field(
+        description="Why that document could not be used; null when nothing was recovered."
+    )
+    foreign_format: str | None = Field(
+        description="The other tool's format the document was in (e.g. pi-multicodex), if it "
+        "was one: its accounts can now be imported from moved_to."
+    )
+    accounts: int = Field(
+        description="Accounts in the store now (0 after start_empty, unless another process "
+        "added some since)."
+    )
+    message: str = Field(description="The outcome in words, for people.")
 
 
 # --------------------------------------------------------------------------------- status
@@ -1053,14 +1102,22 @@ class LoginIdData(WireModel):
 
 class StoreCorruptData(WireModel):
     """data of STORE_CORRUPT: the store document was unusable and moved aside (never
-    overwritten); the pool starts empty until the user restores or imports it."""
+    overwritten); every request fails with this until the user recovers (recover_method,
+    recover_command) or restores the file by hand."""
 
     store_file: str = Field(description="The store document.")
     moved_to: str = Field(description="Where the unusable document now is.")
     reason: str = Field(description="Why it could not be used.")
     foreign_format: str | None = Field(
-        description="The other format recognised (e.g. pi-multicodex), if it was one: import "
-        "from moved_to."
+        description="The other format recognised (e.g. pi-multicodex), if it was one: after "
+        "recovering, import from moved_to."
+    )
+    recover_method: str = Field(
+        description="The request that starts with an empty store: multicodex/store/recover "
+        "with action start_empty (the file at moved_to stays)."
+    )
+    recover_command: str = Field(
+        description="The same from a shell: 'multicodex recover --start-empty'."
     )
 
 
@@ -1214,6 +1271,7 @@ METHODS: Mapping[Method, MethodSpec] = MappingProxyType(
         Method.FOOTER_PREVIEW: MethodSpec(FooterPatch, FooterPreview),
         Method.VERIFY: MethodSpec(NoParams, VerifyResult),
         Method.PATHS: MethodSpec(NoParams, PathsResult),
+        Method.STORE_RECOVER: MethodSpec(StoreRecoverParams, StoreRecoverResult),
         Method.STATUS_GET: MethodSpec(NoParams, Status),
         Method.MODELS_LIST: MethodSpec(ModelsListParams, ModelsListResult),
         Method.COMPLETE: MethodSpec(
