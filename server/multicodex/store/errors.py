@@ -26,8 +26,8 @@ class StoreCorruptError(StoreError):
         if foreign_format is not None:
             message = (
                 f"{path} held accounts in the {foreign_format} format; it was moved to "
-                f"{moved_to} so nothing is lost. Import its accounts from there, then start "
-                "with an empty store."
+                f"{moved_to} so nothing is lost. Start with an empty store, then import its "
+                "accounts from there."
             )
         else:
             message = (
