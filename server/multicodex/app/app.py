@@ -27,6 +27,7 @@ from multicodex.app.hooks import ClientHooks
 from multicodex.app.importing import describe_sources, import_accounts
 from multicodex.app.logins import LoginManager
 from multicodex.app.preferences import Preferences
+from multicodex.app.recovery import recover_store
 from multicodex.app.session import SessionOverrides, SessionPool
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.status import StatusFeed, tick_forever
@@ -73,10 +74,13 @@ from multicodex.protocol import (
     RotationInfo,
     RotationSetParams,
     Status,
+    StoreRecoverParams,
+    StoreRecoverResult,
     VerifyResult,
 )
 from multicodex.rotation.engine import RotationEngine
 from multicodex.store.document import Store
+from multicodex.store.errors import StoreCorruptError
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +225,7 @@ class App:
             Method.FOOTER_PREVIEW: self.footer_preview,
             Method.VERIFY: self.verify,
             Method.PATHS: self.paths,
+            Method.STORE_RECOVER: self.store_recover,
             Method.STATUS_GET: self.status_get,
             Method.MODELS_LIST: self.models_list,
             Method.COMPLETE: self.complete,
@@ -303,11 +308,24 @@ class App:
 
     @_domain_errors
     async def verify(self, _params: NoParams) -> VerifyResult:
-        return await verify(self.store, self.snapshot(), self.endpoints, self.env)
+        try:
+            snapshot = self.snapshot()
+        except StoreCorruptError as corrupt:  # reported as a failing check, with the fix
+            return await verify(self.store, corrupt, self.endpoints, self.env)
+        return await verify(self.store, snapshot, self.endpoints, self.env)
 
     @_domain_errors
     async def paths(self, _params: NoParams) -> PathsResult:
         return await paths(self.store, self.endpoints, self.env)
+
+    @_domain_errors
+    async def store_recover(self, params: StoreRecoverParams) -> StoreRecoverResult:
+        """Start with an empty store after a corrupt document was moved aside; every
+        client gets the status again, since their requests had been failing."""
+        result = await recover_store(self.store, params)
+        if result.recovered:
+            self.status_feed.publish_now()
+        return result
 
     @_domain_errors
     async def status_get(self, _params: NoParams) -> Status:

@@ -7,13 +7,16 @@ import os
 import stat
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from filelock import FileLock, Timeout
 
 from multicodex.app.importing import describe_sources
+from multicodex.app.recovery import corrupt_check_detail
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.config import Endpoints
 from multicodex.protocol import (
+    AccountRef,
     CheckStatus,
     ImportSourceInfo,
     PathsResult,
@@ -21,10 +24,12 @@ from multicodex.protocol import (
     VerifyResult,
 )
 from multicodex.store.document import Store
+from multicodex.store.errors import StoreCorruptError
 from multicodex.store.schema import STORE_VERSION
 
 LOCK_PROBE_SECONDS = 10.0
 _LOCK_POLL_SECONDS = 0.01
+UNUSABLE_STORE = "unknown (the store is unusable)"
 
 
 async def paths(store: Store, endpoints: Endpoints, env: Mapping[str, str]) -> PathsResult:
@@ -41,15 +46,78 @@ async def paths(store: Store, endpoints: Endpoints, env: Mapping[str, str]) -> P
 
 
 async def verify(
-    store: Store, snapshot: PoolSnapshot, endpoints: Endpoints, env: Mapping[str, str]
+    store: Store,
+    snapshot: PoolSnapshot | StoreCorruptError,
+    endpoints: Endpoints,
+    env: Mapping[str, str],
 ) -> VerifyResult:
+    """The health checks over ``snapshot``, or over a store whose document was moved
+    aside as corrupt (the report): then the store check fails and says how to recover."""
     sources = await asyncio.to_thread(describe_sources, env)
-    active = snapshot.active_account()
-    reauth = snapshot.needs_reauth()
     checks = [
         _check("store_directory", "storage directory writable", *_directory_state(store)),
-        _check("store_file", "store document", *await asyncio.to_thread(_document_state, store)),
+        await _document_check(store, snapshot),
         _check("store_lock", "store lock", *await _lock_state(store)),
+        *_account_checks(snapshot),
+        _check("import_sources", "import sources found", True, _found(sources)),
+        _check("endpoints", "endpoints", True, f"{endpoints.auth_url}, {endpoints.backend_url}"),
+    ]
+    status = _overall(checks)
+    storage = "ok" if checks[0].status == checks[1].status == "pass" else "fail"
+    pool = _PoolFacts.of(snapshot)
+    return VerifyResult(
+        status=status,
+        checks=checks,
+        accounts=pool.accounts,
+        active=pool.active,
+        needs_reauth=pool.needs_reauth,
+        import_sources=sources,
+        summary_line=f"verify: {status.upper()} storage={storage} accounts={pool.accounts} "
+        f"active={pool.active_name} needsReauth={pool.needs_reauth}",
+    )
+
+
+@dataclass(frozen=True)
+class _PoolFacts:
+    """The counts verify reports (all zero when the store is unusable)."""
+
+    accounts: int = 0
+    active: AccountRef | None = None
+    active_name: str = "none"
+    needs_reauth: int = 0
+
+    @classmethod
+    def of(cls, snapshot: PoolSnapshot | StoreCorruptError) -> _PoolFacts:
+        if isinstance(snapshot, StoreCorruptError):
+            return cls()
+        active = snapshot.active_account()
+        if active is None:
+            return cls(len(snapshot.accounts), needs_reauth=len(snapshot.needs_reauth()))
+        return cls(
+            accounts=len(snapshot.accounts),
+            active=snapshot.refs().get(active.key),
+            active_name=active.email or active.display_name,
+            needs_reauth=len(snapshot.needs_reauth()),
+        )
+
+
+async def _document_check(store: Store, snapshot: PoolSnapshot | StoreCorruptError) -> VerifyCheck:
+    if isinstance(snapshot, StoreCorruptError):
+        detail = corrupt_check_detail(snapshot)
+        return VerifyCheck(name="store_file", label="store document", status="fail", detail=detail)
+    return _check("store_file", "store document", *await asyncio.to_thread(_document_state, store))
+
+
+def _account_checks(snapshot: PoolSnapshot | StoreCorruptError) -> list[VerifyCheck]:
+    if isinstance(snapshot, StoreCorruptError):
+        return [
+            _check("accounts", "accounts", False, UNUSABLE_STORE),
+            _check("active_account", "active account", False, UNUSABLE_STORE),
+            _check("needs_reauth", "accounts needing re-authentication", False, UNUSABLE_STORE),
+        ]
+    active = snapshot.active_account()
+    reauth = snapshot.needs_reauth()
+    return [
         _check("accounts", "accounts", bool(snapshot.accounts), str(len(snapshot.accounts))),
         _check(
             "active_account",
@@ -63,22 +131,14 @@ async def verify(
             not reauth,
             _named_count(len(reauth), [a.display_name for a in reauth]),
         ),
-        _check("import_sources", "import sources found", True, _found(sources)),
-        _check("endpoints", "endpoints", True, f"{endpoints.auth_url}, {endpoints.backend_url}"),
     ]
-    status: CheckStatus = "pass" if all(c.status == "pass" for c in checks) else "warn"
-    storage = "ok" if checks[0].status == checks[1].status == "pass" else "fail"
-    who = (active.email or active.display_name) if active is not None else "none"
-    return VerifyResult(
-        status=status,
-        checks=checks,
-        accounts=len(snapshot.accounts),
-        active=snapshot.refs().get(active.key) if active is not None else None,
-        needs_reauth=len(reauth),
-        import_sources=sources,
-        summary_line=f"verify: {status.upper()} storage={storage} accounts="
-        f"{len(snapshot.accounts)} active={who} needsReauth={len(reauth)}",
-    )
+
+
+def _overall(checks: list[VerifyCheck]) -> CheckStatus:
+    statuses = {check.status for check in checks}
+    if "fail" in statuses:
+        return "fail"
+    return "warn" if "warn" in statuses else "pass"
 
 
 def _check(name: str, label: str, ok: bool, detail: str) -> VerifyCheck:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from multicodex.app.recovery import RECOVER_COMMAND, RECOVER_METHOD, corrupt_message
 from multicodex.pool.errors import AccountNeedsReauth, AccountNotFound
 from multicodex.pool.locks import LockTimeout
 from multicodex.protocol import (
@@ -88,16 +89,7 @@ def needs_reauth(account: AccountRef, reason: str | None) -> AppError:
 def store_failure(store: Store, exc: StoreError | LockTimeout) -> AppError:
     """STORE_CORRUPT or STORE_UNAVAILABLE for a store (or account lock) failure."""
     if isinstance(exc, StoreCorruptError):
-        return AppError(
-            ErrorCode.STORE_CORRUPT,
-            str(exc),
-            StoreCorruptData(
-                store_file=str(store.path),
-                moved_to=str(exc.moved_to),
-                reason=exc.reason,
-                foreign_format=exc.foreign_format,
-            ),
-        )
+        return store_corrupt(store, exc)
     data = StoreUnavailableData(
         store_file=str(store.path),
         lock_file=str(store.lock_path),
@@ -105,6 +97,22 @@ def store_failure(store: Store, exc: StoreError | LockTimeout) -> AppError:
         detail=str(exc),
     )
     return AppError(ErrorCode.STORE_UNAVAILABLE, str(exc), data)
+
+
+def store_corrupt(store: Store, exc: StoreCorruptError) -> AppError:
+    """STORE_CORRUPT naming the moved file and how to recover (the method, the command)."""
+    return AppError(
+        ErrorCode.STORE_CORRUPT,
+        corrupt_message(exc),
+        StoreCorruptData(
+            store_file=str(store.path),
+            moved_to=str(exc.moved_to),
+            reason=exc.reason,
+            foreign_format=exc.foreign_format,
+            recover_method=RECOVER_METHOD,
+            recover_command=RECOVER_COMMAND,
+        ),
+    )
 
 
 def from_pool_error(

@@ -86,6 +86,13 @@ class StatusFeed:
         """Publish from now on, starting with the current status even if unchanged (None
         when it cannot be computed now, e.g. the store is unusable)."""
         self._publishing = True
+        return self.publish_now()
+
+    def publish_now(self) -> Status | None:
+        """Publish the current status even if unchanged, e.g. after the store was
+        recovered (None when it cannot be computed now, or publishing has not started)."""
+        if not self._publishing:
+            return None
         try:
             status, _changed = self._compute()
         except Exception as exc:
