@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from multicodex.cli_commands import register_commands, run_command
-from multicodex.cli_commands.parsing import CliParser, global_options
-
 
 def build_parser() -> argparse.ArgumentParser:
+    from multicodex.cli_commands import register_commands
+    from multicodex.cli_commands.parsing import CliParser, global_options
+
     parser = CliParser(
         prog="multicodex",
         description="Several ChatGPT Codex subscriptions that behave as one account.",
@@ -30,16 +30,26 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--tokens-per-second", type=float, default=200.0, help="streamed text rate"
     )
-    serve = sub.add_parser("serve", help="run the JSON-RPC server on stdin/stdout (for editors)")
-    serve.add_argument("--home", help="store directory when the client names none")
-    serve.add_argument("--stdio", action="store_true", help="accepted and ignored (stdio is used)")
+    add_serve_arguments(
+        sub.add_parser("serve", help="run the JSON-RPC server on stdin/stdout (for editors)")
+    )
     register_commands(sub)
     return parser
 
 
+def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--home", help="store directory when the client names none")
+    serve.add_argument("--stdio", action="store_true", help="accepted and ignored (stdio is used)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["serve"]:
+        return _serve(arguments[1:])
+    args = build_parser().parse_args(arguments)
     if hasattr(args, "run") or hasattr(args, "standalone"):
+        from multicodex.cli_commands import run_command
+
         return run_command(args)
     if args.command == "emulator":
         from multicodex.emulator.run import run_from_cli
@@ -51,3 +61,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     print(f"multicodex: unknown command {args.command}", file=sys.stderr)
     return 2
+
+
+def _serve(arguments: list[str]) -> int:
+    """``multicodex serve``, parsed without loading the other commands: they import the
+    whole application, which the server loads only after answering ``initialize``."""
+    parser = argparse.ArgumentParser(
+        prog="multicodex serve", description="Run the JSON-RPC server on stdin/stdout."
+    )
+    add_serve_arguments(parser)
+    from multicodex.server import main as serve
+
+    return serve(parser.parse_args(arguments))

@@ -12,14 +12,13 @@ import argparse
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pygls.lsp.server import LanguageServer
 
 from multicodex import __version__
-from multicodex.app import App, AppError, ClientHooks
 from multicodex.protocol import Method, Notification
 from multicodex.rpc.errors import internal_error, rpc_error
 from multicodex.rpc.logs import configure_logging, set_level
@@ -35,6 +34,10 @@ from multicodex.rpc.transport import (
 )
 from multicodex.rpc.writer import CoalescingWriter
 from multicodex.store.errors import StoreError
+
+if TYPE_CHECKING:  # the application is imported when it is first needed: see ensure_app
+    from multicodex.app import App, ClientHooks
+    from multicodex.protocol import InitializationOptions
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ class MultiCodexServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.None_,
         )
         self.app: App | None = None
+        self.options: InitializationOptions | None = None
+        """What ``initialize`` asked for; the application is built from it on first use."""
         self.default_home: str | None = None
         """``serve --home``: used when initializationOptions name no home."""
         self.startup_warnings: list[str] = []
@@ -87,7 +92,22 @@ class MultiCodexServer(LanguageServer):
 
     # -- what the application pushes --------------------------------------------------------
 
+    def ensure_app(self) -> App | None:
+        """The application, built on first use after ``initialize``.
+
+        Importing it (HTTP client, pool, auth, store) takes longer than everything else
+        the server loads, so ``initialize`` is answered first and the application is
+        built when ``initialized`` (or the first request) arrives.
+        """
+        if self.app is None and self.options is not None:
+            from multicodex.app import App
+
+            self.app = App(self.options, hooks=self.client_hooks())
+        return self.app
+
     def client_hooks(self) -> ClientHooks:
+        from multicodex.app import ClientHooks
+
         return ClientHooks(
             status=lambda s: self.protocol.notify(Notification.STATUS, s.model_dump(mode="json")),
             login_progress=lambda p: self.protocol.notify(
@@ -116,9 +136,11 @@ class MultiCodexServer(LanguageServer):
     # -- one MultiCodex method ----------------------------------------------------------------
 
     async def dispatch(self, method: Method, params: Any) -> Any:
-        app = self.app
+        app = self.ensure_app()
         if app is None:
             raise internal_error(RuntimeError("no application"), method.value)
+        from multicodex.app import AppError
+
         try:
             return await app.call(method, params)
         except AppError as exc:
@@ -152,19 +174,20 @@ async def _on_initialize(ls: MultiCodexServer, params: types.InitializeParams) -
     set_level(options.log_level)
     if options.home is None and ls.default_home is not None:
         options = options.model_copy(update={"home": ls.default_home})
-    ls.app = App(options, hooks=ls.client_hooks())
+    ls.options = options
 
 
 def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
     for warning in ls.startup_warnings:
         ls.show_warning(warning)
-    if ls.app is None:
+    app = ls.ensure_app()
+    if app is None:
         return
     try:
-        ls.app.store.read()
+        app.store.read()
     except StoreError as exc:
         ls.show_warning(f"MultiCodex: {exc}")
-    ls.app.start_status_updates()
+    app.start_status_updates()
 
 
 async def _on_shutdown(ls: MultiCodexServer, _params: Any) -> None:

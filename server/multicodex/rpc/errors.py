@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import TYPE_CHECKING
 
 from pygls.exceptions import JsonRpcException
 
-from multicodex.app import AppError
 from multicodex.protocol import ErrorCode, InternalErrorData
+
+if TYPE_CHECKING:
+    from multicodex.app import AppError
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from multicodex.app.errors import invalid_params
 from multicodex.protocol import InitializationOptions
 from multicodex.selection import STRATEGIES
 
@@ -17,6 +16,8 @@ def read_options(raw: Any) -> tuple[InitializationOptions, str | None]:
     try:
         options = InitializationOptions.model_validate({} if raw is None else raw)
     except ValidationError as exc:
+        from multicodex.app.errors import invalid_params  # rare: not worth loading at start
+
         return InitializationOptions(), _warning(invalid_params(exc).message)
     strategy = options.rotation.strategy if options.rotation is not None else None
     if strategy is not None and strategy not in STRATEGIES:
