@@ -3,7 +3,15 @@ App (the same methods the JSON-RPC server exposes) and prints the result."""
 
 from __future__ import annotations
 
-from multicodex.cli_commands import accounts, ask, demo, diagnostics, login, settings
+from multicodex.cli_commands import (
+    accounts,
+    ask,
+    demo,
+    diagnostics,
+    login,
+    recovery,
+    settings,
+)
 from multicodex.cli_commands.parsing import Subparsers, global_options
 from multicodex.cli_commands.runner import run_command
 
@@ -12,5 +20,5 @@ __all__ = ["register_commands", "run_command"]
 
 def register_commands(sub: Subparsers) -> None:
     common = global_options()
-    for module in (accounts, login, ask, settings, diagnostics, demo):
+    for module in (accounts, login, ask, settings, diagnostics, recovery, demo):
         module.register(sub, common)

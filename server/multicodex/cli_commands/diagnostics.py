@@ -7,10 +7,12 @@ import logging
 
 from multicodex.cli_commands.context import CommandContext
 from multicodex.cli_commands.exit_codes import ExitCode
+from multicodex.cli_commands.output import Style
 from multicodex.cli_commands.parsing import CliParser, Subparsers
 from multicodex.protocol import (
     AccountsImportParams,
     AccountsImportResult,
+    CheckStatus,
     ImportSource,
     ImportSourceInfo,
     ImportSourceResult,
@@ -18,6 +20,8 @@ from multicodex.protocol import (
 )
 
 IMPORT_KINDS = ("codex-cli", "pi", "pi-multicodex")
+_VERIFY_MARKS: dict[CheckStatus, str] = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL"}
+_VERIFY_STYLES: dict[CheckStatus, Style] = {"pass": "success", "warn": "warning", "fail": "error"}
 USAGE_FETCH_SECONDS = 10.0
 
 log = logging.getLogger(__name__)
@@ -39,7 +43,7 @@ def register(sub: Subparsers, common: CliParser) -> None:
     verify = sub.add_parser(
         "verify",
         parents=[common],
-        help="runtime health checks (exit 0 on PASS, 1 on WARN)",
+        help="runtime health checks (exit 0 on PASS, 1 on WARN or FAIL)",
     )
     verify.set_defaults(run=run_verify)
 
@@ -92,10 +96,9 @@ async def run_verify(ctx: CommandContext) -> int:
     if ctx.out.json_mode:
         ctx.out.result(result)
     else:
-        ctx.out.line(result.summary_line, "success" if result.status == "pass" else "warning")
+        ctx.out.line(result.summary_line, _VERIFY_STYLES[result.status])
         for check in result.checks:
-            mark = "ok  " if check.status == "pass" else "WARN"
-            ctx.out.line(f"  [{mark}] {check.label}: {check.detail}")
+            ctx.out.line(f"  [{_VERIFY_MARKS[check.status]}] {check.label}: {check.detail}")
     return ExitCode.OK if result.status == "pass" else ExitCode.FAILURE
 
 

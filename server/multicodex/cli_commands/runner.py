@@ -70,6 +70,10 @@ async def _with_app(args: argparse.Namespace, out: Output) -> int:
     app = App(options, hooks=hooks, stored_pin=True)
     try:
         return await command(CommandContext(app=app, hooks=hooks, out=out, args=args))
+    except (StoreError, LockTimeout) as exc:
+        # Raised outside the App's typed methods (resolving a name reads the store): the
+        # App's words for it, which say where a corrupt store went and how to recover.
+        raise (app.translate(exc) or exc) from None
     finally:
         await app.aclose()
 
