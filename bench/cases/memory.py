@@ -7,7 +7,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from bench.cases.cold_start import BARE_SERVER
+from bench.cases.cold_start import BARE_COMMAND
 from bench.context import Context
 from bench.memory_probe import rss_mib
 from bench.rig import seed_store
@@ -72,7 +72,7 @@ async def run(ctx: Context) -> list[Row]:
     count = ctx.runs(ACCOUNTS, minimum=100)
     idle_root = ctx.directory(f"{NAME}-idle")
     server = await idle_rss(idle_root, SERVER_COMMAND, {"home": str(idle_root / "store")})
-    bare = await idle_rss(idle_root, (str(BARE_SERVER),), None)
+    bare = await idle_rss(idle_root, BARE_COMMAND, None)
     loaded, listed = await loaded_rss(ctx.directory(f"{NAME}-loaded"), count)
     if listed != count:
         raise RuntimeError(f"accounts/list returned {listed} accounts, expected {count}")
