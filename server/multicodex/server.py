@@ -185,8 +185,9 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
         return
     try:
         app.store.read()
-    except StoreError as exc:
-        ls.show_warning(f"MultiCodex: {exc}")
+    except StoreError as exc:  # a corrupt store: where it went and how to recover
+        error = app.translate(exc)
+        ls.show_warning(f"MultiCodex: {error.message if error is not None else exc}")
     app.start_status_updates()
 
 
