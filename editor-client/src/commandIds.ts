@@ -16,6 +16,7 @@ export const CommandIds = {
   ask: 'multicodex.ask',
   showLogs: 'multicodex.showLogs',
   restartServer: 'multicodex.restartServer',
+  startEmptyStore: 'multicodex.startEmptyStore',
 } as const;
 
 /** Commands the footer tooltip may link to (Markdown `isTrusted.enabledCommands`). */

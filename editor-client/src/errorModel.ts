@@ -1,9 +1,16 @@
 // What to tell the user when a server request fails, and which follow-up to offer.
-import { ErrorCode, type AccountRef, type NeedsReauthData, type PoolExhaustedData } from './protocol';
+import {
+  ErrorCode,
+  type AccountRef,
+  type NeedsReauthData,
+  type PoolExhaustedData,
+  type StoreCorruptData,
+} from './protocol';
 
 export type FollowUp =
   | { readonly kind: 'reauth'; readonly account: AccountRef }
   | { readonly kind: 'addAccount' }
+  | { readonly kind: 'startEmptyStore'; readonly movedTo: string | undefined }
   | { readonly kind: 'showLogs' };
 
 export interface ErrorReport {
@@ -18,6 +25,9 @@ interface ErrorLike {
   readonly message?: unknown;
   readonly data?: unknown;
 }
+
+/** The action offered when the store was found corrupt (also its confirmation button). */
+export const START_EMPTY_LABEL = 'Start with an empty store';
 
 export function describeError(error: unknown, action: string): ErrorReport {
   const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike;
@@ -42,6 +52,12 @@ export function describeError(error: unknown, action: string): ErrorReport {
         ? { message, followUps: [{ kind: 'reauth', account: reauth.account }], silent: false }
         : { message, followUps: [], silent: false };
     }
+    case ErrorCode.STORE_CORRUPT: {
+      // The server's message names the moved file; the follow-up asks before recovering.
+      const data = e.data as StoreCorruptData | undefined;
+      const movedTo = typeof data?.moved_to === 'string' ? data.moved_to : undefined;
+      return { message, followUps: [{ kind: 'startEmptyStore', movedTo }], silent: false };
+    }
     case ErrorCode.INTERNAL_ERROR:
     case undefined:
       return { message, followUps: [{ kind: 'showLogs' }], silent: false };
@@ -56,6 +72,8 @@ export function followUpLabel(followUp: FollowUp): string {
       return `Re-authenticate ${followUp.account.display_name}`;
     case 'addAccount':
       return 'Add Account';
+    case 'startEmptyStore':
+      return START_EMPTY_LABEL;
     case 'showLogs':
       return 'Show Logs';
   }

@@ -13,6 +13,7 @@ import { ServerConnection } from './serverConnection';
 import { currentSettings, SECTION } from './settings';
 import { readFooterPatch, readRotationPatch } from './settingsModel';
 import { StatusBar } from './statusBar';
+import { startEmptyStore } from './storeRecovery';
 import { StreamRouter } from './streams';
 
 let connection: ServerConnection | undefined;
@@ -69,6 +70,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     askCommand(server, streams, log, currentSettings().askModel, typeof arg === 'string' ? arg : undefined));
   register(CommandIds.showLogs, () => log.show());
   register(CommandIds.restartServer, () => server.restart());
+  register(CommandIds.startEmptyStore, (arg) =>
+    startEmptyStore(server, log, typeof arg === 'string' ? arg : undefined));
 
   const chat = registerChatModels(server, streams, log);
   if (chat) {

@@ -2,12 +2,14 @@
 // Import.
 import * as vscode from 'vscode';
 import { FOOTER_OPTIONS, asPatch, settingKeyFor, toggled, valueText, type FooterField } from './footerSettingsModel';
-import { Methods, type FooterSettings, type ResetTarget } from './protocol';
+import { Methods, type CheckStatus, type FooterSettings, type ResetTarget } from './protocol';
 import type { ServerConnection } from './serverConnection';
 import { writeGlobalSetting } from './settings';
 import type { StatusBar } from './statusBar';
 import type { AccountActions } from './accountActions';
 import { reportError } from './ui';
+
+const CHECK_ICONS: Record<CheckStatus, string> = { pass: '$(pass)', warn: '$(warning)', fail: '$(error)' };
 
 interface FooterItem extends vscode.QuickPickItem {
   readonly field: FooterField;
@@ -107,7 +109,7 @@ export async function verifyPanel(connection: ServerConnection, log: vscode.LogO
     log.info(result.summary_line);
     await vscode.window.showQuickPick(
       result.checks.map((check) => ({
-        label: `${check.status === 'pass' ? '$(pass)' : '$(warning)'} ${check.label}`,
+        label: `${CHECK_ICONS[check.status]} ${check.label}`,
         description: check.detail,
       })),
       { title: `MultiCodex verify: ${result.status.toUpperCase()}`, placeHolder: result.summary_line },

@@ -21,7 +21,8 @@ export type ImportSourceKind = 'codex-cli' | 'pi' | 'pi-multicodex';
 export type SourceKind = ImportSourceKind | 'login';
 export type ResetTarget = 'manual' | 'quota' | 'all';
 export type LoginMethod = 'browser' | 'device';
-export type CheckStatus = 'pass' | 'warn';
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+export type RecoverAction = 'start_empty';
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 export type FailureKind =
   | 'quota_exhausted'
@@ -361,6 +362,25 @@ export interface PathsResult {
   backend_url: string;
 }
 
+// ----------------------------------------------------------------------- store recovery
+
+export interface StoreRecoverParams {
+  action: RecoverAction;
+}
+
+export interface StoreRecoverResult {
+  action: RecoverAction;
+  /** False when there was nothing to recover (the store was usable). */
+  recovered: boolean;
+  store_file: string;
+  /** Where the unusable document stays; null when nothing was recovered. */
+  moved_to: string | null;
+  reason: string | null;
+  foreign_format: string | null;
+  accounts: number;
+  message: string;
+}
+
 // ------------------------------------------------------------------------------- status
 
 export interface Status {
@@ -621,6 +641,10 @@ export interface StoreCorruptData {
   moved_to: string;
   reason: string;
   foreign_format: string | null;
+  /** multicodex/store/recover with action start_empty. */
+  recover_method: string;
+  /** The same from a shell: `multicodex recover --start-empty`. */
+  recover_command: string;
 }
 
 export interface StoreUnavailableData {
@@ -657,6 +681,7 @@ export const Methods = {
   footerPreview: request<FooterPatch, FooterPreview>('multicodex/footer/preview'),
   verify: request<NoParams, VerifyResult>('multicodex/verify'),
   paths: request<NoParams, PathsResult>('multicodex/paths'),
+  storeRecover: request<StoreRecoverParams, StoreRecoverResult>('multicodex/store/recover'),
   statusGet: request<NoParams, Status>('multicodex/status/get'),
   modelsList: request<ModelsListParams, ModelsListResult>('multicodex/models/list'),
   complete: request<CompleteParams, CompleteResult>('multicodex/complete'),

@@ -26,6 +26,9 @@ async function runFollowUp(followUp: FollowUp): Promise<void> {
     case 'addAccount':
       await vscode.commands.executeCommand(CommandIds.addAccount);
       return;
+    case 'startEmptyStore':
+      await vscode.commands.executeCommand(CommandIds.startEmptyStore, followUp.movedTo);
+      return;
     case 'showLogs':
       await vscode.commands.executeCommand(CommandIds.showLogs);
       return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeError } from '../../src/errorModel';
+import { describeError, followUpLabel } from '../../src/errorModel';
 import { ErrorCode } from '../../src/protocol';
 
 describe('describeError', () => {
@@ -25,5 +25,34 @@ describe('describeError', () => {
     assert.deepEqual(describeError({ code: ErrorCode.NO_ACCOUNTS, message: 'none' }, 'Ask').followUps, [{ kind: 'addAccount' }]);
     assert.deepEqual(describeError(new Error('boom'), 'Ask').followUps, [{ kind: 'showLogs' }]);
     assert.equal(describeError(new Error('boom'), 'Ask').message, 'MultiCodex: Ask failed: boom');
+  });
+
+  it('offers starting with an empty store for STORE_CORRUPT, keeping the path in the message', () => {
+    const movedTo = '/home/dev/.config/multicodex/accounts.json.corrupt-20260301T101500Z';
+    const report = describeError(
+      {
+        code: ErrorCode.STORE_CORRUPT,
+        message: `accounts.json could not be used (not valid JSON); it was moved to ${movedTo} so nothing is lost.`,
+        data: {
+          store_file: '/home/dev/.config/multicodex/accounts.json',
+          moved_to: movedTo,
+          reason: 'not valid JSON',
+          foreign_format: null,
+          recover_method: 'multicodex/store/recover',
+          recover_command: 'multicodex recover --start-empty',
+        },
+      },
+      'Listing accounts',
+    );
+    assert.equal(report.silent, false);
+    assert.ok(report.message.startsWith('MultiCodex: Listing accounts failed: '));
+    assert.ok(report.message.includes(movedTo));
+    assert.deepEqual(report.followUps, [{ kind: 'startEmptyStore', movedTo }]);
+    assert.equal(followUpLabel(report.followUps[0]!), 'Start with an empty store');
+  });
+
+  it('still offers the recovery when STORE_CORRUPT comes without data', () => {
+    const report = describeError({ code: ErrorCode.STORE_CORRUPT, message: 'corrupt' }, 'Ask');
+    assert.deepEqual(report.followUps, [{ kind: 'startEmptyStore', movedTo: undefined }]);
   });
 });
