@@ -25,6 +25,8 @@ class SessionOverrides:
     ) -> None:
         self._footer: dict[str, object] = _fields(footer)
         self._rotation: dict[str, object] = _fields(rotation)
+        self.revision = 0
+        """Goes up with every change, so a document with these overrides can be reused."""
 
     @property
     def footer_overridden(self) -> bool:
@@ -40,20 +42,28 @@ class SessionOverrides:
     def rotation(self, stored: RotationPolicy) -> RotationPolicy:
         return RotationPolicy.model_validate({**stored.model_dump(), **self._rotation})
 
+    @property
+    def empty(self) -> bool:
+        return not self._footer and not self._rotation
+
     def override_footer(self, patch: FooterPatch) -> None:
         self._footer.update(_fields(patch))
+        self.revision += 1
 
     def override_rotation(self, patch: RotationPatch) -> None:
         self._rotation.update(_fields(patch))
+        self.revision += 1
 
     def release_footer(self, patch: FooterPatch) -> None:
         """Stop overriding what ``patch`` sets: a persisted change takes over."""
         for name in _fields(patch):
             self._footer.pop(name, None)
+        self.revision += 1
 
     def release_rotation(self, patch: RotationPatch) -> None:
         for name in _fields(patch):
             self._rotation.pop(name, None)
+        self.revision += 1
 
 
 class SessionPool(Pool):
@@ -72,18 +82,28 @@ class SessionPool(Pool):
         super().__init__(store, endpoints, http, codex)
         self.overrides = overrides
         self.stored_pin = stored_pin
+        self._overlaid: tuple[StoreDocument, int, StoreDocument] | None = None
+        """(shared document, overrides revision, that document with the overrides)."""
 
     def document(self) -> StoreDocument:
         """The shared document with this session's footer and rotation overrides applied
         to a copy of its settings (the accounts stay shared: read them only)."""
         doc = super().document()
+        overrides = self.overrides
+        if overrides.empty:
+            return doc
+        memo = self._overlaid
+        if memo is not None and memo[0] is doc and memo[1] == overrides.revision:
+            return memo[2]
         settings = doc.settings.model_copy(
             update={
-                "footer": self.overrides.footer(doc.settings.footer),
-                "rotation": self.overrides.rotation(doc.settings.rotation),
+                "footer": overrides.footer(doc.settings.footer),
+                "rotation": overrides.rotation(doc.settings.rotation),
             }
         )
-        return doc.model_copy(update={"settings": settings})
+        overlaid = doc.model_copy(update={"settings": settings})
+        self._overlaid = (doc, overrides.revision, overlaid)
+        return overlaid
 
     @property
     def pinned(self) -> str | None:
