@@ -8,6 +8,8 @@ A failed fetch keeps the last good snapshot (its age tells the user how old it i
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 from collections.abc import Callable
 
@@ -42,6 +44,11 @@ class UsageKeeper:
         self._codex = codex
         self._clock = clock
         self._on_change = on_change
+        self._queued: dict[str, tuple[int, UsageSnapshot]] = {}
+        """Per account: the newest recorded snapshot not written yet, and its number."""
+        self._written: dict[str, int] = {}
+        self._writing: dict[str, asyncio.Future[None]] = {}
+        self._numbers = itertools.count(1)
 
     async def get(self, key: str, *, force: bool = False) -> UsageSnapshot | None:
         """The account's usage, fetched only when the shared snapshot is too old."""
@@ -56,14 +63,35 @@ class UsageKeeper:
             return await self._fetch(account)
 
     async def record(self, key: str, snapshot: UsageSnapshot) -> None:
-        """Adopt a snapshot parsed from response headers (no request needed)."""
-        async with self._store.atransaction() as doc:
-            account = doc.find(key)
-            if account is None:
-                return
-            account.usage = _merge(account.usage, snapshot)
-            account.usage_error = None
-        self._on_change()
+        """Adopt a snapshot parsed from response headers (no request needed).
+
+        Returns once it is in the store. Snapshots of one account recorded while a write
+        of that account's usage is under way are merged and written together: concurrent
+        completions on one account would otherwise queue one store write each.
+        """
+        number = next(self._numbers)
+        queued = self._queued.get(key)
+        merged = snapshot if queued is None else _merge(queued[1], snapshot)
+        self._queued[key] = (number, merged)
+        while self._written.get(key, 0) < number:
+            writing = self._writing.get(key)
+            if writing is None:
+                writing = self._writing[key] = asyncio.ensure_future(self._write_queued(key))
+            await asyncio.shield(writing)
+
+    async def _write_queued(self, key: str) -> None:
+        try:
+            number, snapshot = self._queued.pop(key)
+            async with self._store.atransaction() as doc:
+                account = doc.find(key)
+                if account is not None:
+                    account.usage = _merge(account.usage, snapshot)
+                    account.usage_error = None
+            self._written[key] = number
+            if account is not None:
+                self._on_change()
+        finally:
+            del self._writing[key]
 
     def _account(self, key: str) -> StoredAccount:
         account = self._store.peek().find(key)
