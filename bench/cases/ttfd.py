@@ -44,15 +44,43 @@ async def run(ctx: Context) -> list[Row]:
             recorders = {label: DeltaRecorder(client) for label, client in servers.items()}
             samples: dict[str, list[float]] = {label: [] for label in servers}
             direct_ms: list[float] = []
+            round_trip_ms: list[float] = []
             for index in range(WARMUP + runs):
                 for label, client in servers.items():
                     trace, _ = await complete(client, recorders[label], f"ttfd-{index}")
                     if index >= WARMUP:
                         samples[label].append((trace.deltas[0] - trace.sent) * 1000)
+                round_trip = await _round_trip_ms(servers["server"])
+                if index >= WARMUP:
+                    round_trip_ms.append(round_trip)
                 straight = await direct.stream()
                 if index >= WARMUP:
                     direct_ms.append((straight.deltas[0] - straight.sent) * 1000)
-    return [_row(label, values, direct_ms) for label, values in samples.items()]
+    rows = [_row(label, values, direct_ms) for label, values in samples.items()]
+    rows.append(
+        Row(
+            benchmark=f"{NAME} [stdio floor]",
+            metric="JSON-RPC round trip of multicodex/rotation/get (no upstream)",
+            unit="ms",
+            n=len(round_trip_ms),
+            median=median(round_trip_ms),
+            p99=p99(round_trip_ms),
+            baseline="(none: what any request pays for the stdio hops)",
+            baseline_median=0.0,
+            baseline_p99=0.0,
+            comparison="added",
+            result=median(round_trip_ms),
+            target="(information)",
+            met=None,
+        )
+    )
+    return rows
+
+
+async def _round_trip_ms(client: RpcClient) -> float:
+    msg_id, sent = await client.send("multicodex/rotation/get", {})
+    _, (arrived, _wall) = await client.reply(msg_id)
+    return (arrived - sent) * 1000
 
 
 def _row(label: str, server_ms: list[float], direct_ms: list[float]) -> Row:
