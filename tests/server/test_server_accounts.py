@@ -258,3 +258,20 @@ async def test_reset_clears_the_pin_and_the_cooldowns(server_rig: ServerRig) -> 
     listing = await server_rig.client.request("multicodex/accounts/list", {})
     assert all(a["state"] != "cooldown" for a in listing["accounts"])
     assert listing["pinned_key"] is None
+
+
+async def test_the_status_shows_every_accounts_usage_without_being_asked(
+    server_rig: ServerRig,
+) -> None:
+    """After an import the server fetches usage for every account on its own, so the
+    footer's tooltip and the picker show where each one stands, not just the active one."""
+    infos = await server_rig.seed("alice@example.test", "bob@example.test", "carol@example.test")
+
+    status = await server_rig.client.notification(
+        STATUS,
+        lambda s: len(s["accounts"]) == 3 and all(a["usage"] is not None for a in s["accounts"]),
+    )
+
+    assert len(status["accounts"]) == 3
+    for info in infos:
+        assert server_rig.emu.counters(info["account_id"])["usage_fetches"] == 1

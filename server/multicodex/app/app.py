@@ -85,6 +85,8 @@ from multicodex.store.errors import StoreCorruptError
 log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = 30.0
+MAX_USAGE_ROUNDS = 3
+"""Background usage fill-ins repeated while accounts keep arriving (an import in progress)."""
 Handler = Callable[[Any], Awaitable[BaseModel]]
 P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
@@ -141,6 +143,7 @@ class App:
         self._background: set[asyncio.Future[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._usage_fetch: asyncio.Future[None] | None = None
+        self._usage_recheck = False
         self._build_services()
         self._handlers = self._handler_table()
 
@@ -170,7 +173,7 @@ class App:
             self._ticker = asyncio.create_task(
                 tick_forever(
                     self.options.status_refresh_seconds,
-                    self.refresh_active_usage,
+                    self.refresh_stale_usage,
                     self.status_feed,
                 )
             )
@@ -363,20 +366,34 @@ class App:
         if key is not None:
             await self.pool.usage.get(key)
 
+    async def refresh_stale_usage(self) -> None:
+        """Fetch every account's usage whose shared snapshot has gone stale, so the footer,
+        the picker and selection see where each account stands. Fetches are single-flight
+        across processes: K servers cost one fetch per account per TTL, not K."""
+        keys = [a.key for a in self.pool.accounts() if not a.needs_reauth]
+        await asyncio.gather(*(self.pool.usage.get(key) for key in keys), return_exceptions=True)
+
     def _publish_status(self, status: Status) -> None:
         self.hooks.status(status)
         self._fetch_usage_if_unknown(status)
 
     def _fetch_usage_if_unknown(self, status: Status) -> None:
-        """The footer needs the active account's usage: fetch it (in the background) when
-        it is missing or stale, e.g. right after an import or a switch."""
-        active = status.active
-        if active is None or (self._usage_fetch is not None and not self._usage_fetch.done()):
+        """The footer, the picker and selection need every account's usage: fetch (in the
+        background) what is missing or stale, e.g. right after an import."""
+        if not any(_usage_unknown(a) for a in status.accounts):
             return
-        info = next((a for a in status.accounts if a.key == active.key), None)
-        if info is not None and (info.usage is None or info.usage.stale):
-            self._usage_fetch = asyncio.ensure_future(self.refresh_active_usage())
-            self._keep_in_background(self._usage_fetch)
+        if self._usage_fetch is not None and not self._usage_fetch.done():
+            self._usage_recheck = True  # accounts may have arrived after that fetch began
+            return
+        self._usage_fetch = asyncio.ensure_future(self._fill_unknown_usage())
+        self._keep_in_background(self._usage_fetch)
+
+    async def _fill_unknown_usage(self) -> None:
+        for _ in range(MAX_USAGE_ROUNDS):
+            self._usage_recheck = False
+            await self.refresh_stale_usage()
+            if not self._usage_recheck:
+                return
 
     def _keep_in_background(self, task: asyncio.Future[Any]) -> None:
         """Track work that outlives a request; it is cancelled by `aclose`."""
@@ -395,3 +412,7 @@ class App:
         except Exception:  # the store itself may be what failed
             refs = {}
         return from_pool_error(self.store, exc, refs)
+
+
+def _usage_unknown(account: AccountInfo) -> bool:
+    return account.state != "needs_reauth" and (account.usage is None or account.usage.stale)
