@@ -251,7 +251,8 @@ class ResetFirstStrategy(Strategy):
             )
             reason = (
                 f"{best.name}: weekly window resets soonest "
-                f"({_when(_or_never(best.weekly_reset), now)}), {_percent(best.peak)} used"
+                f"({describe_moment(_or_never(best.weekly_reset), now)}), "
+                f"{_percent(best.peak)} used"
             )
             return Pick(best, "soonest_reset", reason)
         if headroom:
@@ -349,7 +350,7 @@ class _Choice:
         earliest = min(cooldowns) if cooldowns else None
         head = "no account available" if self.request.accounts else "no accounts in the pool"
         if earliest is not None:
-            head += f" (earliest back at {_when(earliest, self.now)})"
+            head += f" (earliest back at {describe_moment(earliest, self.now)})"
         return self._selection(None, "none", head, earliest_reset=earliest)
 
     def _selection(
@@ -387,7 +388,7 @@ class _Choice:
         if skip.why == "needs_reauth":
             return "needs re-auth"
         if skip.why == "cooldown" and skip.until is not None:
-            return f"on cooldown until {_when(skip.until, self.now)}"
+            return f"on cooldown until {describe_moment(skip.until, self.now)}"
         return "already tried in this request"
 
 
@@ -431,7 +432,7 @@ def _fallback(standings: Sequence[AccountStanding]) -> Pick | None:
 def _lowest_usage_reason(standing: AccountStanding, now: float) -> str:
     reason = f"{standing.name}: lowest usage {_percent(standing.peak)}"
     if standing.weekly_reset is not None:
-        reason += f" (weekly resets {_when(standing.weekly_reset, now)})"
+        reason += f" (weekly resets {describe_moment(standing.weekly_reset, now)})"
     return reason
 
 
@@ -456,7 +457,7 @@ def _percent(value: float | None) -> str:
     return "unknown" if value is None else f"{math.floor(value + 0.5)}%"
 
 
-def _when(timestamp: float, now: float) -> str:
+def describe_moment(timestamp: float, now: float) -> str:
     """A UTC clock time; with the weekday unless it is within the next 24 hours."""
     moment = datetime.fromtimestamp(timestamp, tz=UTC)
     clock = moment.strftime("%H:%M")

@@ -15,7 +15,6 @@ import random
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from multicodex.codex.client import CodexClient, ResponseStream
@@ -37,7 +36,7 @@ from multicodex.rotation.models import (
     WaitNotice,
     skipped_states,
 )
-from multicodex.selection import Selection, SelectionRequest, get_strategy
+from multicodex.selection import Selection, SelectionRequest, describe_moment, get_strategy
 from multicodex.store.schema import RotationPolicy, StoredAccount
 
 log = logging.getLogger(__name__)
@@ -281,7 +280,8 @@ class RotationEngine:
         # A reset the backend already sees as past (clock skew) still gets a short rest,
         # so the same account is not hammered in a tight loop.
         until = max(until, now + MIN_COOLDOWN_SECONDS)
-        reason = f"{account.display_name} hit its usage limit; cooling down until {_clock(until)}"
+        when = describe_moment(until, now)
+        reason = f"{account.display_name} hit its usage limit; cooling down until {when}"
         await self._pool.set_cooldown(account.key, until, reason)
         life.excluded.add(account.key)
         life.problem = reason
@@ -347,7 +347,8 @@ class RotationEngine:
             raise PoolExhausted(earliest, skipped_states(selection.skipped, names))
         request.wait_for_reset_seconds = budget - max(0.0, earliest - now)
         yield WaitNotice(
-            until=earliest, reason=f"every account is resting; waiting until {_clock(earliest)}"
+            until=earliest,
+            reason=f"every account is resting; waiting until {describe_moment(earliest, now)}",
         )
         await self._sleep(max(0.0, earliest - now) + 0.05)
         life.excluded.clear()
@@ -413,7 +414,3 @@ def _after_output(failure: CodexFailure, account: StoredAccount) -> UpstreamFail
         status=failure.status,
         code=failure.code,
     )
-
-
-def _clock(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%a %H:%M UTC")
