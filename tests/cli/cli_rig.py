@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from multicodex.auth.claims import merge_claims
 from multicodex.emulator import EmuAccount, Emulator
 from multicodex.store.document import Store
-from multicodex.store.schema import StoredAccount, StoreDocument, TokenSet, identity_key
+from multicodex.store.schema import StoreDocument, identity_key
+from support.accounts import stored_account
 
 TOKEN_SHAPE = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}|\brt_[\w-]{20,}|\bac_[\w-]{20,}")
 RUN_TIMEOUT = 60.0
@@ -158,21 +158,7 @@ class CliRig:
     def seed(self, name: str, **account_args: Any) -> EmuAccount:
         """An emulator account whose fresh tokens are put in the store directly."""
         created = self.emu.add_account(email=f"{name}@example.test", **account_args)
-        issued = self.tokens_for(created)
-        claims = merge_claims(issued["access_token"], issued["id_token"])
-        account = StoredAccount(
-            key=identity_key(claims.account_id, claims.email),
-            email=claims.email,
-            account_id=claims.account_id,
-            plan=claims.plan,
-            tokens=TokenSet(
-                access_token=issued["access_token"],
-                refresh_token=issued["refresh_token"],
-                id_token=issued["id_token"],
-                expires_at=claims.expires_at or time.time() + 3600,
-            ),
-            added_at=time.time(),
-        )
+        account = stored_account(self.tokens_for(created))
         with Store.open(self.home).transaction() as doc:
             doc.accounts.append(account)
         return created

@@ -13,10 +13,9 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from multicodex.auth.claims import merge_claims
 from multicodex.emulator import Emulator
 from multicodex.store.document import Store
-from multicodex.store.schema import StoredAccount, TokenSet, identity_key
+from support.accounts import stored_account
 
 WORKER = Path(__file__).with_name("worker.py")
 
@@ -34,22 +33,9 @@ def seed(store: Store, emu: Emulator, count: int, *, expires_in: float) -> list[
     with store.transaction() as doc:
         for n in range(count):
             account = emu.add_account(email=f"user-{n}@example.test", plan="plus")
-            issued = emu.issue_tokens(account.account_id)
-            claims = merge_claims(issued["access_token"], issued["id_token"])
-            doc.accounts.append(
-                StoredAccount(
-                    key=identity_key(claims.account_id, claims.email),
-                    email=claims.email,
-                    account_id=claims.account_id,
-                    tokens=TokenSet(
-                        access_token=issued["access_token"],
-                        refresh_token=issued["refresh_token"],
-                        id_token=issued["id_token"],
-                        expires_at=time.time() + expires_in,
-                    ),
-                    added_at=time.time(),
-                )
-            )
+            entry = stored_account(emu.issue_tokens(account.account_id))
+            entry.tokens.expires_at = time.time() + expires_in
+            doc.accounts.append(entry)
             ids.append(account.account_id)
     return ids
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,13 +9,13 @@ from pathlib import Path
 
 import httpx2
 
-from multicodex.auth.claims import merge_claims
 from multicodex.codex.client import CodexClient
 from multicodex.config import Endpoints
 from multicodex.emulator import Emulator
 from multicodex.pool import Pool
 from multicodex.store.document import Store
-from multicodex.store.schema import StoredAccount, TokenSet, identity_key
+from multicodex.store.schema import StoredAccount
+from support.accounts import stored_account
 
 
 @dataclass
@@ -32,21 +31,7 @@ class Rig:
     def add(self, email: str, **kwargs: object) -> StoredAccount:
         """Create an emulator account and put its fresh tokens in the store."""
         created = self.emu.add_account(email=email, **kwargs)  # type: ignore[arg-type]
-        issued = self.emu.issue_tokens(created.account_id)
-        claims = merge_claims(issued["access_token"], issued["id_token"])
-        account = StoredAccount(
-            key=identity_key(claims.account_id, claims.email),
-            email=claims.email,
-            account_id=claims.account_id,
-            plan=claims.plan,
-            tokens=TokenSet(
-                access_token=issued["access_token"],
-                refresh_token=issued["refresh_token"],
-                id_token=issued["id_token"],
-                expires_at=claims.expires_at or time.time() + 3600,
-            ),
-            added_at=time.time(),
-        )
+        account = stored_account(self.emu.issue_tokens(created.account_id))
         with self.pool.store.transaction() as doc:
             doc.accounts.append(account)
         return account
