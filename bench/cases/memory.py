@@ -13,6 +13,7 @@ from bench.memory_probe import rss_mib
 from bench.rig import seed_store
 from bench.rpc import SERVER_COMMAND, RpcClient, server_env
 from bench.stats import Row
+from multicodex.codex.usage import UsageSnapshot, UsageWindow
 from multicodex.store.schema import StoredAccount, TokenSet
 
 NAME = "memory"
@@ -23,9 +24,15 @@ LOADED_TARGET_RATIO = 3.0
 
 
 def fake_accounts(count: int) -> list[StoredAccount]:
-    """Store entries with token-sized strings; never sent anywhere (no usage is fetched:
-    nothing is active and accounts/list answers from the store)."""
+    """Store entries with token-sized strings and fresh usage, as a pool looks in steady
+    state: nothing needs fetching, so nothing is sent anywhere."""
     now = time.time()
+    usage = UsageSnapshot(
+        plan_type="plus",
+        five_hour=UsageWindow(used_percent=12.0, window_seconds=18000, resets_at=now + 3600),
+        weekly=UsageWindow(used_percent=34.0, window_seconds=604800, resets_at=now + 86400),
+        fetched_at=now,
+    )
     return [
         StoredAccount(
             key=f"user{i:04d}@example.test|acct-{i:04d}",
@@ -38,6 +45,7 @@ def fake_accounts(count: int) -> list[StoredAccount]:
                 id_token="i" * 1400 + f"{i:04d}",
                 expires_at=now + 86400,
             ),
+            usage=usage,
             added_at=now,
         )
         for i in range(count)
