@@ -25,7 +25,6 @@ from multicodex.rpc.logs import configure_logging, set_level
 from multicodex.rpc.lsp import MultiCodexProtocol
 from multicodex.rpc.options import read_options
 from multicodex.rpc.transport import (
-    QUEUE_FRAMES,
     Frame,
     FrameReader,
     Oversized,
@@ -69,17 +68,23 @@ class MultiCodexServer(LanguageServer):
         """Answer frames until ``exit`` or the end of stdin; the process exit code."""
         writer = CoalescingWriter(stdout)
         self.protocol.set_writer(writer)
-        queue: asyncio.Queue[Frame | None] = asyncio.Queue(QUEUE_FRAMES)
-        start_reading(FrameReader(stdin), asyncio.get_running_loop(), queue)
-        try:
-            while not self.protocol.exit_requested:
-                frame = await queue.get()
-                if frame is None:
-                    break
-                if isinstance(frame, Oversized):
-                    log.warning("dropped a message larger than the server accepts")
-                    continue
+        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def deliver(frame: Frame | None) -> None:
+            if finished.done():
+                return
+            if frame is None:
+                finished.set_result(None)
+            elif isinstance(frame, Oversized):
+                log.warning("dropped a message larger than the server accepts")
+            else:
                 self.protocol.handle_frame(frame)
+                if self.protocol.exit_requested:
+                    finished.set_result(None)
+
+        start_reading(FrameReader(stdin), asyncio.get_running_loop(), deliver)
+        try:
+            await finished
         finally:
             if self.app is not None:
                 await self.app.aclose()

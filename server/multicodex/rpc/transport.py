@@ -2,7 +2,7 @@
 
 Frames are read by one daemon thread (it never occupies pygls' worker pool, and it does
 not keep the process alive after ``exit``) and handed to the event loop through a bounded
-queue, so a client that floods the server is slowed down instead of filling memory.
+hand-over, so a client that floods the server is slowed down instead of filling memory.
 """
 
 from __future__ import annotations
@@ -112,15 +112,32 @@ class FrameReader:
 
 
 def start_reading(
-    reader: FrameReader, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Frame | None]
+    reader: FrameReader,
+    loop: asyncio.AbstractEventLoop,
+    deliver: Callable[[Frame | None], None],
+    limit: int = QUEUE_FRAMES,
 ) -> threading.Thread:
-    """Pump frames into ``queue`` from a daemon thread; None marks the end of input."""
+    """Hand each frame to ``deliver`` in the event loop from a daemon thread; None marks
+    the end of input. At most ``limit`` frames wait to be delivered: the thread stops
+    reading until the loop has caught up.
+
+    Each frame goes straight to ``deliver`` (one loop callback), not through a queue and
+    a task: every hop between threads and loop iterations adds to each request's latency.
+    """
+    slots = threading.BoundedSemaphore(limit)
+
+    def hand_over(frame: Frame | None) -> None:
+        try:
+            deliver(frame)
+        finally:
+            slots.release()
 
     def pump() -> None:
         while True:
             frame = reader.read()
+            slots.acquire()
             try:
-                asyncio.run_coroutine_threadsafe(queue.put(frame), loop).result()
+                loop.call_soon_threadsafe(hand_over, frame)
             except RuntimeError:  # the loop is gone: the server is exiting
                 return
             if frame is None:
