@@ -24,6 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from types import MappingProxyType
 from typing import ClassVar, Literal
 
@@ -124,8 +125,9 @@ class AccountStanding:
     def name(self) -> str:
         return self.account.display_name
 
-    @property
+    @cached_property
     def peak(self) -> float | None:
+        """The higher window (computed once: every ranking rule asks for it)."""
         values = [v for v in (self.five_hour, self.weekly) if v is not None]
         return max(values) if values else None
 
