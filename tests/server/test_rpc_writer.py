@@ -39,6 +39,13 @@ async def test_flush_writes_what_is_pending_at_once() -> None:
     assert stream.writes == 1
 
 
+async def test_a_write_from_another_thread_goes_out_at_once() -> None:
+    stream = CountingStream()
+    writer = CoalescingWriter(stream)
+    await asyncio.to_thread(writer.write, b"from a worker")
+    assert stream.getvalue() == b"from a worker"
+
+
 def test_without_a_running_loop_a_write_goes_out_at_once() -> None:
     stream = CountingStream()
     CoalescingWriter(stream).write(b"now")

@@ -4,7 +4,7 @@ once the loop has run everything that was ready.
 A completion relays thousands of deltas a second, most of them arriving several to a
 network read; one write and flush per frame made the system calls the largest cost of
 relaying. A frame is never held back longer than the current loop iteration, and a write
-from outside the loop (or with no loop running) goes out at once.
+from anywhere but the serving loop (another thread, no loop running) goes out at once.
 """
 
 from __future__ import annotations
@@ -22,22 +22,27 @@ class CoalescingWriter:
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        """The loop whose iterations frames are gathered over: the one serving."""
         self._pending: list[bytes] = []
         self._scheduled = False
         self._lock = threading.Lock()
 
     def write(self, data: bytes) -> None:
         try:
-            loop = asyncio.get_running_loop()
+            in_loop = asyncio.get_running_loop() is self._loop
         except RuntimeError:
-            loop = None
+            in_loop = False
         with self._lock:
             self._pending.append(data)
-            if loop is None:
+            if not in_loop or self._loop is None:
                 self._write_pending()
             elif not self._scheduled:
                 self._scheduled = True
-                loop.call_soon(self.flush)
+                self._loop.call_soon(self.flush)
 
     def flush(self) -> None:
         """Write everything pending now."""
