@@ -86,6 +86,8 @@ log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = 30.0
 MAX_USAGE_ROUNDS = 3
+USAGE_FETCHES_AT_ONCE = 4
+"""A large pool refreshes a few accounts at a time, not all at once."""
 """Background usage fill-ins repeated while accounts keep arriving (an import in progress)."""
 Handler = Callable[[Any], Awaitable[BaseModel]]
 P = TypeVar("P", bound=BaseModel)
@@ -371,7 +373,13 @@ class App:
         the picker and selection see where each account stands. Fetches are single-flight
         across processes: K servers cost one fetch per account per TTL, not K."""
         keys = [a.key for a in self.pool.accounts() if not a.needs_reauth]
-        await asyncio.gather(*(self.pool.usage.get(key) for key in keys), return_exceptions=True)
+        slots = asyncio.Semaphore(USAGE_FETCHES_AT_ONCE)
+
+        async def fetch(key: str) -> None:
+            async with slots:
+                await self.pool.usage.get(key)
+
+        await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True)
 
     def _publish_status(self, status: Status) -> None:
         self.hooks.status(status)
