@@ -140,20 +140,8 @@ class Store:
         try:
             return self._read_current(use_cache=True)
         except _Unusable:
-            pass
-        # Moving the file aside needs the lock. Waiting for it here would block this
-        # thread, and the holder may be a coroutine of this very event loop (the server
-        # would stall until the lock timeout). A busy lock's holder reads the same file
-        # under the lock and moves it aside itself, so the caller is told to try again.
-        if not self._try_acquire():
-            raise StoreLockTimeout(
-                f"{self.path} is unusable and another writer holds the lock; try again",
-                self.path,
-            )
-        try:
-            return self._load_locked()
-        finally:
-            self._release()
+            with self._locked():
+                return self._load_locked()
 
     def quarantined(self) -> StoreCorruptError | None:
         """The unacknowledged report of a document that was moved aside, if any."""
