@@ -63,6 +63,12 @@ async def test_a_store_corrupted_while_serving_is_recovered_with_an_empty_store(
     client = server_rig.client
     home = Path(server_rig.options["home"])
     await server_rig.seed("alice@example.test")
+    # Let the server's own background work (the first usage fetch) finish writing first:
+    # this test is about a corrupt file, not about racing a write in progress.
+    await client.notification(
+        "multicodex/status",
+        lambda s: len(s["accounts"]) == 1 and s["accounts"][0]["usage"] is not None,
+    )
     corrupt_store(home)
 
     failures = [
