@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx2
 
-from multicodex.auth.claims import merge_claims
-from multicodex.store.schema import StoredAccount, TokenSet, identity_key
+from multicodex.auth.importers import ImportedCredentials
+from multicodex.auth.tokens import login_result, tokens_from_response
+from multicodex.pool.membership import new_account
+from multicodex.store.schema import StoredAccount
 
 _START_TIMEOUT = 30.0
 
@@ -116,18 +118,6 @@ class EmulatorProcess:
 
     def stored_account(self, account_id: str) -> StoredAccount:
         """A store entry holding fresh tokens of an emulator account."""
-        issued = self.tokens(account_id)
-        claims = merge_claims(issued["access_token"], issued["id_token"])
-        return StoredAccount(
-            key=identity_key(claims.account_id, claims.email),
-            email=claims.email,
-            account_id=claims.account_id,
-            plan=claims.plan,
-            tokens=TokenSet(
-                access_token=issued["access_token"],
-                refresh_token=issued["refresh_token"],
-                id_token=issued["id_token"],
-                expires_at=claims.expires_at or time.time() + 86400,
-            ),
-            added_at=time.time(),
-        )
+        login = login_result(tokens_from_response(self.tokens(account_id)))
+        creds = ImportedCredentials(tokens=login.tokens, claims=login.claims)
+        return new_account(creds, time.time())

@@ -5,19 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from multicodex.auth.importers import ImportedCredentials
 from multicodex.auth.tokens import login_result, tokens_from_response
-from multicodex.store.schema import StoredAccount, identity_key
+from multicodex.pool.membership import new_account
+from multicodex.store.schema import StoredAccount
 
 
 def stored_account(issued: dict[str, Any]) -> StoredAccount:
     """The store entry for a token-endpoint answer (identity from the tokens)."""
     login = login_result(tokens_from_response(issued))
-    claims = login.claims
-    return StoredAccount(
-        key=identity_key(claims.account_id, claims.email),
-        email=claims.email,
-        account_id=claims.account_id,
-        plan=claims.plan,
-        tokens=login.tokens,
-        added_at=time.time(),
-    )
+    return new_account(ImportedCredentials(tokens=login.tokens, claims=login.claims), time.time())

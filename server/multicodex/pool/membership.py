@@ -24,7 +24,7 @@ def upsert_account(
     key = creds.key
     existing = doc.find(key)
     if existing is None:
-        account = _new_account(key, creds, now)
+        account = new_account(creds, now)
         doc.accounts.append(account)
         return account, True
     if creds.needs_reauth:
@@ -40,10 +40,11 @@ def upsert_accounts(
     return [upsert_account(doc, creds, now) for creds in imported]
 
 
-def _new_account(key: str, creds: ImportedCredentials, now: float) -> StoredAccount:
+def new_account(creds: ImportedCredentials, now: float) -> StoredAccount:
+    """The store entry for credentials that have no slot yet (identity from the tokens)."""
     claims = creds.claims
     return StoredAccount(
-        key=key,
+        key=creds.key,
         email=claims.email,
         account_id=claims.account_id,
         user_id=claims.user_id,
