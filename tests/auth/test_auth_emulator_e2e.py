@@ -22,6 +22,7 @@ from multicodex.auth.tokens import LoginResult
 from multicodex.config import CLIENT_ID, Endpoints
 from multicodex.emulator import Emulator
 from multicodex.emulator.models import EmuAccount
+from support.idle_clients import IdleClients
 
 
 @dataclass
@@ -115,18 +116,60 @@ async def test_second_port_is_used_when_the_first_is_busy(
         _assert_signed_in_as(await login.wait(), world.account)
 
 
-async def test_wrong_state_on_a_real_code_is_rejected_and_not_exchanged(
+async def test_a_forged_state_is_ignored_and_the_genuine_redirect_signs_in(
     world: World, free_loopback_ports: Callable[[int], list[int]]
 ) -> None:
-    login = BrowserLogin(world.endpoints, world.http, ports=free_loopback_ports(1))
-    location = await _authorize(world, await login.start())
-    forged = location.replace("state=", "state=forged")
-    page = await world.http.get(forged)
-    assert page.status_code == 400
-    assert "State mismatch" in page.text
-    with pytest.raises(LoginError, match="State mismatch"):
-        await login.wait()
-    assert world.emu.counters(world.account.account_id)["code_exchanges"] == 0
+    async with BrowserLogin(world.endpoints, world.http, ports=free_loopback_ports(1)) as login:
+        location = await _authorize(world, await login.start())
+        forged = await world.http.get(location.replace("state=", "state=forged"))
+        exchanges_after_forgery = world.emu.counters(world.account.account_id)["code_exchanges"]
+        genuine = await world.http.get(location)
+        result = await asyncio.wait_for(login.wait(), 30)
+
+    assert forged.status_code == 400
+    assert "Not this sign-in" in forged.text
+    assert exchanges_after_forgery == 0
+    assert genuine.status_code == 200
+    _assert_signed_in_as(result, world.account)
+    assert world.emu.counters(world.account.account_id)["code_exchanges"] == 1
+
+
+async def test_stray_hits_then_the_real_redirect_signs_in(
+    world: World, free_loopback_ports: Callable[[int], list[int]]
+) -> None:
+    async with BrowserLogin(world.endpoints, world.http, ports=free_loopback_ports(1)) as login:
+        location = await _authorize(world, await login.start())
+        callback = f"http://127.0.0.1:{login.port}/auth/callback"
+        stray = [
+            await world.http.get(callback, params={"code": "ac_other", "state": "other"}),
+            await world.http.get(callback),
+            await world.http.get(callback, params={"error": "access_denied", "state": "other"}),
+            await world.http.get(f"http://127.0.0.1:{login.port}/favicon.ico"),
+        ]
+        genuine = await world.http.get(location)
+        result = await asyncio.wait_for(login.wait(), 30)
+
+    assert [page.status_code for page in stray] == [400, 400, 400, 404]
+    assert genuine.status_code == 200
+    _assert_signed_in_as(result, world.account)
+    assert world.emu.counters(world.account.account_id)["code_exchanges"] == 1
+
+
+async def test_hundreds_of_silent_connections_do_not_keep_the_redirect_out(
+    world: World, free_loopback_ports: Callable[[int], list[int]]
+) -> None:
+    idle = IdleClients()
+    try:
+        async with BrowserLogin(world.endpoints, world.http, ports=free_loopback_ports(1)) as login:
+            location = await _authorize(world, await login.start())
+            await idle.open(login.port, 200)
+            genuine = await world.http.get(location)
+            result = await asyncio.wait_for(login.wait(), 30)
+    finally:
+        idle.close()
+
+    assert genuine.status_code == 200
+    _assert_signed_in_as(result, world.account)
 
 
 async def test_missing_entitlement_from_the_server(

@@ -4,11 +4,17 @@
 authorize URL for the user's browser. The login then ends in exactly one way: the
 browser's redirect, a pasted redirect URL or code (for remote machines), `cancel`, or
 the time limit. Whichever comes first settles it and closes the callback server.
+
+Only a redirect that carries this login's ``state`` is an answer. Anything else that
+reaches the callback (another tab, an old redirect, a stray request without a state) is
+answered with a short page and ignored, and the login keeps waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import logging
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
@@ -40,6 +46,8 @@ VERIFIER_LENGTH = 64
 STATE_LENGTH = 43
 NO_ENTITLEMENT = "missing_codex_entitlement"
 CODEX_AUTHORIZE_FLAGS = {"id_token_add_organizations": "true", "codex_cli_simplified_flow": "true"}
+
+log = logging.getLogger(__name__)
 
 
 def redirect_uri_for(port: int) -> str:
@@ -210,6 +218,9 @@ class BrowserLogin:
                 title="Login already finished",
                 message="This sign-in was already completed or abandoned. You can close this tab.",
             )
+        if not self._is_own_state(params.get("state")):
+            log.info("ignored a callback request that does not carry this login's state")
+            return _IGNORED_PAGE
         try:
             code = self._code_from(params, require_state=True)
             self._claim_exchange()
@@ -224,15 +235,18 @@ class BrowserLogin:
             message=f"MultiCodex is signed in as {who}. You can close this tab.",
         )
 
+    def _is_own_state(self, state: str | None) -> bool:
+        return state is not None and hmac.compare_digest(state.encode(), self._state.encode())
+
     def _code_from(self, params: Mapping[str, str], *, require_state: bool) -> str:
-        error = params.get("error")
-        if error:
-            raise _authorization_error(error, params.get("error_description", ""))
         state = params.get("state")
-        if (state is not None or require_state) and state != self._state:
+        if (state is not None or require_state) and not self._is_own_state(state):
             raise StateMismatch(
                 "State mismatch: the redirect does not belong to this login. Start again."
             )
+        error = params.get("error")
+        if error:
+            raise _authorization_error(error, params.get("error_description", ""))
         code = params.get("code")
         if not code:
             raise LoginError("Missing authorization code")
@@ -295,7 +309,15 @@ class BrowserLogin:
 
 
 class StateMismatch(LoginError):
-    """The callback's state is not the one this login sent."""
+    """The pasted redirect's state is not the one this login sent."""
+
+
+_IGNORED_PAGE = CallbackReply(
+    status=400,
+    title="Not this sign-in",
+    message="This address does not belong to the sign-in MultiCodex is waiting for, so it "
+    "was ignored. The sign-in is still waiting: finish it in the tab MultiCodex opened.",
+)
 
 
 def _authorization_error(error: str, description: str) -> LoginError:
