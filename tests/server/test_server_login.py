@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx2
 import pytest
 
+from support.idle_clients import IdleClients
 from support.rpc_client import RpcError
 from support.server_rig import ServerRig
 
@@ -82,6 +83,55 @@ async def test_browser_login_played_by_the_editor(server_rig: ServerRig) -> None
     )
     assert status["active"]["display_name"] == "Carol (work)"
     assert port_closed(port)
+
+
+async def test_stray_hits_on_the_callback_leave_the_login_waiting(server_rig: ServerRig) -> None:
+    heidi = server_rig.emu.add_account(email="heidi@example.test")
+    server_rig.emu.authorize_as(heidi.account_id)
+    client = server_rig.client
+    port = server_rig.options["callback_ports"][0]
+    callback = f"http://localhost:{port}/auth/callback"
+
+    start = await client.request(START, {"open_browser": False})
+    waiting = await client.send_request(WAIT, {"login_id": start["login_id"]})
+    stray = [
+        await open_callback(f"{callback}?code=ac_elsewhere&state=another-login"),
+        await open_callback(callback),
+        await open_callback(f"{callback}?error=access_denied&state=another-login"),
+        await open_callback(f"http://localhost:{port}/favicon.ico"),
+    ]
+    page = await open_callback(await authorize(start["authorize_url"]))
+    result = (await client.response(waiting))["result"]
+
+    assert [answer.status_code for answer in stray] == [400, 400, 400, 404]
+    assert "still waiting" in stray[0].text
+    assert page.status_code == 200
+    assert result["outcome"] == "added"
+    assert result["account"]["email"] == "heidi@example.test"
+    stages = [p["stage"] for p in client.notifications(PROGRESS)]
+    assert stages == ["waiting_for_browser", "exchanging_code", "saving"]
+
+
+async def test_silent_connections_to_the_callback_do_not_keep_the_redirect_out(
+    server_rig: ServerRig,
+) -> None:
+    ivan = server_rig.emu.add_account(email="ivan@example.test")
+    server_rig.emu.authorize_as(ivan.account_id)
+    client = server_rig.client
+    idle = IdleClients()
+
+    start = await client.request(START, {"open_browser": False})
+    waiting = await client.send_request(WAIT, {"login_id": start["login_id"]})
+    try:
+        await idle.open(server_rig.options["callback_ports"][0], 200)
+        page = await open_callback(await authorize(start["authorize_url"]))
+        result = (await client.response(waiting))["result"]
+    finally:
+        idle.close()
+
+    assert page.status_code == 200
+    assert result["outcome"] == "added"
+    assert result["account"]["email"] == "ivan@example.test"
 
 
 async def test_reauth_repairs_the_account_and_keeps_its_identity(server_rig: ServerRig) -> None:
