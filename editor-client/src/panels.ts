@@ -177,9 +177,11 @@ export async function importPanel(connection: ServerConnection, log: vscode.LogO
     );
     const found = result.sources.filter((s) => s.found);
     const errors = result.sources.filter((s) => s.error).map((s) => `${s.kind}: ${s.error}`);
+    const kept = found.flatMap((s) => s.kept ?? []).map((a) => a.display_name);
+    const keptNote = kept.length ? `; kept the newer tokens MultiCodex already has for ${kept.join(', ')}` : '';
     const summary = found.length === 0
       ? 'no Codex CLI, pi or pi-multicodex credentials were found'
-      : `${result.added_count} added, ${result.updated_count} updated from ${found.map((s) => s.kind).join(', ')}`;
+      : `${result.added_count} added, ${result.updated_count} updated from ${found.map((s) => s.kind).join(', ')}${keptNote}`;
     const message = `MultiCodex import: ${summary}${errors.length ? ` (${errors.join('; ')})` : ''}`;
     if (errors.length) {
       void vscode.window.showWarningMessage(message);

@@ -211,6 +211,7 @@ export interface ImportSourceResult {
   added: AccountRef[];
   updated: AccountRef[];
   unchanged: AccountRef[];
+  kept?: AccountRef[];
   error: string | null;
 }
 

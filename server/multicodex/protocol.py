@@ -394,6 +394,12 @@ class ImportSourceResult(WireModel):
     unchanged: list[AccountRef] = Field(
         description="Accounts already in the pool with the same tokens."
     )
+    kept: list[AccountRef] = Field(
+        default_factory=list,
+        description="Accounts whose tokens in the pool are newer than the file's (or the "
+        "file's need a new login): MultiCodex kept its own. A refresh token works once, so "
+        "the file's older pair is already spent and would burn the account.",
+    )
     error: str | None = Field(
         description="Why nothing could be imported from this file (unreadable, wrong format, "
         "keyring-only "

@@ -50,7 +50,7 @@ def test_the_same_account_twice_updates_its_one_slot(mint: TokenMint) -> None:
     doc = StoreDocument()
     first = mint.tokens()
     account, created = upsert_account(doc, credentials(first, label="work"), now=100.0)
-    assert created
+    assert created == "added"
     assert account.key == identity_key(first.account_id, first.email)
     assert account.email == first.email
     assert account.plan == "plus"
@@ -64,7 +64,7 @@ def test_the_same_account_twice_updates_its_one_slot(mint: TokenMint) -> None:
     second = mint.tokens(exp=first.exp + 3600, plan="pro")
     again, created_again = upsert_account(doc, credentials(second, kind="pi"), now=200.0)
 
-    assert not created_again
+    assert created_again == "updated"
     assert again is doc.accounts[0]
     assert len(doc.accounts) == 1
     assert again.tokens.refresh_token == second.refresh_token
@@ -84,7 +84,7 @@ def test_same_account_id_with_another_email_is_another_slot(mint: TokenMint) -> 
     alice = mint.tokens(account_id="team-workspace", email="alice@example.test")
     bob = mint.tokens(account_id="team-workspace", email="bob@example.test")
     results = upsert_accounts(doc, [credentials(alice), credentials(bob)], now=1.0)
-    assert [created for _, created in results] == [True, True]
+    assert [created for _, created in results] == ["added", "added"]
     assert len({a.key for a in doc.accounts}) == 2
 
 
@@ -94,12 +94,12 @@ def test_a_label_is_only_a_display_name(mint: TokenMint) -> None:
     bob = mint.tokens(account_id="acct-bob", email="bob@example.test")
     upsert_account(doc, credentials(alice, label="main"), now=1.0)
     _, created = upsert_account(doc, credentials(bob, label="main"), now=2.0)
-    assert created
+    assert created == "added"
     assert [a.display_name for a in doc.accounts] == ["main", "main"]
     assert [a.email for a in doc.accounts] == ["alice@example.test", "bob@example.test"]
 
     _, created = upsert_account(doc, credentials(mint.tokens(), label="other"), now=3.0)
-    assert not created
+    assert created != "added"
     assert doc.accounts[0].label == "main"
 
 
@@ -109,8 +109,7 @@ def test_dead_credentials_never_replace_live_ones(mint: TokenMint) -> None:
     upsert_account(doc, credentials(live), now=1.0)
 
     account, created = upsert_account(doc, credentials(mint.tokens(), needs_reauth=True), now=2.0)
-
-    assert not created
+    assert created == "kept"
     assert account.tokens.refresh_token == live.refresh_token
     assert not account.needs_reauth
 
@@ -118,7 +117,7 @@ def test_dead_credentials_never_replace_live_ones(mint: TokenMint) -> None:
     marked, created = upsert_account(
         fresh_doc, credentials(mint.tokens(), needs_reauth=True), now=3.0
     )
-    assert created
+    assert created == "added"
     assert marked.needs_reauth
     assert marked.reauth_reason == "it was marked"
 

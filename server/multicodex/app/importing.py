@@ -15,7 +15,7 @@ from multicodex.auth.importers import (
     read_source,
 )
 from multicodex.pool import Pool
-from multicodex.pool.pool import CredentialOutcome
+from multicodex.pool.membership import CredentialOutcome
 from multicodex.protocol import (
     AccountRef,
     AccountsImportParams,
@@ -54,7 +54,7 @@ async def import_accounts(
     results = [await _save(pool, read, params.link) for read in reads]
     added = sum(len(r.added) for r in results)
     updated = sum(len(r.updated) for r in results)
-    if not any(r.added or r.updated or r.unchanged for r in results) and any(
+    if not any(r.added or r.updated or r.unchanged or r.kept for r in results) and any(
         r.error for r in results
     ):
         raise _import_failed(results)
@@ -96,6 +96,7 @@ async def _save(pool: Pool, read: _SourceRead, link: bool) -> ImportSourceResult
         "added": [],
         "updated": [],
         "unchanged": [],
+        "kept": [],
     }
     for account, outcome in saved:
         by_outcome[outcome].append(account_ref(account))
@@ -106,6 +107,7 @@ async def _save(pool: Pool, read: _SourceRead, link: bool) -> ImportSourceResult
         added=by_outcome["added"],
         updated=by_outcome["updated"],
         unchanged=by_outcome["unchanged"],
+        kept=by_outcome["kept"],
         error=read.error,
     )
 

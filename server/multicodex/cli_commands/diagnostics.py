@@ -166,6 +166,7 @@ def import_source_line(source: ImportSourceResult) -> str:
             ("added", source.added),
             ("updated", source.updated),
             ("unchanged", source.unchanged),
+            ("kept the newer tokens MultiCodex already has for", source.kept),
         )
         if refs
     ]

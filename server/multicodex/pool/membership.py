@@ -4,39 +4,54 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Literal
 
+from multicodex.auth.freshness import is_newer, same_tokens
 from multicodex.auth.importers.common import ImportedCredentials
 from multicodex.store.schema import StoredAccount, StoreDocument
 
 log = logging.getLogger(__name__)
 
 
+CredentialOutcome = Literal["added", "updated", "unchanged", "kept"]
+"""What saving credentials did: a new slot; newer tokens (this clears needs-reauth); the
+same tokens; or nothing ("kept"), because the pool already holds a newer pair of that
+account, or the imported pair needs a new login."""
+
+
 def upsert_account(
     doc: StoreDocument, creds: ImportedCredentials, now: float
-) -> tuple[StoredAccount, bool]:
+) -> tuple[StoredAccount, CredentialOutcome]:
     """Add the account the credentials belong to, or refresh the slot it already has.
 
-    Returns the account as it now stands in ``doc`` and whether it was created. Updating
-    replaces the tokens, identity fields and link, and clears a needs-reauth mark; the
-    label, usage, cooldown and history stay. Credentials the other tool had already given
-    up on (``needs_reauth``) never replace an existing account's tokens.
+    Returns the account as it now stands in ``doc`` and what happened. Updating replaces
+    the tokens, identity fields and link, and clears a needs-reauth mark; the label,
+    usage, cooldown and history stay. Older tokens never replace newer ones (a refresh
+    token works once: the older pair is already spent), and credentials the other tool
+    had already given up on (``needs_reauth``) never replace an existing account's tokens.
     """
-    key = creds.key
-    existing = doc.find(key)
+    existing = doc.find(creds.key)
     if existing is None:
         account = new_account(creds, now)
         doc.accounts.append(account)
-        return account, True
+        return account, "added"
     if creds.needs_reauth:
         log.info("kept the tokens of %s: the imported ones need a new login", existing.display_name)
-        return existing, False
+        return existing, "kept"
+    if same_tokens(creds.tokens, existing.tokens):
+        outcome: CredentialOutcome = "updated" if existing.needs_reauth else "unchanged"
+        _refresh_slot(existing, creds)
+        return existing, outcome
+    if not is_newer(creds.tokens, existing.tokens):
+        log.info("kept the newer tokens MultiCodex already has for %s", existing.display_name)
+        return existing, "kept"
     _refresh_slot(existing, creds)
-    return existing, False
+    return existing, "updated"
 
 
 def upsert_accounts(
     doc: StoreDocument, imported: Iterable[ImportedCredentials], now: float
-) -> list[tuple[StoredAccount, bool]]:
+) -> list[tuple[StoredAccount, CredentialOutcome]]:
     return [upsert_account(doc, creds, now) for creds in imported]
 
 

@@ -16,7 +16,7 @@ from multicodex.codex.usage import UsageSnapshot
 from multicodex.config import Endpoints
 from multicodex.pool.errors import AccountNotFound, PoolError
 from multicodex.pool.locks import AccountLocks, lock_directory
-from multicodex.pool.membership import upsert_account
+from multicodex.pool.membership import CredentialOutcome, upsert_account
 from multicodex.pool.tokens import TokenKeeper
 from multicodex.pool.usage import UsageKeeper
 from multicodex.store.document import Store
@@ -25,7 +25,6 @@ from multicodex.store.schema import StoredAccount, StoreDocument
 log = logging.getLogger(__name__)
 
 ResetTarget = Literal["manual", "quota", "all"]
-CredentialOutcome = Literal["added", "updated", "unchanged"]
 Listener = Callable[[], None]
 
 
@@ -145,16 +144,14 @@ class Pool:
         """Put logged-in or imported credentials into the pool, one slot per identity.
 
         Returns each account as saved and whether it was added, got new tokens (updated;
-        this clears needs-reauth) or already held these tokens (unchanged).
+        this clears needs-reauth), already held these tokens (unchanged) or holds newer
+        ones than these (kept: older tokens never replace newer ones).
         """
         now = self.clock()
         saved: list[tuple[StoredAccount, CredentialOutcome]] = []
         async with self.store.atransaction() as doc:
             for creds in imported:
-                before = doc.find(creds.key)
-                previous = before.model_copy(deep=True) if before is not None else None
-                account, created = upsert_account(doc, creds, now)
-                outcome = _outcome(created, previous, account)
+                account, outcome = upsert_account(doc, creds, now)
                 saved.append((account.model_copy(deep=True), outcome))
         self._changed()
         return saved
@@ -252,14 +249,3 @@ class Pool:
         accounts = self.accounts()
         return len(accounts), sum(a.needs_reauth for a in accounts)
 
-
-def _outcome(
-    created: bool, previous: StoredAccount | None, account: StoredAccount
-) -> CredentialOutcome:
-    if created or previous is None:
-        return "added"
-    same_tokens = (
-        previous.tokens.access_token == account.tokens.access_token
-        and previous.tokens.refresh_token == account.tokens.refresh_token
-    )
-    return "unchanged" if same_tokens and not previous.needs_reauth else "updated"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from multicodex.auth.claims import merge_claims
+from multicodex.auth.freshness import is_newer
 from multicodex.auth.importers.codex_cli import (
     read_codex_cli,
     read_codex_cli_tokens,
@@ -97,9 +98,7 @@ def read_linked_tokens(link: AccountLink) -> TokenSet | None:
 def newer_linked_tokens(link: AccountLink, current: TokenSet) -> TokenSet | None:
     """The linked file's tokens when the other tool has replaced ours with later ones."""
     theirs = read_linked_tokens(link)
-    if theirs is None or theirs.refresh_token == current.refresh_token:
-        return None
-    if theirs.expires_at < current.expires_at:
+    if theirs is None or not is_newer(theirs, current):
         return None
     return theirs
 
