@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -83,6 +85,7 @@ class MultiCodexServer(LanguageServer):
                     finished.set_result(None)
 
         start_reading(FrameReader(stdin), asyncio.get_running_loop(), deliver)
+        stop_on_signals(finished)
         try:
             await finished
         finally:
@@ -199,6 +202,24 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
 async def _on_shutdown(ls: MultiCodexServer, _params: Any) -> None:
     if ls.app is not None:
         await ls.app.cancel_logins()
+
+
+def stop_on_signals(finished: asyncio.Future[None]) -> None:
+    """SIGTERM and SIGINT end serving the way ``exit`` does, so token refreshes in flight
+    are saved first; a second signal ends the process at once."""
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: int) -> None:
+        log.warning("%s received: finishing", signal.Signals(signum).name)
+        for each in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(each)
+            signal.signal(each, signal.SIG_DFL)
+        if not finished.done():
+            finished.set_result(None)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+            loop.add_signal_handler(signum, stop, signum)
 
 
 def _supports_show_document(capabilities: types.ClientCapabilities | None) -> bool:

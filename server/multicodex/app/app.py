@@ -80,7 +80,7 @@ from multicodex.protocol import (
 )
 from multicodex.rotation.engine import RotationEngine
 from multicodex.store.document import Store
-from multicodex.store.errors import StoreCorruptError
+from multicodex.store.errors import StoreCorruptError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,7 @@ class App:
         self.pool = SessionPool(
             self.store, self.endpoints, self.http, self.codex, self.overrides, stored_pin=stored_pin
         )
+        self._recover_refresh_journal()
         self.engine = RotationEngine(self.pool, self.codex)
         self.status_feed = StatusFeed(self.snapshot, self._publish_status)
         self.pool.add_listener(self.status_feed.request_refresh)
@@ -181,14 +182,24 @@ class App:
             )
         return status
 
-    async def aclose(self) -> None:
-        """Stop periodic work, cancel open logins, close the HTTP client."""
+    async def aclose(self, announce: Callable[[str], None] | None = None) -> None:
+        """Stop periodic work, cancel open logins, let token refreshes in flight be saved
+        (``announce`` says that the process waits for them), close the HTTP client."""
         tasks = [t for t in (self._ticker, *self._background) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.logins.aclose()
+        await self.pool.tokens.drain(announce or log.warning)
         await self.http.aclose()
+
+    def _recover_refresh_journal(self) -> None:
+        """Merge token refreshes a stopped process saved only to the journal. A store that
+        cannot be used now keeps them in the journal until it can."""
+        try:
+            self.pool.tokens.recover_journal()
+        except (StoreError, OSError, TimeoutError) as exc:
+            log.warning("could not merge the refresh journal yet: %s", exc)
 
     async def cancel_logins(self) -> None:
         await self.logins.aclose()

@@ -18,6 +18,8 @@ from multicodex.config import CLIENT_ID, ORIGINATOR, Endpoints
 from multicodex.store.schema import TokenSet
 
 REFRESH_SCOPE = "openid profile email"
+REFRESH_TIMEOUT_SECONDS = 15.0
+"""How long one token request may take, connection to answer."""
 
 EXPIRED_CODES = frozenset({"refresh_token_expired", "token_expired", "account_session_expired"})
 REVOKED_CODES = frozenset(
@@ -141,7 +143,7 @@ async def refresh_tokens(
     refresh_token: str,
     *,
     reason: str | None = None,
-    timeout: float = 15.0,  # noqa: ASYNC109 - also bounds the HTTP phases, not just the await
+    timeout: float = REFRESH_TIMEOUT_SECONDS,  # noqa: ASYNC109 - also bounds the HTTP phases, not just the await
 ) -> TokenSet:
     """Spend ``refresh_token`` once and return the rotated set.
 

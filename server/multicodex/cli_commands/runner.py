@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -46,11 +48,18 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, out: Output, name: str) -> int:
+    terminated = _cancel_on_sigterm()
     try:
         standalone: StandaloneFunc | None = getattr(args, "standalone", None)
         if standalone is not None:
             return await standalone(args, out)
         return await _with_app(args, out)
+    except asyncio.CancelledError:
+        if not terminated.is_set():
+            raise  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt
+        end_open_prompt()
+        out.note(f"{name}: terminated")
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:  # `multicodex accounts | head -1`: the reader has gone
         _silence_stdout()
         return ExitCode.FAILURE
@@ -75,7 +84,26 @@ async def _with_app(args: argparse.Namespace, out: Output) -> int:
         # App's words for it, which say where a corrupt store went and how to recover.
         raise (app.translate(exc) or exc) from None
     finally:
-        await app.aclose()
+        await app.aclose(announce=lambda message: out.note(f"multicodex: {message}"))
+
+
+def _cancel_on_sigterm() -> asyncio.Event:
+    """SIGTERM cancels the command like Ctrl-C does, so the App closes properly (token
+    refreshes in flight are saved); the returned event tells the two apart."""
+    terminated = asyncio.Event()
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def terminate() -> None:
+        terminated.set()
+        loop.remove_signal_handler(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends it at once
+        if task is not None:
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    return terminated
 
 
 def _failure(exc: BaseException) -> CliFailure:

@@ -129,6 +129,9 @@ class EmuSettings(BaseModel):
     workspace_origin: Literal["no_constraint", "host"] = "no_constraint"
     """accounts/check `workspace_backend_origin`: NO_CONSTRAINT or https://<Host>."""
     code_ttl: float = Field(default=600.0, gt=0)
+    token_latency: float = Field(default=0.0, ge=0, le=60)
+    """Seconds every token-endpoint answer takes after the grant took effect (a busy
+    auth server answers in seconds; a refresh token is already rotated meanwhile)."""
 
 
 class SettingsUpdate(BaseModel):
@@ -144,6 +147,7 @@ class SettingsUpdate(BaseModel):
     device_auto_approve_after: int | None = Field(default=None, ge=0)
     workspace_origin: Literal["no_constraint", "host"] | None = None
     code_ttl: float | None = Field(default=None, gt=0)
+    token_latency: float | None = Field(default=None, ge=0, le=60)
 
 
 class CreateAccountRequest(BaseModel):

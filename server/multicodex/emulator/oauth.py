@@ -74,6 +74,9 @@ async def token(request: Request) -> Response:
         return DroppedResponse()
     if isinstance(fault, TokenSlowFault) and not await context.pause(fault.seconds):
         return DroppedResponse()
+    latency = context.state.settings.token_latency
+    if latency > 0 and not await context.pause(latency):
+        return DroppedResponse()
     return response
 
 
