@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -214,11 +215,19 @@ class TokenKeeper:
 
     async def _keep(self, account: StoredAccount, tokens: TokenSet) -> StoredAccount:
         """Durable first (journal), then the store, then the linked tool's file."""
+        answered = time.perf_counter()
         if tokens.id_token is None:  # a refresh answer may leave the id token out
             tokens = tokens.model_copy(update={"id_token": account.tokens.id_token})
         self.journal.append(account.key, tokens, self._clock())
+        durable = time.perf_counter()
         await self._merge_journal()
         saved = self._current(account.key)
+        log.debug(
+            "refreshed %s: durable %.3f ms after the answer, in the store after %.3f ms",
+            account.display_name,
+            (durable - answered) * 1000,
+            (time.perf_counter() - answered) * 1000,
+        )
         await self._write_back(saved)
         return saved
 
