@@ -3,12 +3,15 @@ single-use, so both tools must always hold the newest pair."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-from multicodex.auth.importers import read_codex_cli
+import pytest
+
+from multicodex.auth.importers import CredentialImportError, read_codex_cli, write_back
 from support.rig import Rig
 
 
@@ -69,3 +72,19 @@ async def test_a_refresh_by_the_codex_cli_is_adopted_not_repeated(rig: Rig, tmp_
     assert account.tokens.refresh_token == theirs["refresh_token"]
     assert account.tokens.access_token == theirs["access_token"]
     assert rig.emu.counters(account_id)["refreshes"] == 0
+
+
+async def test_write_back_never_puts_older_tokens_over_the_other_tools_newer_ones(
+    rig: Rig, tmp_path: Path
+) -> None:
+    account_id, key, auth = await import_linked(rig, tmp_path)
+    ours = rig.pool.get(key)
+    await asyncio.sleep(1.1)  # the Codex CLI signs in again a second later: newer tokens
+    theirs = rig.emu.issue_tokens(account_id)
+    write_codex_auth(auth, theirs)
+    assert ours.source is not None
+
+    with pytest.raises(CredentialImportError, match="holds newer tokens"):
+        write_back(ours.source, ours.tokens)
+
+    assert json.loads(auth.read_text())["tokens"]["refresh_token"] == theirs["refresh_token"]

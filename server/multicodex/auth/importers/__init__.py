@@ -66,11 +66,19 @@ __all__ = [
 def write_back(link: AccountLink, tokens: TokenSet, *, now: float | None = None) -> None:
     """Store refreshed tokens in the linked tool's file, in that tool's format (0600,
     atomic). Raises a `CredentialImportError` (an OSError) when the file is gone, now
-    holds another account, or stays locked; the file is then left untouched."""
+    holds another account or newer tokens (the other tool signed in again since), or
+    stays locked; the file is then left untouched."""
     if link.kind == "login":
         return
     path = Path(link.path)
     expected = link.account_key or _identity_of(tokens, path)
+    theirs = read_linked_tokens(link) if link.account_key else None
+    if theirs is not None and is_newer(theirs, tokens):
+        raise CredentialImportError(
+            f"{path} holds newer tokens than MultiCodex (the other tool signed in or "
+            "refreshed since); left it untouched",
+            path,
+        )
     if link.kind == "codex-cli":
         write_back_codex_cli(path, tokens, expected, now)
     elif link.kind == "pi":
