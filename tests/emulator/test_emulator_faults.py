@@ -171,6 +171,40 @@ async def test_stall_outlasting_the_client_read_timeout(
         )
 
 
+async def test_a_stall_before_the_first_event_then_the_whole_answer(
+    client: httpx2.AsyncClient, emu: Emulator, account: EmuAccount, tokens: dict[str, Any]
+) -> None:
+    scripted = await client.post(
+        f"/_emu/accounts/{account.account_id}/faults",
+        json={"faults": [{"kind": "stall", "before_first_event": True, "seconds": 0.2}]},
+    )
+    assert scripted.status_code == 200
+    answer = await post(client, tokens)
+    names = event_names(answer)
+    assert (names[0], names[-1]) == ("response.created", "response.completed")
+    assert (last_record(emu).fault, last_record(emu).deltas_sent) == ("stall", 20)
+
+
+async def test_a_stall_before_the_first_event_sends_headers_then_nothing(
+    client: httpx2.AsyncClient, emu: Emulator, account: EmuAccount, tokens: dict[str, Any]
+) -> None:
+    emu.script_faults(account.account_id, [StallFault(before_first_event=True, seconds=60)])
+    async with client.stream(
+        "POST",
+        RESPONSES_PATH,
+        headers=bearer(tokens),
+        json=responses_body(),
+        timeout=httpx2.Timeout(15.0, read=0.5),
+    ) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        with pytest.raises(httpx2.ReadTimeout):
+            await anext(answer.aiter_bytes())
+    record = await wait_for_record(emu, lambda r: r.client_disconnected)
+    assert (record.deltas_sent, record.terminal_event) == (0, None)
+    assert emu.counters(account.account_id)["client_disconnects"] == 1
+
+
 async def test_latency_delays_then_answers(
     client: httpx2.AsyncClient, emu: Emulator, account: EmuAccount, tokens: dict[str, Any]
 ) -> None:

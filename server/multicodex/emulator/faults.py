@@ -87,11 +87,17 @@ class DropMidStreamFault(_Fault):
 
 
 class StallFault(_Fault):
-    """Stop sending for `seconds` after `after_deltas` deltas, then finish normally."""
+    """Stop sending for `seconds` after `after_deltas` deltas, then finish normally.
+
+    With `before_first_event` the silence comes right after the response headers, before
+    `response.created` (a backend that accepted the request and never starts answering);
+    `after_deltas` then does not apply.
+    """
 
     kind: Literal["stall"] = "stall"
     after_deltas: int = Field(default=3, ge=0)
     seconds: float = Field(default=5.0, ge=0, le=MAX_FAULT_SECONDS)
+    before_first_event: bool = False
 
 
 class LatencyFault(_Fault):

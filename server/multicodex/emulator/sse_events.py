@@ -103,6 +103,8 @@ class _Sequencer:
 async def stream_events(plan: StreamPlan, hooks: StreamHooks) -> AsyncIterator[Emitted]:
     seq = _Sequencer()
     fault = plan.fault
+    if isinstance(fault, StallFault) and fault.before_first_event:
+        await hooks.wait(fault.seconds)
     yield seq.event("response.created", response=_response(plan, "in_progress"))
     if isinstance(fault, FailedInStreamFault):
         yield _failed(seq, plan, fault)
@@ -137,7 +139,8 @@ async def _text_deltas(
     total = len(plan.deltas)
     cut = (
         min(fault.after_deltas, total)
-        if isinstance(fault, DropMidStreamFault | StallFault)
+        if isinstance(fault, DropMidStreamFault)
+        or (isinstance(fault, StallFault) and not fault.before_first_event)
         else None
     )
     batch = UNPACED_BATCH if plan.interval <= 0 else 1
