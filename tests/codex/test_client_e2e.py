@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from multicodex.codex.client import STREAM_CLOSED_EARLY, CodexClient, ResponseStream
-from multicodex.codex.errors import CodexFailure, FailureKind
+from multicodex.codex.errors import CodexFailure, FailureKind, StreamStalled
 from multicodex.codex.events import ResponseEvent
 from multicodex.config import Endpoints
 from multicodex.emulator import Emulator, RecordedRequest
@@ -439,10 +439,37 @@ async def test_idle_stream_times_out_and_the_server_sees_the_disconnect(wire: Wi
     account_id, token = wire.account()
     wire.emu.script_faults(account_id, [{"kind": "stall", "after_deltas": 2, "seconds": 60.0}])
     failure = await stream_failure(wire, account_id, token, idle_timeout=0.3)
+    assert isinstance(failure, StreamStalled)
     assert failure.kind is FailureKind.TRANSIENT
-    assert "idle" in failure.message
+    assert (failure.started, failure.seconds) == (True, 0.3)
+    assert failure.message == "the backend sent nothing for 0.3 s mid-stream"
     await eventually(lambda: wire.responses(account_id)[0].client_disconnected)
     await eventually(lambda: wire.emu.counters(account_id)["client_disconnects"] == 1)
+
+
+async def test_a_silent_start_has_its_own_limit_and_the_connection_is_closed(wire: Wire) -> None:
+    account_id, token = wire.account()
+    wire.emu.script_faults(
+        account_id, [{"kind": "stall", "before_first_event": True, "seconds": 60.0}]
+    )
+    failure = await stream_failure(
+        wire, account_id, token, first_bytes_timeout=0.3, idle_timeout=60.0
+    )
+    assert isinstance(failure, StreamStalled)
+    assert (failure.started, failure.seconds) == (False, 0.3)
+    assert failure.message == "no answer from the backend within 0.3 s"
+    await eventually(lambda: wire.responses(account_id)[0].client_disconnected)
+    assert wire.responses(account_id)[0].deltas_sent == 0
+
+
+async def test_headers_that_do_not_come_in_time_are_a_silent_start(wire: Wire) -> None:
+    account_id, token = wire.account()
+    wire.emu.script_faults(account_id, [{"kind": "latency", "seconds": 60.0}])
+    failure = await stream_failure(
+        wire, account_id, token, first_bytes_timeout=0.3, idle_timeout=60.0
+    )
+    assert isinstance(failure, StreamStalled)
+    assert (failure.started, failure.kind) == (False, FailureKind.TRANSIENT)
 
 
 # ---- leaving early --------------------------------------------------------------------

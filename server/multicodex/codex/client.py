@@ -18,7 +18,7 @@ import httpx2
 from pydantic import ValidationError
 
 from multicodex.codex.classify import classify_exception, classify_http_error, classify_stream_event
-from multicodex.codex.errors import CodexFailure, FailureKind
+from multicodex.codex.errors import CodexFailure, FailureKind, StreamStalled
 from multicodex.codex.events import (
     FAILURE_EVENT_TYPES,
     SUCCESS_EVENT_TYPES,
@@ -33,7 +33,8 @@ from multicodex.codex.usage import UsageSnapshot, parse_usage_headers, parse_usa
 from multicodex.config import CLIENT_VERSION, ORIGINATOR, Endpoints
 
 DEFAULT_IDLE_TIMEOUT = 300.0
-"""Seconds without a byte on the stream before it counts as dead (the Codex CLI's value)."""
+"""Seconds without a byte on the stream before it counts as dead (the Codex CLI's value);
+callers may give a shorter limit for the wait before the first byte of the answer."""
 DEFAULT_CONNECT_TIMEOUT = 15.0
 DEFAULT_WRITE_TIMEOUT = 60.0
 MAX_ERROR_BODY_BYTES = 64 * 1024
@@ -51,8 +52,9 @@ class ResponseStream:
 
     Iteration ends after ``response.completed`` or ``response.incomplete`` (then
     ``completed`` holds the final response). It raises ``CodexFailure`` for a failure
-    event, a stream that ends without a terminal event, a broken connection or an idle
-    timeout.
+    event, a stream that ends without a terminal event or a broken connection, and
+    ``StreamStalled`` when the body's first bytes have not come by ``first_bytes_by`` (loop
+    time) or, after them, nothing came for ``idle_timeout`` seconds.
     """
 
     def __init__(
@@ -62,6 +64,8 @@ class ResponseStream:
         usage: UsageSnapshot | None,
         request_id: str | None,
         idle_timeout: float,
+        first_bytes_by: float,
+        first_bytes_timeout: float,
         clock: Clock,
     ) -> None:
         self.usage = usage
@@ -75,6 +79,9 @@ class ResponseStream:
         self._pending: deque[SSEEvent] = deque()
         self._finished = False
         self._idle_timeout = idle_timeout
+        self._first_bytes_by = first_bytes_by
+        self._first_bytes_timeout = first_bytes_timeout
+        self._started = False
         self._clock = clock
 
     @property
@@ -137,20 +144,17 @@ class ResponseStream:
 
     async def _read_more(self) -> None:
         try:
-            chunk = await anext(self._chunks)
+            chunk = await self._next_chunk()
         except StopAsyncIteration:
             # Whatever the parser still holds, then an end marker: reaching the marker
             # means no terminal event came.
             self._pending.extend(self._parser.flush())
             self._pending.append(SSEEvent(None, DONE_SENTINEL))
             return
-        except httpx2.TimeoutException as exc:
+        except (TimeoutError, httpx2.TimeoutException) as exc:
+            seconds = self._idle_timeout if self._started else self._first_bytes_timeout
             self._raise(
-                CodexFailure(
-                    FailureKind.TRANSIENT,
-                    f"stream idle for {self._idle_timeout:g} s (no data from the backend)",
-                    request_id=self.request_id,
-                ),
+                StreamStalled(seconds, started=self._started, request_id=self.request_id),
                 cause=exc,
             )
         except (httpx2.TransportError, httpx2.DecodingError) as exc:
@@ -173,6 +177,16 @@ class ResponseStream:
                 ),
                 cause=exc,
             )
+
+    async def _next_chunk(self) -> bytes:
+        """The next piece of the body, within the idle limit of the stream's phase."""
+        if self._started:
+            async with asyncio.timeout(self._idle_timeout):
+                return await anext(self._chunks)
+        async with asyncio.timeout_at(self._first_bytes_by):
+            chunk = await anext(self._chunks)
+        self._started = True
+        return chunk
 
     def _complete(self, event: ResponseEvent) -> None:
         self._finished = True
@@ -247,13 +261,22 @@ class CodexClient:
         session_id: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         idle_timeout: float | None = None,
+        first_bytes_timeout: float | None = None,
     ) -> AsyncIterator[ResponseStream]:
         """Open a streamed response; raises ``CodexFailure`` on a non-2xx answer.
 
-        Leaving the block (normally, by ``break``, an exception or cancellation) closes the
-        HTTP response at once, so the backend sees the connection go.
+        ``first_bytes_timeout`` (default: the idle limit) bounds the wait from sending the
+        request to the first bytes of the answer's body; ``idle_timeout`` then bounds every
+        silence between two reads. Either raises ``StreamStalled``. Leaving the block
+        (normally, by ``break``, an exception or cancellation) closes the HTTP response at
+        once, so the backend sees the connection go.
         """
         idle = self._idle_timeout if idle_timeout is None else idle_timeout
+        first = idle if first_bytes_timeout is None else first_bytes_timeout
+        first_bytes_by = asyncio.get_running_loop().time() + first
+        # httpx's own read limit only backs up the stream's limits (an error body that
+        # never ends, say); the stream enforces the limit of its phase itself.
+        backstop = max(idle, first)
         headers = stream_headers(
             access_token=access_token,
             account_id=account_id,
@@ -268,10 +291,13 @@ class CodexClient:
             content=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),
             headers=headers,
             timeout=httpx2.Timeout(
-                connect=self._connect_timeout, read=idle, write=DEFAULT_WRITE_TIMEOUT, pool=idle
+                connect=self._connect_timeout,
+                read=backstop,
+                write=DEFAULT_WRITE_TIMEOUT,
+                pool=backstop,
             ),
         )
-        response = await self._send(request, stream=True)
+        response = await self._open(request, first_bytes_by, first)
         if not response.is_success:
             try:
                 raise await self._failure_from_response(response)
@@ -282,6 +308,8 @@ class CodexClient:
             usage=parse_usage_headers(response.headers, self._clock()),
             request_id=_request_id(response),
             idle_timeout=idle,
+            first_bytes_by=first_bytes_by,
+            first_bytes_timeout=first,
             clock=self._clock,
         )
         try:
@@ -354,6 +382,16 @@ class CodexClient:
                 request_id=_request_id(response),
             ) from exc
         return ModelCatalog(models=models, etag=response.headers.get("etag"))
+
+    async def _open(
+        self, request: httpx2.Request, deadline: float, seconds: float
+    ) -> httpx2.Response:
+        """Send a streamed request; the answer's headers must come by ``deadline``."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._send(request, stream=True)
+        except TimeoutError as exc:
+            raise StreamStalled(seconds, started=False) from exc
 
     async def _send(self, request: httpx2.Request, *, stream: bool) -> httpx2.Response:
         try:

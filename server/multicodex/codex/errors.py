@@ -50,3 +50,19 @@ class CodexFailure(Exception):
 
     def __repr__(self) -> str:
         return f"CodexFailure({self.kind.value}, status={self.status}, code={self.code!r})"
+
+
+class StreamStalled(CodexFailure):
+    """The backend sent nothing for ``seconds``: before its first event (``started`` is
+    False: no answer at all) or between two events of an answer under way. Transient: the
+    caller decides whether another attempt may follow."""
+
+    def __init__(self, seconds: float, *, started: bool, request_id: str | None = None) -> None:
+        what = (
+            f"the backend sent nothing for {seconds:g} s mid-stream"
+            if started
+            else f"no answer from the backend within {seconds:g} s"
+        )
+        super().__init__(FailureKind.TRANSIENT, what, request_id=request_id)
+        self.seconds = seconds
+        self.started = started
