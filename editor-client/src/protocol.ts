@@ -56,6 +56,8 @@ export interface RotationPolicy {
   retry_limit: number;
   fallback_cooldown_seconds: number;
   sticky: boolean;
+  first_output_timeout_seconds: number;
+  stall_timeout_seconds: number;
 }
 
 export interface FooterSegment {
@@ -296,6 +298,8 @@ export interface RotationPatch {
   retry_limit?: number | null;
   fallback_cooldown_seconds?: number | null;
   sticky?: boolean | null;
+  first_output_timeout_seconds?: number | null;
+  stall_timeout_seconds?: number | null;
 }
 
 export interface RotationSetParams extends RotationPatch {

@@ -572,6 +572,19 @@ class RotationPatch(WireModel):
         description="Keep a conversation on its account while that account is healthy.",
         default=None,
     )
+    first_output_timeout_seconds: float | None = Field(
+        description="Longest wait for the backend to start answering (0 < s <= 600).",
+        default=None,
+        gt=0,
+        le=600,
+    )
+    stall_timeout_seconds: float | None = Field(
+        description="Longest silence between two events once the answer has started "
+        "(0 < s <= 3600).",
+        default=None,
+        gt=0,
+        le=3600,
+    )
 
 
 class RotationSetParams(RotationPatch):
@@ -880,7 +893,7 @@ class CompletionDelta(WireModel):
         description="start: first delta, the account chosen (account, reason); text: output text; "
         "reasoning: reasoning summary text; switch: retrying on another account before "
         "any output (from_account, account, reason); notice: something the user may want "
-        "to know (waiting for a reset, a transient retry)."
+        "to know (waiting for a reset, an account that stalled, a transient retry)."
     )
     text: str = Field(
         description="text/reasoning: the new text; start/switch/notice: a one-line message for "
@@ -1359,6 +1372,12 @@ SHARED_FIELD_DESCRIPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "retry_limit": "Retries on other accounts before any output (0..50).",
             "fallback_cooldown_seconds": "Cooldown when a quota error gives no reset time.",
             "sticky": "A conversation stays on its account while that account is healthy.",
+            "first_output_timeout_seconds": "Longest wait, from sending the request, for the "
+            "backend to start answering (response headers and first event); past it the "
+            "attempt is a transient failure and the request moves on.",
+            "stall_timeout_seconds": "Longest silence between two events once the answer has "
+            "started: before any output the request moves on; after output it fails with "
+            "UPSTREAM_FAILED_AFTER_OUTPUT.",
         },
         "UsageWindow": {
             "": "One quota window.",

@@ -93,6 +93,48 @@ def test_text_streams_and_ctrl_c_cancels_the_upstream_request(cli: CliRig) -> No
     assert cli.emu.counters(alice.account_id)["client_disconnects"] == 1
 
 
+def test_an_account_that_does_not_answer_is_left_for_another_saying_so(cli: CliRig) -> None:
+    alice = cli.seed("alice")
+    cli.seed("bob")
+    assert cli.run("use", "alice").code == 0
+    assert cli.run("rotation", "--first-output-timeout", "2").code == 0
+    cli.emu.script_faults(
+        alice.account_id, [{"kind": "stall", "before_first_event": True, "seconds": 60}]
+    )
+
+    result = cli.run("ask", "hi")
+
+    assert result.code == 0, result
+    assert result.stdout.startswith("Hello from bob@example.test.")
+    notes = result.stderr.splitlines()
+    assert notes[1] == (
+        "multicodex: alice@example.test has not answered for 2 s; trying bob@example.test"
+        " - no answer from the backend within 2 s"
+    )
+    assert notes[2].startswith("multicodex: switched from alice@example.test to bob@example.test")
+    assert notes[-1] == "multicodex: answered by bob@example.test (2 attempt(s), 1 switch)"
+    assert [r.account_id for r in cli.emu.requests_to(RESPONSES_PATH)] == [
+        alice.account_id,
+        cli.emu.accounts()[1].account_id,
+    ]
+
+
+def test_a_silence_after_output_keeps_the_partial_answer_and_exits_1(cli: CliRig) -> None:
+    alice = cli.seed("alice")
+    assert cli.run("rotation", "--stall-timeout", "2").code == 0
+    cli.emu.script_faults(alice.account_id, [{"kind": "stall", "after_deltas": 3, "seconds": 60}])
+
+    result = cli.run("ask", "hi")
+
+    assert result.code == 1, result
+    assert result.stdout == "Hello from alice@example.test. alpha bravo\n"
+    assert result.stderr.splitlines()[-1] == (
+        "multicodex ask: the backend stopped sending for 2 s after the answer from "
+        "alice@example.test had started; the partial answer is above"
+    )
+    assert len(cli.emu.requests_to(RESPONSES_PATH)) == 1
+
+
 def test_every_account_exhausted_exits_5(cli: CliRig) -> None:
     cli.seed("alice", five_hour_used=100)
     result = cli.run("ask", "hi")

@@ -13,13 +13,21 @@ def test_rotation_shows_and_saves_the_policy(cli: CliRig) -> None:
     shown, unknown = cli.run_many(("rotation",), ("rotation", "--strategy", "fastest"))
     assert shown.code == 0
     lines = shown.stdout.splitlines()
-    assert lines[0] == "rotation: strategy=default sticky=on retryLimit=5 fallbackCooldown=3600s"
+    assert lines[0] == (
+        "rotation: strategy=default sticky=on retryLimit=5 fallbackCooldown=3600s "
+        "firstOutputTimeout=20s stallTimeout=120s"
+    )
     assert lines[1].startswith("Current policy: a pinned account first")
     assert any(line.startswith(" * default ") for line in lines)
-    changed = cli.run("rotation", "--strategy", "drain-first", "--no-sticky", "--retry-limit", "2")
+    changed = cli.run(
+        "rotation",
+        *("--strategy", "drain-first", "--no-sticky", "--retry-limit", "2"),
+        *("--first-output-timeout", "7.5", "--stall-timeout", "300"),
+    )
     assert changed.code == 0
     assert changed.stdout.splitlines()[0] == (
-        "rotation: strategy=drain-first sticky=off retryLimit=2 fallbackCooldown=3600s"
+        "rotation: strategy=drain-first sticky=off retryLimit=2 fallbackCooldown=3600s "
+        "firstOutputTimeout=7.5s stallTimeout=300s"
     )
     policy = cli.run("rotation", "--json").json()["policy"]
     assert policy == {
@@ -27,6 +35,8 @@ def test_rotation_shows_and_saves_the_policy(cli: CliRig) -> None:
         "retry_limit": 2,
         "fallback_cooldown_seconds": 3600,
         "sticky": False,
+        "first_output_timeout_seconds": 7.5,
+        "stall_timeout_seconds": 300.0,
     }
     assert unknown.code == 2 and "invalid choice" in unknown.one_line_error()
 

@@ -22,9 +22,11 @@ async def test_rotation_get_describes_the_policy_and_every_strategy(server_rig: 
         "retry_limit": 5,
         "fallback_cooldown_seconds": 3600,
         "sticky": True,
+        "first_output_timeout_seconds": 20.0,
+        "stall_timeout_seconds": 120.0,
     }
     assert [s["name"] for s in info["strategies"]] == ["default", "drain-first", "reset-first"]
-    assert len(info["description"]) == 4
+    assert len(info["description"]) == 5
     assert "1 hour when unknown" in info["description"][2]
     assert "at most 5 times" in info["description"][2]
 
@@ -46,6 +48,8 @@ async def test_rotation_set_persists_or_stays_in_this_server(server_rig: ServerR
         "retry_limit": 2,
         "fallback_cooldown_seconds": 90,
         "sticky": False,
+        "first_output_timeout_seconds": 20.0,
+        "stall_timeout_seconds": 120.0,
     }
     assert "(90 seconds when unknown)" in session["description"][2]
     assert (
@@ -58,6 +62,8 @@ async def test_rotation_set_persists_or_stays_in_this_server(server_rig: ServerR
         "retry_limit": 2,
         "fallback_cooldown_seconds": 3600,
         "sticky": True,
+        "first_output_timeout_seconds": 20.0,
+        "stall_timeout_seconds": 120.0,
     }
 
 

@@ -30,6 +30,7 @@ from multicodex.rotation.models import (
     CompletionResult,
     PoolExhausted,
     RotationEvent,
+    StallNotice,
     SwitchNotice,
     TextDelta,
     UpstreamFailure,
@@ -125,6 +126,8 @@ def _forward(event: RotationEvent, out: DeltaStream) -> None:
         out.on_switch(event)
     elif isinstance(event, WaitNotice):
         out.on_wait(event)
+    elif isinstance(event, StallNotice):
+        out.on_stall(event)
 
 
 def _result(params: CompleteParams, result: CompletionResult, out: DeltaStream) -> CompleteResult:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from multicodex.protocol import AccountRef, CompletionDelta, SwitchInfo
-from multicodex.rotation.models import Switch, SwitchNotice, TextDelta, WaitNotice
+from multicodex.rotation.models import StallNotice, Switch, SwitchNotice, TextDelta, WaitNotice
 from multicodex.selection import Selection
 
 DeltaKind = Literal["start", "text", "reasoning", "switch", "notice"]
@@ -80,6 +80,11 @@ class DeltaStream:
         self.start(None)
         self.waited_seconds += max(0.0, notice.until - self._clock())
         self._emit("notice", notice.reason, reason=notice.reason, until=notice.until)
+
+    def on_stall(self, notice: StallNotice) -> None:
+        account = self.ref(notice.account_key)
+        self.start(account)
+        self._emit("notice", notice.text, account=account, reason=notice.reason)
 
     def start(self, account: AccountRef | None) -> None:
         """Send the ``start`` delta once, before anything else."""

@@ -106,6 +106,11 @@ def describe_policy(policy: RotationPolicy) -> list[str]:
         f"({_duration(policy.fallback_cooldown_seconds)} when unknown) and retries, at most "
         f"{policy.retry_limit} times.",
         "A 400 error is never retried on another account: it would fail everywhere.",
+        "If an account has not started answering within "
+        f"{_seconds(policy.first_output_timeout_seconds)}, or sends nothing for "
+        f"{_seconds(policy.stall_timeout_seconds)} before any output, MultiCodex says so and "
+        "tries another account; once output has streamed, such a silence ends the request "
+        "with an error.",
     ]
 
 
@@ -113,6 +118,10 @@ def _patched(settings: FooterSettings, patch: FooterPatch) -> FooterSettings:
     return FooterSettings.model_validate(
         {**settings.model_dump(), **patch.model_dump(exclude_none=True)}
     )
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:g} second{'' if seconds == 1 else 's'}"
 
 
 def _duration(seconds: int) -> str:

@@ -36,6 +36,18 @@ def register(sub: Subparsers, common: CliParser) -> None:
         metavar="SECONDS",
         help="cooldown when a quota error gives no reset time",
     )
+    rotation.add_argument(
+        "--first-output-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="try another account when the backend has not started answering by then",
+    )
+    rotation.add_argument(
+        "--stall-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="longest silence of an answer under way before it counts as dead",
+    )
     rotation.set_defaults(run=run_rotation)
 
     footer = sub.add_parser(
@@ -74,6 +86,8 @@ async def run_rotation(ctx: CommandContext) -> int:
         "retry_limit": args.retry_limit,
         "sticky": args.sticky,
         "fallback_cooldown_seconds": args.fallback_cooldown,
+        "first_output_timeout_seconds": args.first_output_timeout,
+        "stall_timeout_seconds": args.stall_timeout,
     }
     if any(value is not None for value in changes.values()):
         info = await ctx.app.rotation_set(RotationSetParams.model_validate(changes))
@@ -85,7 +99,9 @@ async def run_rotation(ctx: CommandContext) -> int:
     policy = info.policy
     ctx.out.line(
         f"rotation: strategy={policy.strategy} sticky={'on' if policy.sticky else 'off'} "
-        f"retryLimit={policy.retry_limit} fallbackCooldown={policy.fallback_cooldown_seconds}s"
+        f"retryLimit={policy.retry_limit} fallbackCooldown={policy.fallback_cooldown_seconds}s "
+        f"firstOutputTimeout={policy.first_output_timeout_seconds:g}s "
+        f"stallTimeout={policy.stall_timeout_seconds:g}s"
     )
     ctx.out.lines(info.description)
     ctx.out.line("Strategies:")

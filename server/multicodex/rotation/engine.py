@@ -3,8 +3,10 @@
 pick → valid token → stream. Before the first forwarded event a failure is handled by its
 class: quota puts the account on cooldown until its reset and moves on at once; 401
 refreshes once and retries; dead credentials skip the account; transient failures retry
-with bounded backoff; a bad request is surfaced as is (it would fail everywhere). Once
-output has been forwarded nothing is retried, so no text is ever duplicated.
+with bounded backoff; an account that sends nothing within an idle limit is left for
+another one at once when there is one (the client is told); a bad request is surfaced as is
+(it would fail everywhere). Once output has been forwarded nothing is retried, so no text is
+ever duplicated.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from multicodex.codex.client import CodexClient, ResponseStream
-from multicodex.codex.errors import CodexFailure, FailureKind
+from multicodex.codex.errors import CodexFailure, FailureKind, StreamStalled
 from multicodex.codex.events import FinalResponse, TokenUsage
 from multicodex.codex.usage import UsageSnapshot
 from multicodex.pool import Pool, PoolError
@@ -28,6 +30,7 @@ from multicodex.rotation.models import (
     CompletionResult,
     PoolExhausted,
     RotationEvent,
+    StallNotice,
     Switch,
     SwitchNotice,
     TextDelta,
@@ -66,6 +69,8 @@ class _Life:
     transient: dict[str, int] = field(default_factory=dict)
     transient_total: int = 0
     problem: str | None = None
+    stalled: tuple[StoredAccount, StreamStalled] | None = None
+    """A stall before output, to be told to the client with the next attempt."""
     forwarded: bool = False
     announced: int = 0
     text: list[str] = field(default_factory=list)
@@ -95,12 +100,16 @@ class RotationEngine:
             attempts_left -= 1
             account = await self._next_account(request, life, policy)
             if account is None:
+                life.stalled = None
                 async for notice in self._wait_for_reset(request, life, policy):
                     yield notice
                 continue
+            if life.stalled is not None:
+                yield _stall_notice(*life.stalled, following=account)
+                life.stalled = None
             life.current = account.key
             try:
-                async for event in self._attempt(request, life, account):
+                async for event in self._attempt(request, life, account, policy):
                     yield event
                 return
             except CodexFailure as failure:
@@ -142,12 +151,17 @@ class RotationEngine:
             life.reasons.append(selection.reason)
         return selection.key
 
-    def _selection(self, life: _Life, policy: RotationPolicy) -> Selection:
+    def _selection(
+        self, life: _Life, policy: RotationPolicy, *, leaving: str | None = None
+    ) -> Selection:
+        """The strategy's choice for this request; ``leaving``: as if that account were
+        excluded too."""
+        excluded = {*life.excluded, leaving} if leaving is not None else life.excluded
         return get_strategy(policy.strategy).choose(
             SelectionRequest(
                 accounts=self._pool.accounts(),
                 now=self._pool.clock(),
-                excluded=frozenset(life.excluded),
+                excluded=frozenset(excluded),
                 pinned=self._pool.pinned,
                 affinity=life.owner,
                 sticky=policy.sticky,
@@ -174,7 +188,11 @@ class RotationEngine:
     # -- one attempt -------------------------------------------------------------------
 
     async def _attempt(
-        self, request: CompletionRequest, life: _Life, account: StoredAccount
+        self,
+        request: CompletionRequest,
+        life: _Life,
+        account: StoredAccount,
+        policy: RotationPolicy,
     ) -> AsyncIterator[RotationEvent]:
         moved = life.owner is not None and life.owner != account.key
         if moved and has_account_bound_items(request.input):
@@ -188,6 +206,8 @@ class RotationEngine:
             account_id=account.account_id,
             body=body,
             session_id=life.cache_key,
+            first_bytes_timeout=policy.first_output_timeout_seconds,
+            idle_timeout=policy.stall_timeout_seconds,
         ) as stream:
             bookkeeping = self._accepted(stream, account, life, request)
             try:
@@ -323,8 +343,13 @@ class RotationEngine:
         count = life.transient[account.key] = life.transient.get(account.key, 0) + 1
         life.problem = f"{account.display_name}: {failure.message}"
         wait = failure.retry_after
-        if count > SAME_ACCOUNT_TRANSIENT_RETRIES or (
-            wait is not None and wait > MAX_BACKOFF_SECONDS
+        stalled = failure if isinstance(failure, StreamStalled) else None
+        if stalled is not None:
+            life.stalled = (account, stalled)
+        if (
+            count > SAME_ACCOUNT_TRANSIENT_RETRIES
+            or (wait is not None and wait > MAX_BACKOFF_SECONDS)
+            or (stalled is not None and self._another_can_serve(account, life, policy))
         ):
             life.excluded.add(account.key)
             return
@@ -332,6 +357,13 @@ class RotationEngine:
             wait = BACKOFF_BASE_SECONDS * 2 ** (count - 1) * random.uniform(0.9, 1.1)
         life.forced = account.key
         await self._sleep(min(wait, MAX_BACKOFF_SECONDS))
+
+    def _another_can_serve(
+        self, account: StoredAccount, life: _Life, policy: RotationPolicy
+    ) -> bool:
+        """Whether the request could move on from ``account`` now. A stall has already
+        cost the user the idle limit: another account is tried before the same one again."""
+        return self._selection(life, policy, leaving=account.key).key is not None
 
     # -- exhausted pool --------------------------------------------------------------
 
@@ -406,9 +438,30 @@ def _token_counts(usage: TokenUsage | None) -> TokenCounts:
     )
 
 
+def _stall_notice(
+    account: StoredAccount, failure: StreamStalled, *, following: StoredAccount
+) -> StallNotice:
+    name = account.display_name
+    if failure.started:
+        what = f"{name} stopped sending for {failure.seconds:g} s before any output"
+    else:
+        what = f"{name} has not answered for {failure.seconds:g} s"
+    next_try = (
+        "trying again" if following.key == account.key else f"trying {following.display_name}"
+    )
+    return StallNotice(account_key=account.key, text=f"{what}; {next_try}", reason=failure.message)
+
+
 def _after_output(failure: CodexFailure, account: StoredAccount) -> UpstreamFailure:
+    if isinstance(failure, StreamStalled):
+        message = (
+            f"the backend stopped sending for {failure.seconds:g} s after the answer from "
+            f"{account.display_name} had started; the partial answer is above"
+        )
+    else:
+        message = f"{account.display_name} failed after output had started: {failure.message}"
     return UpstreamFailure(
-        f"{account.display_name} failed after output had started: {failure.message}",
+        message,
         account_name=account.display_name,
         after_output=True,
         status=failure.status,

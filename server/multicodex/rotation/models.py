@@ -58,6 +58,16 @@ class WaitNotice(BaseModel):
     reason: str
 
 
+class StallNotice(BaseModel):
+    """Before any output: an account sent nothing within an idle limit, and the request
+    goes on (on another account, or again on the same one)."""
+
+    account_key: str
+    """The account that stalled."""
+    text: str
+    reason: str
+
+
 class CompletionResult(BaseModel):
     text: str
     account_key: str
@@ -75,7 +85,7 @@ class CompletionResult(BaseModel):
     """Completed output items (message, reasoning with encrypted content, tool calls)."""
 
 
-RotationEvent = TextDelta | SwitchNotice | WaitNotice | CompletionResult
+RotationEvent = TextDelta | SwitchNotice | WaitNotice | StallNotice | CompletionResult
 
 
 class AccountState(BaseModel):

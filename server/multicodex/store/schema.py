@@ -81,6 +81,12 @@ class RotationPolicy(BaseModel):
     retry_limit: int = Field(default=5, ge=0, le=50)
     fallback_cooldown_seconds: int = Field(default=3600, ge=1)
     sticky: bool = True
+    first_output_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    """The backend starts an answer (headers, first event) within a few seconds; past this
+    the account is taken as stalled and the request moves on before the user waits long."""
+    stall_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    """Once the answer has started a reasoning model may think silently for a while; past
+    this silence the stream is taken as dead."""
 
 
 class Settings(BaseModel):
