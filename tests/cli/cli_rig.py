@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from multicodex.auth.importers.common import format_rfc3339
 from multicodex.emulator import EmuAccount, Emulator
 from multicodex.store.document import Store
 from multicodex.store.schema import StoreDocument, identity_key
@@ -192,7 +193,7 @@ class CliRig:
                 "refresh_token": tokens["refresh_token"],
                 "account_id": account.account_id,
             },
-            "last_refresh": "2026-01-01T00:00:00Z",
+            "last_refresh": format_rfc3339(time.time()),  # as `codex login` writes it
         }
         path.write_text(json.dumps(body))
         path.chmod(0o600)

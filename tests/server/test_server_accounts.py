@@ -79,6 +79,7 @@ async def test_import_says_added_updated_unchanged_and_missing(server_rig: Serve
         "added": [],
         "updated": [],
         "unchanged": [],
+        "kept": [],
         "error": None,
     }
     assert len(again["sources"][0]["unchanged"]) == 1

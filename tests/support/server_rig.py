@@ -7,10 +7,12 @@ import json
 import os
 import re
 import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from multicodex.auth.importers.common import format_rfc3339
 from multicodex.emulator import EmuAccount, Emulator
 from support.rpc_client import RpcClient
 
@@ -48,7 +50,7 @@ def write_codex_auth(path: Path, tokens: dict[str, Any], account_id: str) -> Pat
             "refresh_token": tokens["refresh_token"],
             "account_id": account_id,
         },
-        "last_refresh": "2026-01-01T00:00:00Z",
+        "last_refresh": format_rfc3339(time.time()),  # as `codex login` writes it
     }
     path.write_text(json.dumps(body))
     path.chmod(0o600)
