@@ -99,6 +99,22 @@ async def test_reusing_a_refresh_token_is_refused_with_the_observed_body(
     assert counters["refresh_reused"] == 1
 
 
+async def test_the_log_says_when_a_refresh_grant_took_effect(
+    client: httpx2.AsyncClient, emu: Emulator, tokens: dict[str, Any]
+) -> None:
+    """A slow answer is sent after the rotation: ``granted_at`` lies between the request's
+    arrival and its end; a refused refresh granted nothing."""
+    emu.update_settings(token_latency=0.05)
+    await client.post(TOKEN_PATH, data=refresh_form(tokens["refresh_token"]))
+    await client.post(TOKEN_PATH, data=refresh_form(tokens["refresh_token"]))
+
+    granted, refused = emu.requests_to(TOKEN_PATH)
+    assert granted.granted_at is not None and granted.finished_at is not None
+    assert granted.started_at <= granted.granted_at <= granted.finished_at
+    assert refused.error_code == "refresh_token_reused"
+    assert refused.granted_at is None
+
+
 async def test_reuse_status_can_be_switched_to_400(
     client: httpx2.AsyncClient, emu: Emulator, tokens: dict[str, Any]
 ) -> None:

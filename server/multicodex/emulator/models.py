@@ -102,6 +102,9 @@ class RecordedRequest(BaseModel):
     terminal_event: str | None = None
     started_at: float
     """Wall-clock unix seconds (not the emulator clock)."""
+    granted_at: float | None = None
+    """When a refresh grant took effect (the refresh token rotated), wall clock: the
+    start of the window in which the new pair exists only in the answer."""
     finished_at: float | None = None
     client_disconnected: bool = False
     disconnected_at: float | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -115,6 +116,7 @@ def _refresh(request: Request, fields: dict[str, str]) -> Response:
     outcome = state.refresh(refresh_token)
     note(request, account_id=outcome.account_id)
     if isinstance(outcome, Granted):
+        note(request, granted_at=time.time())
         return wire_errors.json_response(200, outcome.tokens.model_dump())
     status = state.settings.reused_status if outcome.code == "refresh_token_reused" else 401
     note(request, error_code=outcome.code)
