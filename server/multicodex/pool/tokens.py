@@ -216,6 +216,7 @@ class TokenKeeper:
     async def _keep(self, account: StoredAccount, tokens: TokenSet) -> StoredAccount:
         """Durable first (journal), then the store, then the linked tool's file."""
         answered = time.perf_counter()
+        answered_wall = time.time()
         if tokens.id_token is None:  # a refresh answer may leave the id token out
             tokens = tokens.model_copy(update={"id_token": account.tokens.id_token})
         self.journal.append(account.key, tokens, self._clock())
@@ -223,10 +224,12 @@ class TokenKeeper:
         await self._merge_journal()
         saved = self._current(account.key)
         log.debug(
-            "refreshed %s: durable %.3f ms after the answer, in the store after %.3f ms",
+            "refreshed %s: durable %.3f ms after the answer, in the store after %.3f ms "
+            "(answer at %.6f)",  # wall clock: the emulator's grant time gives the whole window
             account.display_name,
             (durable - answered) * 1000,
             (time.perf_counter() - answered) * 1000,
+            answered_wall,
         )
         await self._write_back(saved)
         return saved
