@@ -25,6 +25,7 @@ CASES = (
     "concurrency",
     "selection",
     "usage_polling",
+    "refresh_durable",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -109,6 +109,13 @@ class EmulatorProcess:
     def counters(self, account_id: str) -> dict[str, int]:
         return dict(self.call("GET", f"/accounts/{account_id}/counters"))
 
+    def all_counters(self) -> dict[str, dict[str, int]]:
+        return dict(self.call("GET", "/counters"))
+
+    def expire_access_tokens(self, account_id: str) -> None:
+        """The backend answers 401 to the account's current access tokens from now on."""
+        self.call("POST", f"/accounts/{account_id}/expire-access-tokens")
+
     def requests(self, path: str | None = None) -> list[dict[str, Any]]:
         query = f"?path={path}" if path else ""
         return list(self.call("GET", f"/requests{query}"))
