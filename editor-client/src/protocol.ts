@@ -326,10 +326,19 @@ export interface FooterSetParams extends FooterPatch {
   persist?: boolean;
 }
 
+export interface FooterChoices {
+  usage_mode: FooterSettings['usage_mode'][];
+  reset_window: FooterSettings['reset_window'][];
+  show_account: boolean[];
+  show_reset: boolean[];
+  order: FooterSettings['order'][];
+}
+
 export interface FooterInfo {
   settings: FooterSettings;
   line: FooterLine;
   session_override: boolean;
+  choices: FooterChoices;
 }
 
 export interface FooterPreview {

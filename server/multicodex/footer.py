@@ -15,15 +15,17 @@ from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeAliasType
 
 from multicodex.codex.usage import UsageSnapshot, UsageWindow
-from multicodex.store.schema import FooterSettings
+from multicodex.store.schema import FooterSettings, UsageMode
 
-Severity = Literal["success", "info", "warning", "error", "dim"]
-SegmentRole = Literal["brand", "separator", "account", "usage", "muted", "dim"]
+Severity = TypeAliasType("Severity", Literal["success", "info", "warning", "error", "dim"])
+SegmentRole = TypeAliasType(
+    "SegmentRole", Literal["brand", "separator", "account", "usage", "muted", "dim"]
+)
 """brand/separator/muted/dim: fixed de-emphasised styles; account: normal text;
 usage: coloured by the segment's severity."""
-UsageMode = Literal["left", "used"]
 WindowLabel = Literal["5h", "7d"]
 
 BRAND = "Codex"

@@ -19,15 +19,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+from pydantic_core import core_schema
+from typing_extensions import TypeAliasType
 
 from multicodex.codex.errors import FailureKind
 from multicodex.codex.usage import UsageWindow
 from multicodex.footer import FooterLine
-from multicodex.store.schema import FooterSettings, RotationPolicy, SourceKind
+from multicodex.store.schema import (
+    FooterOrder,
+    FooterSettings,
+    ResetWindow,
+    RotationPolicy,
+    SourceKind,
+    UsageMode,
+)
 
 PROTOCOL_VERSION = 1
 """Bumped on any incompatible change; sent in ``initialize``'s experimental capabilities."""
@@ -104,14 +113,58 @@ class WireModel(BaseModel):
 
 # --------------------------------------------------------------------------- shared types
 
-AccountState = Literal["active", "available", "cooldown", "needs_reauth"]
-AccountTag = Literal["active", "manual", "needs_reauth", "quota", "untouched", "stale", "linked"]
-ImportSourceKind = Literal["codex-cli", "pi", "pi-multicodex"]
-ResetTarget = Literal["manual", "quota", "all"]
-LoginMethod = Literal["browser", "device"]
-CheckStatus = Literal["pass", "warn", "fail"]
-RecoverAction = Literal["start_empty"]
-LogLevel = Literal["debug", "info", "warning", "error"]
+# Named aliases: the schema keeps the names (a $defs entry each), so generated clients
+# (editor-client/src/protocol.ts) get the type and its list of values.
+AccountState = TypeAliasType(
+    "AccountState",
+    Annotated[
+        Literal["active", "available", "cooldown", "needs_reauth"],
+        Field(description="Whether an account can serve requests now."),
+    ],
+)
+AccountTag = TypeAliasType(
+    "AccountTag",
+    Annotated[
+        Literal["active", "manual", "needs_reauth", "quota", "untouched", "stale", "linked"],
+        Field(description="A status tag shown next to an account."),
+    ],
+)
+ImportSourceKind = TypeAliasType(
+    "ImportSourceKind",
+    Annotated[
+        Literal["codex-cli", "pi", "pi-multicodex"],
+        Field(description="A tool whose credential file can be imported."),
+    ],
+)
+ResetTarget = TypeAliasType(
+    "ResetTarget",
+    Annotated[
+        Literal["manual", "quota", "all"],
+        Field(description="What accounts/reset clears: the pin, the cooldowns, or both."),
+    ],
+)
+LoginMethod = TypeAliasType(
+    "LoginMethod",
+    Annotated[
+        Literal["browser", "device"],
+        Field(description="Browser (loopback callback or pasted URL) or device code login."),
+    ],
+)
+CheckStatus = TypeAliasType(
+    "CheckStatus",
+    Annotated[Literal["pass", "warn", "fail"], Field(description="The outcome of a check.")],
+)
+RecoverAction = TypeAliasType(
+    "RecoverAction",
+    Annotated[Literal["start_empty"], Field(description="How to recover an unusable store.")],
+)
+LogLevel = TypeAliasType(
+    "LogLevel",
+    Annotated[
+        Literal["debug", "info", "warning", "error"],
+        Field(description="The server's log level."),
+    ],
+)
 
 
 class NoParams(WireModel):
@@ -615,15 +668,15 @@ class RotationInfo(WireModel):
 class FooterPatch(WireModel):
     """Footer settings to change; omitted or null fields keep their value."""
 
-    usage_mode: Literal["left", "used"] | None = Field(
+    usage_mode: UsageMode | None = Field(
         description="Show remaining (left) or consumed (used) percentages.", default=None
     )
-    reset_window: Literal["5h", "7d", "both"] | None = Field(
+    reset_window: ResetWindow | None = Field(
         description="Which window's reset countdown to show.", default=None
     )
     show_account: bool | None = Field(description="Show the active account's name.", default=None)
     show_reset: bool | None = Field(description="Show reset countdowns.", default=None)
-    order: Literal["account-first", "usage-first"] | None = Field(
+    order: FooterOrder | None = Field(
         description="Account before or after the usage fields.", default=None
     )
 
@@ -638,8 +691,34 @@ class FooterSetParams(FooterPatch):
     )
 
 
+def _values_of(alias: TypeAliasType) -> list[Any]:
+    return list(get_args(alias.__value__))
+
+
+class FooterChoices(WireModel):
+    """Every value each footer setting takes, in the order a client offers them (a
+    settings panel cycles through them instead of keeping its own copy)."""
+
+    usage_mode: list[UsageMode] = Field(
+        description="Values of usage_mode.", default_factory=lambda: _values_of(UsageMode)
+    )
+    reset_window: list[ResetWindow] = Field(
+        description="Values of reset_window.", default_factory=lambda: _values_of(ResetWindow)
+    )
+    show_account: list[bool] = Field(
+        description="Values of show_account.", default_factory=lambda: [True, False]
+    )
+    show_reset: list[bool] = Field(
+        description="Values of show_reset.", default_factory=lambda: [True, False]
+    )
+    order: list[FooterOrder] = Field(
+        description="Values of order.", default_factory=lambda: _values_of(FooterOrder)
+    )
+
+
 class FooterInfo(WireModel):
-    """The footer settings in force and the footer they produce now."""
+    """The footer settings in force, the footer they produce now, and every value each
+    setting takes."""
 
     settings: FooterSettings = Field(
         description="Settings in force (stored, then session overrides)."
@@ -647,6 +726,9 @@ class FooterInfo(WireModel):
     line: FooterLine = Field(description="The footer for the active account with these settings.")
     session_override: bool = Field(
         description="Some settings in force come from initializationOptions or a non-persisted set."
+    )
+    choices: FooterChoices = Field(
+        description="Every value each setting takes.", default_factory=FooterChoices
     )
 
 
@@ -1400,6 +1482,11 @@ SHARED_FIELD_DESCRIPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "severity": "success, info, warning, error or dim; set on usage segments and on "
             "the no-account warning, else null.",
         },
+        "UsageMode": {"": "Footer percentages: left (remaining) or used (consumed)."},
+        "ResetWindow": {"": "Which window's reset countdown the footer shows."},
+        "FooterOrder": {"": "The account before or after the usage fields in the footer."},
+        "Severity": {"": "A usage tier, worst last: success, info, warning, error; dim: unknown."},
+        "SegmentRole": {"": "How a footer segment is styled."},
     }
 )
 """Descriptions for the fields of models shared with other layers (store, footer, usage),
@@ -1436,7 +1523,7 @@ def contract_schema() -> dict[str, Any]:
         *((model, "validation") for model in params_models()),
         *((model, "serialization") for model in sent_models()),
     ]
-    refs, top = models_json_schema(pairs)
+    refs, top = models_json_schema(pairs, schema_generator=_ContractJsonSchema)
     defs: dict[str, Any] = top["$defs"]
     _describe_shared(defs)
 
@@ -1470,6 +1557,20 @@ def contract_schema() -> dict[str, Any]:
         "server_capabilities": ref(ServerCapabilitiesExtension, "serialization"),
         "$defs": defs,
     }
+
+
+class _ContractJsonSchema(GenerateJsonSchema):
+    """Everything the server sends carries every field: also the fields with defaults of
+    the shared models (store, footer, usage) that results embed, not only WireModel's."""
+
+    def field_is_required(
+        self,
+        field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField,
+        total: bool,
+    ) -> bool:
+        if self.mode == "serialization" and field.get("serialization_exclude_if") is None:
+            return True
+        return super().field_is_required(field, total)
 
 
 def _describe_shared(defs: dict[str, Any]) -> None:

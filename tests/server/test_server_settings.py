@@ -110,6 +110,29 @@ async def test_footer_preview_set_and_the_status_push_that_follows(server_rig: S
     assert stored["settings"]["footer"]["usage_mode"] == "left"
 
 
+async def test_footer_choices_list_every_value_each_setting_takes(server_rig: ServerRig) -> None:
+    client = server_rig.client
+    footer = await client.request("multicodex/footer/get")
+    choices = footer["choices"]
+
+    assert choices == {
+        "usage_mode": ["left", "used"],
+        "reset_window": ["5h", "7d", "both"],
+        "show_account": [True, False],
+        "show_reset": [True, False],
+        "order": ["account-first", "usage-first"],
+    }
+    assert set(choices) == set(footer["settings"])
+    for field, values in choices.items():
+        assert footer["settings"][field] in values
+        for value in values:
+            applied = await client.request(
+                "multicodex/footer/set", {field: value, "persist": False}
+            )
+            assert applied["settings"][field] == value
+            assert applied["choices"] == choices
+
+
 async def test_footer_options_at_initialize_apply_to_this_server_only(
     server_emulator: Emulator, tmp_path: Path
 ) -> None:

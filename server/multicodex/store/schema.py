@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from multicodex.codex.usage import UsageSnapshot
 
@@ -66,14 +67,20 @@ class StoredAccount(BaseModel):
         return self.label or self.email or self.account_id or self.key
 
 
+# Named, so the protocol's JSON Schema carries each list of values once.
+UsageMode = TypeAliasType("UsageMode", Literal["left", "used"])
+ResetWindow = TypeAliasType("ResetWindow", Literal["5h", "7d", "both"])
+FooterOrder = TypeAliasType("FooterOrder", Literal["account-first", "usage-first"])
+
+
 class FooterSettings(BaseModel):
     """Footer preferences (formats of the original, pi-multicodex-spec §12)."""
 
-    usage_mode: Literal["left", "used"] = "left"
-    reset_window: Literal["5h", "7d", "both"] = "7d"
+    usage_mode: UsageMode = "left"
+    reset_window: ResetWindow = "7d"
     show_account: bool = True
     show_reset: bool = True
-    order: Literal["account-first", "usage-first"] = "account-first"
+    order: FooterOrder = "account-first"
 
 
 class RotationPolicy(BaseModel):
