@@ -348,9 +348,12 @@ def test_strategies_are_listed_with_descriptions() -> None:
         assert get_strategy(name).name == name
 
 
-def test_unknown_strategy_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="drain-first"):
-        get_strategy("round-robin")
+def test_an_unknown_strategy_is_the_default_said_once(caplog: pytest.LogCaptureFixture) -> None:
+    assert get_strategy("round-robin-from-the-future").name == "default"
+    assert get_strategy("round-robin-from-the-future").name == "default"
+    said = [r for r in caplog.records if "round-robin-from-the-future" in r.getMessage()]
+    assert len(said) == 1
+    assert "drain-first" in said[0].getMessage()
 
 
 def test_drain_first_uses_the_most_used_account_with_headroom() -> None:

@@ -1123,7 +1123,10 @@ class UpstreamBadRequestData(WireModel):
     it would fail on every account, so nothing was rotated."""
 
     account: AccountRef = Field(description="The account the request was sent with.")
-    status: int = Field(description="HTTP status (400, 404, 413, 422, ...).")
+    status: int | None = Field(
+        description="HTTP status (400, 413, 422, ...); null when the backend rejected the "
+        "request inside the event stream."
+    )
     code: str | None = Field(description="The backend's error code, if any.")
     detail: str = Field(description="The backend's message, e.g. 'Instructions are required'.")
 

@@ -19,6 +19,7 @@ every strategy tries them last, after accounts it knows nothing about.
 
 from __future__ import annotations
 
+import logging
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from multicodex.codex.usage import UsageWindow
 from multicodex.store.schema import StoredAccount
+
+log = logging.getLogger(__name__)
 
 Availability = Literal["available", "needs_reauth", "cooldown", "excluded"]
 SkipReason = Literal["needs_reauth", "cooldown", "excluded"]
@@ -276,12 +279,26 @@ STRATEGIES: Mapping[str, str] = MappingProxyType(
 """Strategy name → one-line description, for listing to the user."""
 
 
+DEFAULT_STRATEGY = "default"
+_UNKNOWN_REPORTED: set[str] = set()
+
+
 def get_strategy(name: str) -> Strategy:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        raise ValueError(f"unknown selection strategy {name!r}; known: {known}") from None
+    """The strategy called ``name``; one this version does not know (a store written by a
+    newer MultiCodex, a hand edit) is the default, said once per process. Selection, the
+    status and completions all come here, so they agree."""
+    strategy = _REGISTRY.get(name)
+    if strategy is not None:
+        return strategy
+    if name not in _UNKNOWN_REPORTED:
+        _UNKNOWN_REPORTED.add(name)
+        log.warning(
+            "the rotation strategy %r is not known to this version; using %r (known: %s)",
+            name,
+            DEFAULT_STRATEGY,
+            ", ".join(sorted(_REGISTRY)),
+        )
+    return _REGISTRY[DEFAULT_STRATEGY]
 
 
 class _Choice:

@@ -143,7 +143,8 @@ async def test_bad_request_is_surfaced_and_never_rotated(rig: Rig) -> None:
     with pytest.raises(UpstreamFailure) as raised:
         await run(engine, CompletionRequest(model="gpt-0-nonexistent", input=PROMPT))
 
-    assert raised.value.status == 400
+    assert raised.value.failure.status == 400
+    assert raised.value.failure.kind == "bad_request"
     assert not raised.value.after_output
     assert rig.emu.requests_to("/backend-api/codex/responses", bob.account_id) == []
 

@@ -9,16 +9,12 @@ import pytest
 
 from multicodex.emulator import DropMidStreamFault, StallFault
 from support.rpc_client import RpcClient, RpcError
-from support.server_rig import ServerRig
+from support.server_rig import ServerRig, deltas_of, ready
 
 COMPLETE = "multicodex/complete"
 DELTA = "multicodex/completion/delta"
 STATUS = "multicodex/status"
 RESPONSES = "/backend-api/codex/responses"
-
-
-def deltas_of(client: RpcClient, stream_id: str) -> list[dict[str, Any]]:
-    return [d for d in client.notifications(DELTA) if d["stream_id"] == stream_id]
 
 
 def position_of_response(client: RpcClient, msg_id: Any) -> int:
@@ -35,15 +31,6 @@ def positions_of_deltas(client: RpcClient, stream_id: str) -> list[int]:
         for i, m in enumerate(client.messages)
         if m.get("method") == DELTA and m["params"]["stream_id"] == stream_id
     ]
-
-
-async def ready(rig: ServerRig, *emails: str) -> list[dict[str, Any]]:
-    """Seed accounts and wait until the first one's usage is known (the active one)."""
-    accounts = await rig.seed(*emails)
-    await rig.client.notification(
-        STATUS, lambda s: s["active"] is not None and s["accounts"][0]["usage"] is not None
-    )
-    return accounts
 
 
 async def test_deltas_come_in_order_and_all_before_the_result(server_rig: ServerRig) -> None:

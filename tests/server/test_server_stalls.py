@@ -10,7 +10,7 @@ import pytest
 
 from multicodex.emulator import StallFault
 from support.rpc_client import RpcError
-from support.server_rig import ServerRig
+from support.server_rig import ServerRig, deltas_of, ready
 
 COMPLETE = "multicodex/complete"
 DELTA = "multicodex/completion/delta"
@@ -22,21 +22,9 @@ EMULATED_SILENCE = 60.0
 """Longer than any wait of these tests: only MultiCodex's idle limit can end it."""
 
 
-async def ready(rig: ServerRig, *emails: str) -> list[dict[str, Any]]:
-    accounts = await rig.seed(*emails)
-    await rig.client.notification(
-        STATUS, lambda s: s["active"] is not None and s["accounts"][0]["usage"] is not None
-    )
-    return accounts
-
-
 async def set_rotation(rig: ServerRig, **changes: Any) -> dict[str, Any]:
     info = await rig.client.request("multicodex/rotation/set", {**changes, "persist": False})
     return dict(info["policy"])
-
-
-def deltas_of(rig: ServerRig, stream_id: str) -> list[dict[str, Any]]:
-    return [d for d in rig.client.notifications(DELTA) if d["stream_id"] == stream_id]
 
 
 async def test_a_silent_start_moves_to_the_next_account_with_a_notice(
@@ -55,7 +43,7 @@ async def test_a_silent_start_moves_to_the_next_account_with_a_notice(
 
     assert result["account"]["key"] == bob["key"]
     assert result["text"].startswith("Hello from bob@example.test")
-    deltas = deltas_of(server_rig, "s-silent")
+    deltas = deltas_of(server_rig.client, "s-silent")
     assert [d["kind"] for d in deltas[:3]] == ["start", "notice", "switch"]
     assert {d["kind"] for d in deltas[3:]} == {"text"}
     notice = deltas[1]
@@ -97,7 +85,7 @@ async def test_a_silence_after_output_ends_the_request_with_a_clear_error(
     data = failure.value.data
     assert data["account"]["key"] == alice["key"]
     assert data["kind"] == "transient"
-    deltas = deltas_of(server_rig, "s-quiet")
+    deltas = deltas_of(server_rig.client, "s-quiet")
     assert [d["kind"] for d in deltas] == ["start", "text", "text", "text"]
     assert data["deltas_sent"] == len(deltas)
     [stalled] = server_rig.emu.requests_to(RESPONSES, alice["account_id"])
@@ -122,7 +110,7 @@ async def test_a_stall_after_the_answer_started_but_before_output_is_retried_els
     )
 
     assert result["account"]["key"] == bob["key"]
-    notice = next(d for d in deltas_of(server_rig, "s-think") if d["kind"] == "notice")
+    notice = next(d for d in deltas_of(server_rig.client, "s-think") if d["kind"] == "notice")
     assert notice["text"] == (
         f"alice@example.test stopped sending for {IDLE_LIMIT} s before any output; "
         "trying bob@example.test"
@@ -141,7 +129,7 @@ async def test_a_single_stalled_account_is_tried_again(server_rig: ServerRig) ->
     )
 
     assert result["account"]["key"] == alice["key"]
-    notice = next(d for d in deltas_of(server_rig, "s-again") if d["kind"] == "notice")
+    notice = next(d for d in deltas_of(server_rig.client, "s-again") if d["kind"] == "notice")
     assert notice["text"] == f"alice@example.test has not answered for {IDLE_LIMIT} s; trying again"
     assert len(server_rig.emu.requests_to(RESPONSES, alice["account_id"])) == 2
 

@@ -112,3 +112,21 @@ def assert_no_tokens(rig: ServerRig) -> None:
     assert not TOKEN_IN_TEXT.search(stderr), "the server's stderr holds a token"
     for token in rig.issued:
         assert token not in stderr
+
+
+DELTA = "multicodex/completion/delta"
+STATUS = "multicodex/status"
+
+
+def deltas_of(client: RpcClient, stream_id: str) -> list[dict[str, Any]]:
+    """The completion deltas of one stream, in the order the server sent them."""
+    return [d for d in client.notifications(DELTA) if d["stream_id"] == stream_id]
+
+
+async def ready(rig: ServerRig, *emails: str) -> list[dict[str, Any]]:
+    """Seed accounts and wait until the first one's usage is known (the active one)."""
+    accounts = await rig.seed(*emails)
+    await rig.client.notification(
+        STATUS, lambda s: s["active"] is not None and s["accounts"][0]["usage"] is not None
+    )
+    return accounts

@@ -26,11 +26,12 @@ from multicodex.protocol import (
 )
 from multicodex.rotation.engine import RotationEngine
 from multicodex.rotation.models import (
+    AttemptStarted,
     CompletionRequest,
     CompletionResult,
+    FailureNotice,
     PoolExhausted,
     RotationEvent,
-    StallNotice,
     SwitchNotice,
     TextDelta,
     UpstreamFailure,
@@ -70,17 +71,8 @@ class Completions:
             self._finished()
 
     async def _run(self, params: CompleteParams, snapshot: PoolSnapshot) -> CompleteResult:
-        affinity = (
-            self._engine.conversation_account(params.conversation_id)
-            if params.conversation_id
-            else None
-        )
         out = DeltaStream(
-            params.stream_id,
-            self._hooks.completion_delta,
-            snapshot.refs(),
-            snapshot.choose_for(affinity),
-            self._clock,
+            params.stream_id, self._hooks.completion_delta, snapshot.refs(), self._clock
         )
         try:
             async with contextlib.aclosing(
@@ -88,15 +80,12 @@ class Completions:
             ) as events:
                 async for event in events:
                     if isinstance(event, CompletionResult):
-                        out.start(out.ref(event.account_key, event.account_name))
                         return _result(params, event, out)
                     _forward(event, out)
         except PoolExhausted as exc:
             raise pool_exhausted(exc, self._clock(), out.waited_seconds) from None
         except UpstreamFailure as exc:
-            raise upstream_failure(
-                exc, out.account_concerned(exc.account_name), out.count
-            ) from None
+            raise upstream_failure(exc, out.account_concerned(exc.account_key), out.count) from None
         raise asyncio.CancelledError  # the engine ended without a result: it was cancelled
 
 
@@ -122,23 +111,25 @@ def completion_request(params: CompleteParams) -> CompletionRequest:
 def _forward(event: RotationEvent, out: DeltaStream) -> None:
     if isinstance(event, TextDelta):
         out.on_text(event)
+    elif isinstance(event, AttemptStarted):
+        out.on_attempt(event)
     elif isinstance(event, SwitchNotice):
         out.on_switch(event)
     elif isinstance(event, WaitNotice):
         out.on_wait(event)
-    elif isinstance(event, StallNotice):
-        out.on_stall(event)
+    elif isinstance(event, FailureNotice):
+        out.on_failure(event)
 
 
 def _result(params: CompleteParams, result: CompletionResult, out: DeltaStream) -> CompleteResult:
     return CompleteResult(
         stream_id=params.stream_id,
-        text="".join(out.text),
-        reasoning_text="".join(out.reasoning),
+        text=result.text,
+        reasoning_text=result.reasoning_text,
         account=AccountRef(key=result.account_key, display_name=result.account_name),
         switches=out.switches,
         selection_reasons=result.reasons,
-        attempts=1 + len(result.switches),
+        attempts=result.attempts,
         usage=TokenUsage.model_validate(result.usage.model_dump()),
         response_id=result.response_id,
         model=result.model or params.model,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
+
 from multicodex.app.errors import AppError
 from multicodex.codex.errors import FailureKind
 from multicodex.protocol import (
@@ -19,7 +21,7 @@ from multicodex.protocol import (
     UpstreamFailedData,
     UpstreamUnavailableData,
 )
-from multicodex.rotation.models import AccountState, PoolExhausted, UpstreamFailure
+from multicodex.rotation.models import AccountState, FailureInfo, PoolExhausted, UpstreamFailure
 
 _STATE_DETAIL = {
     "cooldown": "on cooldown",
@@ -54,52 +56,63 @@ def pool_exhausted(exc: PoolExhausted, now: float, waited_seconds: float) -> App
     )
 
 
-def upstream_failure(
-    exc: UpstreamFailure, account: AccountRef | None, deltas_sent: int
-) -> AppError:
-    """UPSTREAM_FAILED_AFTER_OUTPUT, UPSTREAM_BAD_REQUEST, RATE_LIMITED or
-    UPSTREAM_UNAVAILABLE, from what the engine says about the last failure."""
-    ref = account or AccountRef(key="", display_name=exc.account_name or "unknown")
+_UPSTREAM_ERRORS: dict[FailureKind, ErrorCode] = {
+    FailureKind.BAD_REQUEST: ErrorCode.UPSTREAM_BAD_REQUEST,
+    FailureKind.RATE_LIMITED: ErrorCode.RATE_LIMITED,
+}
+"""The error code for a failure before output, by the class the Codex client decided;
+every other class (transient above all: 5xx, a 403 page, a dropped stream) is
+UPSTREAM_UNAVAILABLE. After output it is always UPSTREAM_FAILED_AFTER_OUTPUT."""
+
+
+def upstream_error_code(failure: FailureInfo, *, after_output: bool) -> ErrorCode:
+    if after_output:
+        return ErrorCode.UPSTREAM_FAILED_AFTER_OUTPUT
+    return _UPSTREAM_ERRORS.get(failure.kind, ErrorCode.UPSTREAM_UNAVAILABLE)
+
+
+def upstream_failure(exc: UpstreamFailure, account: AccountRef, deltas_sent: int) -> AppError:
+    """The engine's last failure as the protocol error its class maps to."""
+    failure = exc.failure
     detail = str(exc)
-    kind = _kind(exc.status, exc.code)
-    if exc.after_output:
-        data = UpstreamFailedData(
-            account=ref,
-            kind=kind,
-            status=exc.status,
-            code=exc.code,
+    code = upstream_error_code(failure, after_output=exc.after_output)
+    if code is ErrorCode.UPSTREAM_FAILED_AFTER_OUTPUT:
+        data: BaseModel = UpstreamFailedData(
+            account=account,
+            kind=failure.kind,
+            status=failure.status,
+            code=failure.code,
             detail=detail,
             deltas_sent=deltas_sent,
         )
-        return AppError(ErrorCode.UPSTREAM_FAILED_AFTER_OUTPUT, detail, data)
-    if kind is FailureKind.BAD_REQUEST and exc.status is not None:
+        return AppError(code, detail, data)
+    if code is ErrorCode.UPSTREAM_BAD_REQUEST:
+        status = f" ({failure.status})" if failure.status is not None else ""
         return AppError(
-            ErrorCode.UPSTREAM_BAD_REQUEST,
-            f"The backend rejected the request ({exc.status}): {detail}",
-            UpstreamBadRequestData(account=ref, status=exc.status, code=exc.code, detail=detail),
+            code,
+            f"The backend rejected the request{status}: {detail}",
+            UpstreamBadRequestData(
+                account=account, status=failure.status, code=failure.code, detail=detail
+            ),
         )
     attempt = AttemptFailure(
-        account=ref, kind=kind, status=exc.status, code=exc.code, detail=detail
+        account=account,
+        kind=failure.kind,
+        status=failure.status,
+        code=failure.code,
+        detail=detail,
     )
-    if kind is FailureKind.RATE_LIMITED:
+    if code is ErrorCode.RATE_LIMITED:
         return AppError(
-            ErrorCode.RATE_LIMITED,
+            code,
             f"Every account tried is rate limited: {detail}",
             RateLimitedData(retry_at=None, attempts=[attempt]),
         )
     return AppError(
-        ErrorCode.UPSTREAM_UNAVAILABLE,
+        code,
         f"The Codex backend is unavailable: {detail}",
         UpstreamUnavailableData(attempts=[attempt]),
     )
-
-
-def _kind(status: int | None, code: str | None) -> FailureKind:
-    if status == 429 or (code is not None and "rate_limit" in code):
-        return FailureKind.RATE_LIMITED
-    if status is not None and 400 <= status < 500 and status != 401:
-        return FailureKind.BAD_REQUEST
-    return FailureKind.TRANSIENT
 
 
 def _availability(state: AccountState) -> AccountAvailability:

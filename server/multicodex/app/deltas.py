@@ -1,8 +1,8 @@
 """The ``multicodex/completion/delta`` notifications of one stream, numbered from 0.
 
-The rotation engine says which account served (text, switches, the result) but not which
-one it picked first; the ``start`` delta therefore goes out just before the first event,
-naming the account that event concerns.
+Each comes from an event of the rotation engine: the first attempt is the ``start`` delta
+(the account and why), then text, switches (with the failure that caused them) and
+notices (a failure that passes, a wait for a reset).
 """
 
 from __future__ import annotations
@@ -11,8 +11,14 @@ from collections.abc import Callable
 from typing import Literal
 
 from multicodex.protocol import AccountRef, CompletionDelta, SwitchInfo
-from multicodex.rotation.models import StallNotice, Switch, SwitchNotice, TextDelta, WaitNotice
-from multicodex.selection import Selection
+from multicodex.rotation.models import (
+    AttemptStarted,
+    FailureNotice,
+    Switch,
+    SwitchNotice,
+    TextDelta,
+    WaitNotice,
+)
 
 DeltaKind = Literal["start", "text", "reasoning", "switch", "notice"]
 
@@ -25,46 +31,38 @@ class DeltaStream:
         stream_id: str,
         send: Callable[[CompletionDelta], None],
         refs: dict[str, AccountRef],
-        predicted: Selection,
         clock: Callable[[], float],
     ) -> None:
         self._stream_id = stream_id
         self._send = send
         self._refs = refs
-        self._predicted = predicted
         self._clock = clock
         self.count = 0
         self.current: AccountRef | None = None
-        self.text: list[str] = []
-        self.reasoning: list[str] = []
         self.switches: list[SwitchInfo] = []
         self.waited_seconds = 0.0
 
     def ref(self, key: str, name: str | None = None) -> AccountRef:
         return self._refs.get(key) or AccountRef(key=key, display_name=name or key)
 
-    def account_concerned(self, name: str) -> AccountRef | None:
-        """The account a failure concerns: the one serving, else the one named, else the
-        one predicted to be chosen."""
-        if self.current is not None:
-            return self.current
-        named = [ref for ref in self._refs.values() if name and ref.display_name == name]
-        if named:
-            return named[0]
-        key = self._predicted.key
-        return self._refs.get(key) if key is not None else None
+    def account_concerned(self, key: str | None) -> AccountRef:
+        """The account a failure concerns: the one the engine names, else the one serving."""
+        if key:
+            return self.ref(key)
+        return self.current or AccountRef(key="", display_name="unknown")
+
+    def on_attempt(self, event: AttemptStarted) -> None:
+        account = self.ref(event.account_key, event.account_name)
+        self._start(account, event.reason)
+        self.current = account
 
     def on_text(self, event: TextDelta) -> None:
-        account = self.ref(event.account_key)
-        self.start(account)
-        (self.text if event.kind == "text" else self.reasoning).append(event.text)
-        self._emit(event.kind, event.text, account=account)
+        self._emit(event.kind, event.text, account=self.ref(event.account_key))
 
     def on_switch(self, notice: SwitchNotice) -> None:
         switch = notice.switch
         origin = self.ref(switch.from_key, switch.from_name) if switch.from_key else None
         target = self.ref(switch.to_key, switch.to_name)
-        self.start(origin or target)
         self.switches.append(self._switch_info(switch, origin, target))
         self.current = target
         text = f"switched from {origin.display_name} to {target.display_name}" if origin else ""
@@ -77,28 +75,19 @@ class DeltaStream:
         )
 
     def on_wait(self, notice: WaitNotice) -> None:
-        self.start(None)
+        self._start(None, notice.reason)
         self.waited_seconds += max(0.0, notice.until - self._clock())
         self._emit("notice", notice.reason, reason=notice.reason, until=notice.until)
 
-    def on_stall(self, notice: StallNotice) -> None:
+    def on_failure(self, notice: FailureNotice) -> None:
         account = self.ref(notice.account_key)
-        self.start(account)
-        self._emit("notice", notice.text, account=account, reason=notice.reason)
+        self._emit("notice", notice.text, account=account, reason=notice.failure.message)
 
-    def start(self, account: AccountRef | None) -> None:
+    def _start(self, account: AccountRef | None, reason: str) -> None:
         """Send the ``start`` delta once, before anything else."""
         if self.count:
             return
-        self.current = account
-        predicted = self._predicted
-        if account is None:
-            text, reason = "waiting for an account", predicted.reason
-        elif account.key == predicted.key:
-            text, reason = f"using {account.display_name}", predicted.reason
-        else:
-            text = f"using {account.display_name}"
-            reason = f"{account.display_name}: the first account that accepted the request"
+        text = f"using {account.display_name}" if account else "waiting for an account"
         self._emit("start", text, account=account, reason=reason)
 
     def _switch_info(
@@ -108,7 +97,7 @@ class DeltaStream:
             from_account=origin or target,
             to_account=target,
             reason=switch.reason,
-            failure=None,
+            failure=switch.failure.kind if switch.failure else None,
             at=self._clock(),
         )
 

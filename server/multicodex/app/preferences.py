@@ -19,7 +19,7 @@ from multicodex.protocol import (
     RotationSetParams,
     StrategyInfo,
 )
-from multicodex.selection import STRATEGIES
+from multicodex.selection import STRATEGIES, get_strategy
 from multicodex.store.document import Store
 from multicodex.store.schema import FooterSettings, RotationPolicy
 
@@ -95,8 +95,9 @@ def describe_policy(policy: RotationPolicy) -> list[str]:
     order = ["a pinned account first"]
     if policy.sticky:
         order.append("then the conversation's account while it is healthy")
-    strategy = STRATEGIES.get(policy.strategy, "an unknown strategy (the default is used)")
-    order.append(f"then the {policy.strategy} strategy: {strategy}")
+    strategy = get_strategy(policy.strategy)
+    unknown = "" if strategy.name == policy.strategy else f" ({policy.strategy!r} is unknown)"
+    order.append(f"then the {strategy.name} strategy{unknown}: {strategy.description}")
     return [
         f"Current policy: {', '.join(order)}.",
         "If token validation fails before a request starts, MultiCodex skips that account "

@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 from multicodex.app.views import account_info, account_ref, active_account, usage_is_stale
 from multicodex.pool import Pool
 from multicodex.protocol import AccountInfo, AccountRef, ActiveAccount
-from multicodex.selection import STRATEGIES, Selection, SelectionRequest, get_strategy
+from multicodex.selection import Selection, SelectionRequest, get_strategy
 from multicodex.store.schema import FooterSettings, RotationPolicy, StoredAccount
-
-DEFAULT_STRATEGY = "default"
 
 
 @dataclass(frozen=True)
@@ -75,18 +73,13 @@ class PoolSnapshot:
     def needs_reauth(self) -> list[StoredAccount]:
         return [a for a in self.accounts if a.needs_reauth]
 
-    def choose_for(self, affinity: str | None) -> Selection:
-        """The account a request would get, for a conversation last served by ``affinity``."""
-        name = self.policy.strategy if self.policy.strategy in STRATEGIES else DEFAULT_STRATEGY
-        return get_strategy(name).choose(
+    def _choose(self) -> Selection:
+        """The account the next request would get."""
+        return get_strategy(self.policy.strategy).choose(
             SelectionRequest(
                 accounts=self.accounts,
                 now=self.now,
                 pinned=self.pinned,
-                affinity=affinity,
                 sticky=self.policy.sticky,
             )
         )
-
-    def _choose(self) -> Selection:
-        return self.choose_for(None)

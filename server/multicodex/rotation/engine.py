@@ -16,7 +16,6 @@ import logging
 import random
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from multicodex.codex.client import CodexClient, ResponseStream
@@ -26,11 +25,13 @@ from multicodex.codex.usage import UsageSnapshot
 from multicodex.pool import Pool, PoolError
 from multicodex.rotation.body import build_body, has_account_bound_items
 from multicodex.rotation.models import (
+    AttemptStarted,
     CompletionRequest,
     CompletionResult,
+    FailureInfo,
+    FailureNotice,
     PoolExhausted,
     RotationEvent,
-    StallNotice,
     Switch,
     SwitchNotice,
     TextDelta,
@@ -40,7 +41,7 @@ from multicodex.rotation.models import (
     skipped_states,
 )
 from multicodex.selection import Selection, SelectionRequest, describe_moment, get_strategy
-from multicodex.store.schema import RotationPolicy, StoredAccount
+from multicodex.store.schema import StoredAccount
 
 log = logging.getLogger(__name__)
 
@@ -54,195 +55,219 @@ Sleep = Callable[[float], Awaitable[None]]
 DeltaKind = Literal["text", "reasoning"]
 
 
-@dataclass
-class _Life:
-    """Mutable state of one request while it moves through the pool."""
-
-    cache_key: str
-    owner: str | None
-    excluded: set[str] = field(default_factory=set)
-    switches: list[Switch] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    current: str | None = None
-    forced: str | None = None
-    refreshed: set[str] = field(default_factory=set)
-    transient: dict[str, int] = field(default_factory=dict)
-    transient_total: int = 0
-    problem: str | None = None
-    stalled: tuple[StoredAccount, StreamStalled] | None = None
-    """A stall before output, to be told to the client with the next attempt."""
-    forwarded: bool = False
-    announced: int = 0
-    text: list[str] = field(default_factory=list)
-    output: list[dict[str, Any]] = field(default_factory=list)
-
-
 class RotationEngine:
+    """Shared by every request: the pool, the client and which account each conversation
+    is on. Each request runs as its own `RequestRotation`."""
+
     def __init__(self, pool: Pool, codex: CodexClient, *, sleep: Sleep = asyncio.sleep) -> None:
-        self._pool = pool
-        self._codex = codex
-        self._sleep = sleep
-        self._owners: dict[str, str] = {}
+        self.pool = pool
+        self.codex = codex
+        self.sleep = sleep
+        self.owners: dict[str, str] = {}
 
     def conversation_account(self, conversation_id: str) -> str | None:
-        return self._owners.get(conversation_id)
+        return self.owners.get(conversation_id)
 
-    async def stream(self, request: CompletionRequest) -> AsyncGenerator[RotationEvent, None]:
-        """Yield text deltas, switch and wait notices, and finally the CompletionResult."""
+    def stream(self, request: CompletionRequest) -> AsyncGenerator[RotationEvent, None]:
+        """Yield every attempt, text deltas, switch, failure and wait notices, and finally
+        the CompletionResult."""
+        return RequestRotation(self, request).events()
+
+
+class RequestRotation:
+    """One request's life across the pool."""
+
+    def __init__(self, engine: RotationEngine, request: CompletionRequest) -> None:
+        self._engine = engine
+        self._pool = engine.pool
+        self._request = request
         conversation = request.conversation_id
-        life = _Life(
-            cache_key=conversation or str(uuid.uuid4()),
-            owner=self._owners.get(conversation) if conversation else None,
-        )
-        policy = self._pool.document().settings.rotation
-        attempts_left = policy.retry_limit + 2 * max(1, len(self._pool.accounts()))
+        self._cache_key = conversation or str(uuid.uuid4())
+        self._owner = engine.owners.get(conversation) if conversation else None
+        self._policy = self._pool.document().settings.rotation
+        self._excluded: set[str] = set()
+        self._switches: list[Switch] = []
+        self._reasons: list[str] = []
+        self._current: str | None = None
+        self._forced: str | None = None
+        """The account to try again next, and why."""
+        self._forced_why = ""
+        self._refreshed: set[str] = set()
+        self._transient: dict[str, int] = {}
+        self._transient_total = 0
+        self._problem: tuple[str, FailureInfo | None] | None = None
+        """The last failure in words, and its class when the backend caused it."""
+        self._pending: FailureNotice | None = None
+        """A failure to tell the client with the next attempt (its account is not known
+        before selection runs)."""
+        self._attempts = 0
+        self._forwarded = False
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._output: list[dict[str, Any]] = []
+
+    async def events(self) -> AsyncGenerator[RotationEvent, None]:
+        attempts_left = self._policy.retry_limit + 2 * max(1, len(self._pool.accounts()))
         while attempts_left > 0:
             attempts_left -= 1
-            account = await self._next_account(request, life, policy)
+            retry = self._forced is not None
+            account = await self._next_account()
             if account is None:
-                life.stalled = None
-                async for notice in self._wait_for_reset(request, life, policy):
+                self._pending = None
+                async for notice in self._wait_for_reset():
                     yield notice
                 continue
-            if life.stalled is not None:
-                yield _stall_notice(*life.stalled, following=account)
-                life.stalled = None
-            life.current = account.key
+            for event in self._announce(account, retry):
+                yield event
+            retrying: FailureNotice | None = None
             try:
-                async for event in self._attempt(request, life, account, policy):
+                async for event in self._attempt(account):
                     yield event
                 return
             except CodexFailure as failure:
-                if life.forwarded:
+                if self._forwarded:
                     raise _after_output(failure, account) from None
-                await self._handle_failure(failure, account, life, policy)
+                wait = await self._handle_failure(failure, account)
+                if wait is not None:
+                    retrying = self._retry_notice(failure, account, wait)
+            if retrying is not None:  # told before the wait, not after it
+                yield retrying
+                await self._engine.sleep(retrying.wait_seconds)
         raise UpstreamFailure(
-            f"gave up after too many attempts; last problem: {life.problem}",
+            f"gave up after too many attempts; last problem: {self._problem_text()}",
+            failure=self._last_failure(),
+            account_key=self._current,
             account_name="",
             after_output=False,
         )
 
+    def _announce(self, account: StoredAccount, retry: bool) -> list[RotationEvent]:
+        """What the client learns before an attempt: the failure that led here, the
+        switch, and the attempt itself with its reason."""
+        events: list[RotationEvent] = []
+        if self._pending is not None:
+            events.append(_with_next(self._pending, account))
+            self._pending = None
+        switch = self._note_switch(account)
+        if switch is not None:
+            events.append(SwitchNotice(switch=switch))
+        self._attempts += 1
+        retry = retry and self._current == account.key
+        reason = self._forced_why if retry else (self._reasons[-1] if self._reasons else "")
+        events.append(
+            AttemptStarted(
+                account_key=account.key,
+                account_name=account.display_name,
+                reason=reason or f"{account.display_name}: chosen",
+                number=self._attempts,
+                retry=retry,
+            )
+        )
+        self._current = account.key
+        return events
+
     # -- choosing ----------------------------------------------------------------------
 
-    async def _next_account(
-        self, request: CompletionRequest, life: _Life, policy: RotationPolicy
-    ) -> StoredAccount | None:
+    async def _next_account(self) -> StoredAccount | None:
         while True:
-            key = life.forced or await self._select(life, policy)
-            life.forced = None
+            key = self._forced or await self._select()
+            self._forced = None
             if key is None:
                 return None
             try:
-                account = await self._pool.tokens.valid(key)
+                return await self._pool.tokens.valid(key)
             except PoolError as exc:
-                life.excluded.add(key)
-                life.problem = str(exc)
-                life.reasons.append(f"skipped: {exc}")
-                continue
-            self._note_switch(life, account)
-            return account
+                self._excluded.add(key)
+                self._problem = (str(exc), None)
+                self._reasons.append(f"skipped: {exc}")
 
-    async def _select(self, life: _Life, policy: RotationPolicy) -> str | None:
-        selection = self._selection(life, policy)
+    async def _select(self) -> str | None:
+        selection = self._selection()
         if selection.clear_pin:
             await self._pool.pin(None)
-            life.reasons.append("cleared the manual pin: that account is unavailable")
+            self._reasons.append("cleared the manual pin: that account is unavailable")
         if selection.key is not None:
-            life.reasons.append(selection.reason)
+            self._reasons.append(selection.reason)
         return selection.key
 
-    def _selection(
-        self, life: _Life, policy: RotationPolicy, *, leaving: str | None = None
-    ) -> Selection:
+    def _selection(self, *, leaving: str | None = None) -> Selection:
         """The strategy's choice for this request; ``leaving``: as if that account were
         excluded too."""
-        excluded = {*life.excluded, leaving} if leaving is not None else life.excluded
-        return get_strategy(policy.strategy).choose(
+        excluded = {*self._excluded, leaving} if leaving is not None else self._excluded
+        return get_strategy(self._policy.strategy).choose(
             SelectionRequest(
                 accounts=self._pool.accounts(),
                 now=self._pool.clock(),
                 excluded=frozenset(excluded),
                 pinned=self._pool.pinned,
-                affinity=life.owner,
-                sticky=policy.sticky,
+                affinity=self._owner,
+                sticky=self._policy.sticky,
             )
         )
 
-    def _note_switch(self, life: _Life, account: StoredAccount) -> None:
-        """Record a move away from the account last tried (or the conversation's owner)."""
-        previous = life.current or life.owner
+    def _note_switch(self, account: StoredAccount) -> Switch | None:
+        """A move away from the account last tried (or the conversation's owner)."""
+        previous = self._current or self._owner
         if previous is None or previous == account.key:
-            return
+            return None
         names = {a.key: a.display_name for a in self._pool.accounts()}
-        why = "; ".join(filter(None, [life.problem, life.reasons[-1] if life.reasons else None]))
-        life.switches.append(
-            Switch(
-                from_key=previous,
-                from_name=names.get(previous, previous),
-                to_key=account.key,
-                to_name=account.display_name,
-                reason=why or "selection changed",
-            )
+        problem, failure = self._problem or (None, None)
+        why = "; ".join(filter(None, [problem, self._reasons[-1] if self._reasons else None]))
+        switch = Switch(
+            from_key=previous,
+            from_name=names.get(previous, previous),
+            to_key=account.key,
+            to_name=account.display_name,
+            reason=why or "selection changed",
+            failure=failure,
         )
+        self._switches.append(switch)
+        return switch
 
     # -- one attempt -------------------------------------------------------------------
 
-    async def _attempt(
-        self,
-        request: CompletionRequest,
-        life: _Life,
-        account: StoredAccount,
-        policy: RotationPolicy,
-    ) -> AsyncIterator[RotationEvent]:
-        moved = life.owner is not None and life.owner != account.key
+    async def _attempt(self, account: StoredAccount) -> AsyncIterator[RotationEvent]:
+        request = self._request
+        moved = self._owner is not None and self._owner != account.key
         if moved and has_account_bound_items(request.input):
-            life.reasons.append(
+            self._reasons.append(
                 f"moved the conversation to {account.display_name}: "
                 "dropped encrypted reasoning bound to the previous account"
             )
-        body = build_body(request, cache_key=life.cache_key, moved=moved)
-        async with self._codex.stream(
+        body = build_body(request, cache_key=self._cache_key, moved=moved)
+        async with self._engine.codex.stream(
             access_token=account.tokens.access_token,
             account_id=account.account_id,
             body=body,
-            session_id=life.cache_key,
-            first_bytes_timeout=policy.first_output_timeout_seconds,
-            idle_timeout=policy.stall_timeout_seconds,
+            session_id=self._cache_key,
+            first_bytes_timeout=self._policy.first_output_timeout_seconds,
+            idle_timeout=self._policy.stall_timeout_seconds,
         ) as stream:
-            bookkeeping = self._accepted(stream, account, life, request)
+            bookkeeping = self._accepted(stream, account)
             try:
-                for switch in life.switches[life.announced :]:
-                    yield SwitchNotice(switch=switch)
-                life.announced = len(life.switches)
                 async for event in stream:
                     delta = _delta(event.type, event.data)
                     if delta is not None:
-                        life.forwarded = True
-                        life.text.append(delta[1])
+                        self._forwarded = True
+                        (self._text if delta[0] == "text" else self._reasoning).append(delta[1])
                         yield TextDelta(kind=delta[0], text=delta[1], account_key=account.key)
                     elif event.type == "response.output_item.done":
                         item = event.data.get("item")
                         if isinstance(item, dict):
-                            life.output.append(item)
+                            self._output.append(item)
                 await bookkeeping
-                yield _result(stream, account, life)
+                yield self._result(stream, account)
             finally:
                 if not bookkeeping.done():
                     await asyncio.shield(bookkeeping)
 
-    def _accepted(
-        self,
-        stream: ResponseStream,
-        account: StoredAccount,
-        life: _Life,
-        request: CompletionRequest,
-    ) -> asyncio.Future[None]:
+    def _accepted(self, stream: ResponseStream, account: StoredAccount) -> asyncio.Future[None]:
         """The account now serves the request. Its usage (from the response headers) and
         the active account are written to the store while the answer streams: those writes
         must not delay the first delta. The result waits for them."""
-        if request.conversation_id:
-            self._owners[request.conversation_id] = account.key
-        life.owner = account.key
+        if self._request.conversation_id:
+            self._engine.owners[self._request.conversation_id] = account.key
+        self._owner = account.key
         return asyncio.ensure_future(self._record_acceptance(account.key, stream.usage))
 
     async def _record_acceptance(self, key: str, usage: UsageSnapshot | None) -> None:
@@ -250,140 +275,179 @@ class RotationEngine:
             await self._pool.record_usage(key, usage)
         await self._pool.set_active(key)
 
+    def _result(self, stream: ResponseStream, account: StoredAccount) -> CompletionResult:
+        completed = stream.completed
+        usage = completed.usage if completed is not None else None
+        return CompletionResult(
+            text="".join(self._text),
+            reasoning_text="".join(self._reasoning),
+            account_key=account.key,
+            account_name=account.display_name,
+            switches=self._switches,
+            reasons=self._reasons,
+            attempts=self._attempts,
+            usage=_token_counts(usage),
+            response_id=completed.id if completed is not None else None,
+            status="incomplete"
+            if completed is not None and completed.status == "incomplete"
+            else "completed",
+            output=self._output,
+            model=completed.model if completed is not None else None,
+            incomplete_reason=_incomplete_reason(completed),
+        )
+
     # -- failures ----------------------------------------------------------------------
 
-    async def _handle_failure(
-        self,
-        failure: CodexFailure,
-        account: StoredAccount,
-        life: _Life,
-        policy: RotationPolicy,
-    ) -> None:
+    async def _handle_failure(self, failure: CodexFailure, account: StoredAccount) -> float | None:
+        """Deal with a failure before output; returns the wait before the same account is
+        tried again, or None when the next attempt may start at once."""
         name = account.display_name
         kind = failure.kind
         if failure.usage is not None:
             await self._pool.record_usage(account.key, failure.usage)
         if kind is FailureKind.QUOTA_EXHAUSTED:
-            await self._cool_down(failure, account, life, policy)
+            await self._cool_down(failure, account)
         elif kind is FailureKind.AUTH_EXPIRED:
-            await self._refresh_once(failure, account, life)
+            await self._refresh_once(failure, account)
         elif kind is FailureKind.NEEDS_REAUTH:
             await self._pool.mark_needs_reauth(account.key, failure.message)
-            life.excluded.add(account.key)
-            life.problem = f"{name} needs re-authentication ({failure.message})"
+            self._excluded.add(account.key)
+            self._problem = (f"{name} needs re-authentication ({failure.message})", _info(failure))
         elif kind in (FailureKind.TRANSIENT, FailureKind.RATE_LIMITED):
-            await self._back_off(failure, account, life, policy)
+            return self._back_off(failure, account)
         elif kind is FailureKind.CANCELLED:
             raise asyncio.CancelledError
         else:
             raise UpstreamFailure(
                 failure.message,
+                failure=_info(failure),
+                account_key=account.key,
                 account_name=name,
                 after_output=False,
-                status=failure.status,
-                code=failure.code,
             )
+        return None
 
-    async def _cool_down(
-        self,
-        failure: CodexFailure,
-        account: StoredAccount,
-        life: _Life,
-        policy: RotationPolicy,
-    ) -> None:
+    async def _cool_down(self, failure: CodexFailure, account: StoredAccount) -> None:
         now = self._pool.clock()
         until = failure.resets_at
         if until is None and failure.usage is not None:
             until = failure.usage.earliest_exhausted_reset()
         if until is None:
-            until = now + policy.fallback_cooldown_seconds
+            until = now + self._policy.fallback_cooldown_seconds
         # A reset the backend already sees as past (clock skew) still gets a short rest,
         # so the same account is not hammered in a tight loop.
         until = max(until, now + MIN_COOLDOWN_SECONDS)
         when = describe_moment(until, now)
         reason = f"{account.display_name} hit its usage limit; cooling down until {when}"
         await self._pool.set_cooldown(account.key, until, reason)
-        life.excluded.add(account.key)
-        life.problem = reason
+        self._excluded.add(account.key)
+        self._problem = (reason, _info(failure))
 
-    async def _refresh_once(
-        self, failure: CodexFailure, account: StoredAccount, life: _Life
-    ) -> None:
-        if account.key in life.refreshed:
-            life.excluded.add(account.key)
-            life.problem = f"{account.display_name} was refused twice ({failure.message})"
+    async def _refresh_once(self, failure: CodexFailure, account: StoredAccount) -> None:
+        name = account.display_name
+        if account.key in self._refreshed:
+            self._excluded.add(account.key)
+            self._problem = (f"{name} was refused twice ({failure.message})", _info(failure))
             return
-        life.refreshed.add(account.key)
+        self._refreshed.add(account.key)
         try:
             await self._pool.tokens.valid(
                 account.key, rejected_access_token=account.tokens.access_token
             )
         except PoolError as exc:  # needs re-auth now, or the refresh itself failed
-            life.excluded.add(account.key)
-            life.problem = str(exc)
+            self._excluded.add(account.key)
+            self._problem = (str(exc), _info(failure))
             return
-        life.forced = account.key
+        self._force(account, f"{name}: the backend refused its access token; refreshed it")
 
-    async def _back_off(
-        self,
-        failure: CodexFailure,
-        account: StoredAccount,
-        life: _Life,
-        policy: RotationPolicy,
-    ) -> None:
-        life.transient_total += 1
-        if life.transient_total > policy.retry_limit:
+    def _back_off(self, failure: CodexFailure, account: StoredAccount) -> float | None:
+        policy = self._policy
+        self._transient_total += 1
+        if self._transient_total > policy.retry_limit:
             raise UpstreamFailure(
                 f"{failure.message} (gave up after {policy.retry_limit} retries)",
+                failure=_info(failure),
+                account_key=account.key,
                 account_name=account.display_name,
                 after_output=False,
-                status=failure.status,
-                code=failure.code,
             )
-        count = life.transient[account.key] = life.transient.get(account.key, 0) + 1
-        life.problem = f"{account.display_name}: {failure.message}"
+        count = self._transient[account.key] = self._transient.get(account.key, 0) + 1
+        self._problem = (f"{account.display_name}: {failure.message}", _info(failure))
         wait = failure.retry_after
-        stalled = failure if isinstance(failure, StreamStalled) else None
-        if stalled is not None:
-            life.stalled = (account, stalled)
         if (
             count > SAME_ACCOUNT_TRANSIENT_RETRIES
             or (wait is not None and wait > MAX_BACKOFF_SECONDS)
-            or (stalled is not None and self._another_can_serve(account, life, policy))
+            or (isinstance(failure, StreamStalled) and self._another_can_serve(account))
         ):
-            life.excluded.add(account.key)
-            return
+            self._excluded.add(account.key)
+            self._pending = _failure_notice(failure, account)
+            return None
         if wait is None:
             wait = BACKOFF_BASE_SECONDS * 2 ** (count - 1) * random.uniform(0.9, 1.1)
-        life.forced = account.key
-        await self._sleep(min(wait, MAX_BACKOFF_SECONDS))
+        self._force(account, f"{account.display_name}: trying again after {failure.message}")
+        return min(wait, MAX_BACKOFF_SECONDS)
 
-    def _another_can_serve(
-        self, account: StoredAccount, life: _Life, policy: RotationPolicy
-    ) -> bool:
+    def _force(self, account: StoredAccount, why: str) -> None:
+        self._forced = account.key
+        self._forced_why = why
+
+    def _retry_notice(
+        self, failure: CodexFailure, account: StoredAccount, wait: float
+    ) -> FailureNotice:
+        notice = _failure_notice(failure, account)
+        again = "trying again" if wait < 1 else f"trying again in {wait:.0f} s"
+        return notice.model_copy(update={"text": f"{notice.text}; {again}", "wait_seconds": wait})
+
+    def _another_can_serve(self, account: StoredAccount) -> bool:
         """Whether the request could move on from ``account`` now. A stall has already
         cost the user the idle limit: another account is tried before the same one again."""
-        return self._selection(life, policy, leaving=account.key).key is not None
+        return self._selection(leaving=account.key).key is not None
+
+    def _problem_text(self) -> str | None:
+        return self._problem[0] if self._problem else None
+
+    def _last_failure(self) -> FailureInfo:
+        failure = self._problem[1] if self._problem else None
+        return failure or FailureInfo(kind=FailureKind.TRANSIENT, message="no attempt succeeded")
 
     # -- exhausted pool --------------------------------------------------------------
 
-    async def _wait_for_reset(
-        self, request: CompletionRequest, life: _Life, policy: RotationPolicy
-    ) -> AsyncIterator[RotationEvent]:
-        selection = self._selection(life, policy)
+    async def _wait_for_reset(self) -> AsyncIterator[RotationEvent]:
+        selection = self._selection()
         now = self._pool.clock()
         earliest = selection.earliest_reset
-        budget = request.wait_for_reset_seconds
+        budget = self._request.wait_for_reset_seconds
         if earliest is None or budget is None or earliest - now > budget:
+            self._fail_if_the_backend_is_the_problem(earliest)
             names = {a.key: a.display_name for a in self._pool.accounts()}
             raise PoolExhausted(earliest, skipped_states(selection.skipped, names))
-        request.wait_for_reset_seconds = budget - max(0.0, earliest - now)
+        self._request.wait_for_reset_seconds = budget - max(0.0, earliest - now)
         yield WaitNotice(
             until=earliest,
             reason=f"every account is resting; waiting until {describe_moment(earliest, now)}",
         )
-        await self._sleep(max(0.0, earliest - now) + 0.05)
-        life.excluded.clear()
+        await self._engine.sleep(max(0.0, earliest - now) + 0.05)
+        self._excluded.clear()
+
+    def _fail_if_the_backend_is_the_problem(self, earliest_reset: float | None) -> None:
+        """No account is left because the backend kept failing (5xx, silence, a block page),
+        not because of quota: that is the backend being unavailable, said with the failure
+        it gave, not a pool with no quota."""
+        failure = self._problem[1] if self._problem else None
+        if earliest_reset is not None or failure is None:
+            return
+        if failure.kind in (FailureKind.TRANSIENT, FailureKind.RATE_LIMITED):
+            raise UpstreamFailure(
+                f"{self._problem_text()} (no other account could serve)",
+                failure=failure,
+                account_key=self._current,
+                account_name="",
+                after_output=False,
+            )
+
+
+def _info(failure: CodexFailure) -> FailureInfo:
+    return FailureInfo.of(failure)
 
 
 def _delta(event_type: str, data: dict[str, Any]) -> tuple[DeltaKind, str] | None:
@@ -396,26 +460,6 @@ def _delta(event_type: str, data: dict[str, Any]) -> tuple[DeltaKind, str] | Non
         return None
     text = data.get("delta")
     return (kind, text) if isinstance(text, str) else None
-
-
-def _result(stream: ResponseStream, account: StoredAccount, life: _Life) -> CompletionResult:
-    completed = stream.completed
-    usage = completed.usage if completed is not None else None
-    return CompletionResult(
-        text="".join(life.text),
-        account_key=account.key,
-        account_name=account.display_name,
-        switches=life.switches,
-        reasons=life.reasons,
-        usage=_token_counts(usage),
-        response_id=completed.id if completed is not None else None,
-        status="incomplete"
-        if completed is not None and completed.status == "incomplete"
-        else "completed",
-        output=life.output,
-        model=completed.model if completed is not None else None,
-        incomplete_reason=_incomplete_reason(completed),
-    )
 
 
 def _incomplete_reason(completed: FinalResponse | None) -> str | None:
@@ -438,18 +482,26 @@ def _token_counts(usage: TokenUsage | None) -> TokenCounts:
     )
 
 
-def _stall_notice(
-    account: StoredAccount, failure: StreamStalled, *, following: StoredAccount
-) -> StallNotice:
+def _failure_notice(failure: CodexFailure, account: StoredAccount) -> FailureNotice:
+    """What happened, in words; the next step is added once it is known."""
     name = account.display_name
-    if failure.started:
-        what = f"{name} stopped sending for {failure.seconds:g} s before any output"
+    if isinstance(failure, StreamStalled):
+        if failure.started:
+            what = f"{name} stopped sending for {failure.seconds:g} s before any output"
+        else:
+            what = f"{name} has not answered for {failure.seconds:g} s"
     else:
-        what = f"{name} has not answered for {failure.seconds:g} s"
+        what = f"{name}: {failure.message}"
+    return FailureNotice(account_key=account.key, text=what, failure=_info(failure))
+
+
+def _with_next(notice: FailureNotice, following: StoredAccount) -> FailureNotice:
     next_try = (
-        "trying again" if following.key == account.key else f"trying {following.display_name}"
+        "trying again"
+        if following.key == notice.account_key
+        else f"trying {following.display_name}"
     )
-    return StallNotice(account_key=account.key, text=f"{what}; {next_try}", reason=failure.message)
+    return notice.model_copy(update={"text": f"{notice.text}; {next_try}"})
 
 
 def _after_output(failure: CodexFailure, account: StoredAccount) -> UpstreamFailure:
@@ -462,8 +514,8 @@ def _after_output(failure: CodexFailure, account: StoredAccount) -> UpstreamFail
         message = f"{account.display_name} failed after output had started: {failure.message}"
     return UpstreamFailure(
         message,
+        failure=_info(failure),
+        account_key=account.key,
         account_name=account.display_name,
         after_output=True,
-        status=failure.status,
-        code=failure.code,
     )

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from multicodex.codex.errors import CodexFailure, FailureKind
 from multicodex.selection import SkippedAccount
 
 
@@ -23,12 +24,29 @@ class CompletionRequest(BaseModel):
     """When every account is exhausted, wait up to this long for the earliest reset."""
 
 
+class FailureInfo(BaseModel):
+    """A failure as the Codex client classified it; carried whole to every caller."""
+
+    kind: FailureKind
+    message: str
+    status: int | None = None
+    code: str | None = None
+
+    @classmethod
+    def of(cls, failure: CodexFailure) -> FailureInfo:
+        return cls(
+            kind=failure.kind, message=failure.message, status=failure.status, code=failure.code
+        )
+
+
 class Switch(BaseModel):
     from_key: str | None
     from_name: str | None
     to_key: str
     to_name: str
     reason: str
+    failure: FailureInfo | None = None
+    """What made the request leave ``from_key``; None when the choice just changed."""
 
 
 class TokenCounts(BaseModel):
@@ -49,6 +67,19 @@ class TextDelta:
     account_key: str
 
 
+class AttemptStarted(BaseModel):
+    """The engine sends the request to an account: every attempt, the first included."""
+
+    account_key: str
+    account_name: str
+    reason: str
+    """Why this account: the strategy's reason, or why the same account is tried again."""
+    number: int
+    """1 for the first attempt of the request."""
+    retry: bool = False
+    """The same account as the attempt before (after a backoff or a token refresh)."""
+
+
 class SwitchNotice(BaseModel):
     switch: Switch
 
@@ -58,22 +89,29 @@ class WaitNotice(BaseModel):
     reason: str
 
 
-class StallNotice(BaseModel):
-    """Before any output: an account sent nothing within an idle limit, and the request
-    goes on (on another account, or again on the same one)."""
+class FailureNotice(BaseModel):
+    """Before any output an attempt failed in a way that passes (5xx, a dropped or silent
+    stream, a short rate limit) and the request goes on: told before the wait or the
+    next account, so the client is never left in silence."""
 
     account_key: str
-    """The account that stalled."""
+    """The account that failed."""
     text: str
-    reason: str
+    """One line for people, e.g. 'alice has not answered for 20 s; trying bob'."""
+    failure: FailureInfo
+    wait_seconds: float = 0.0
+    """How long MultiCodex waits before the next attempt (backoff)."""
 
 
 class CompletionResult(BaseModel):
     text: str
+    reasoning_text: str = ""
     account_key: str
     account_name: str
     switches: list[Switch]
     reasons: list[str]
+    attempts: int
+    """Attempts made, same-account retries included."""
     usage: TokenCounts
     response_id: str | None
     status: Literal["completed", "incomplete"]
@@ -85,7 +123,9 @@ class CompletionResult(BaseModel):
     """Completed output items (message, reasoning with encrypted content, tool calls)."""
 
 
-RotationEvent = TextDelta | SwitchNotice | WaitNotice | StallNotice | CompletionResult
+RotationEvent = (
+    AttemptStarted | TextDelta | SwitchNotice | WaitNotice | FailureNotice | CompletionResult
+)
 
 
 class AccountState(BaseModel):
@@ -107,22 +147,23 @@ class PoolExhausted(Exception):
 
 
 class UpstreamFailure(Exception):
-    """The backend failed in a way rotation must not hide (400s, failure after output)."""
+    """The backend failed in a way rotation must not hide (400s, failure after output,
+    retries used up). ``failure`` is the class the Codex client decided, unchanged."""
 
     def __init__(
         self,
         message: str,
         *,
+        failure: FailureInfo,
+        account_key: str | None,
         account_name: str,
         after_output: bool,
-        status: int | None = None,
-        code: str | None = None,
     ) -> None:
         super().__init__(message)
+        self.failure = failure
+        self.account_key = account_key
         self.account_name = account_name
         self.after_output = after_output
-        self.status = status
-        self.code = code
 
 
 def skipped_states(skipped: list[SkippedAccount], names: dict[str, str]) -> list[AccountState]:
