@@ -23,16 +23,11 @@ from pygls.lsp.server import LanguageServer
 from multicodex import __version__
 from multicodex.protocol import Method, Notification
 from multicodex.rpc.errors import internal_error, rpc_error
+from multicodex.rpc.framing import Frame, FrameReader
 from multicodex.rpc.logs import configure_logging, set_level
 from multicodex.rpc.lsp import MultiCodexProtocol
 from multicodex.rpc.options import read_options
-from multicodex.rpc.transport import (
-    Frame,
-    FrameReader,
-    Oversized,
-    claim_stdio,
-    start_reading,
-)
+from multicodex.rpc.transport import claim_stdio, start_reading
 from multicodex.rpc.writer import CoalescingWriter
 from multicodex.store.errors import StoreError
 
@@ -77,12 +72,12 @@ class MultiCodexServer(LanguageServer):
                 return
             if frame is None:
                 finished.set_result(None)
-            elif isinstance(frame, Oversized):
-                log.warning("dropped a message larger than the server accepts")
-            else:
+            elif isinstance(frame, bytes):
                 self.protocol.handle_frame(frame)
                 if self.protocol.exit_requested:
                     finished.set_result(None)
+            else:
+                self.protocol.reject(frame)
 
         start_reading(FrameReader(stdin), asyncio.get_running_loop(), deliver)
         stop_on_signals(finished)

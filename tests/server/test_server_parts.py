@@ -1,10 +1,9 @@
-"""The server's building blocks on their own: framing, log scrubbing, the status feed's
+"""The server's building blocks on their own: log scrubbing, the status feed's
 change detection, session overrides, login failure reasons and a login that times out."""
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from pathlib import Path
 
@@ -31,37 +30,11 @@ from multicodex.protocol import (
     Status,
 )
 from multicodex.rpc.logs import ScrubbingFormatter, scrub
-from multicodex.rpc.transport import OVERSIZED, FrameReader
 from multicodex.server import MultiCodexServer
 from multicodex.store.schema import FooterSettings, RotationPolicy, StoredAccount, TokenSet
-from support.rpc_client import frame
 from support.server_rig import free_port, server_env
 
 JWT = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln"
-
-
-def reader_of(data: bytes, max_body: int = 1024) -> FrameReader:
-    return FrameReader(io.BytesIO(data).read, max_body=max_body)
-
-
-def test_frames_are_read_whole_and_junk_between_them_is_skipped() -> None:
-    data = (
-        frame(b'{"a":1}')
-        + b"junk line\r\n\r\n"
-        + b"Content-Type: x\r\ncontent-length: 2\r\n\r\n{}"
-        + frame(b"x" * 2000)
-        + frame(b'{"b":2}')
-        + b"Content-Length: 10\r\n\r\n{"
-    )
-    reader = reader_of(data)
-    assert [reader.read() for _ in range(4)] == [b'{"a":1}', b"{}", OVERSIZED, b'{"b":2}']
-    assert reader.read() is None, "a body cut short is the end of input"
-    assert reader.read() is None
-
-
-def test_a_header_line_without_end_is_bounded() -> None:
-    reader = reader_of(b"A" * 200_000 + b"\r\n" + frame(b"{}"))
-    assert reader.read() == b"{}"
 
 
 def test_scrub_removes_tokens_wherever_they_appear() -> None:

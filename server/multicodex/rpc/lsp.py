@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Generator
 from concurrent.futures import Future
-from typing import Any, TypeGuard
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -36,11 +36,14 @@ from multicodex.rpc.errors import (
     cancelled,
     internal_error,
 )
+from multicodex.rpc.framing import HEAD_BYTES, Misframed, Oversized
+from multicodex.rpc.salvage import request_id, valid_id
 
 log = logging.getLogger(__name__)
 
 SERVED_METHODS = frozenset(m.value for m in METHODS)
 MAX_ECHOED_METHOD = 200
+NOT_JSON = "Parse error: the body is not JSON (is its Content-Length counted in bytes?)"
 
 
 def capabilities_extension() -> ServerCapabilitiesExtension:
@@ -49,10 +52,6 @@ def capabilities_extension() -> ServerCapabilitiesExtension:
         methods=[m.value for m in METHODS],
         notifications=[n.value for n in NOTIFICATIONS],
     )
-
-
-def valid_id(value: object) -> TypeGuard[MsgId]:
-    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 class MultiCodexProtocol(LanguageServerProtocol):
@@ -68,9 +67,23 @@ class MultiCodexProtocol(LanguageServerProtocol):
         try:
             data = json.loads(frame)
         except Exception:  # not JSON, bad UTF-8, or nested too deep to parse
-            self._reply_error(None, PARSE_ERROR, "Parse error")
+            log.info("a message body of %d bytes is not JSON", len(frame))
+            self._reply_error(request_id(frame[:HEAD_BYTES]), PARSE_ERROR, NOT_JSON)
             return
         self.route(data)
+
+    def reject(self, problem: Misframed | Oversized) -> None:
+        """Answer what the framing could not read (with the message's id when its start
+        shows one); the server reads on from the next frame."""
+        msg_id = request_id(problem.head)
+        if isinstance(problem, Oversized):
+            size, limit = problem.length, problem.limit
+            log.warning("skipped a message of %d bytes (the limit is %d)", size, limit)
+            message = f"Invalid Request: a message of {size} bytes (the limit is {limit})"
+            self._reply_error(msg_id, INVALID_REQUEST, message)
+            return
+        log.warning("skipped %s", problem.reason)
+        self._reply_error(msg_id, PARSE_ERROR, f"Parse error: {problem.reason}")
 
     def route(self, data: Any) -> None:
         if not isinstance(data, dict) or data.get("jsonrpc") != "2.0":
