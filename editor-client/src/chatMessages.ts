@@ -1,7 +1,10 @@
 // Turns VS Code language-model chat messages into Responses API input items for
 // `multicodex/complete`. Only text parts travel; other parts are described, not dropped
 // silently.
-import type { InputItem } from './protocol';
+import type { CompleteParams } from './protocol';
+
+/** A Responses API input item, passed through to the backend as it is. */
+type InputItem = NonNullable<CompleteParams['input']>[number];
 
 /** The roles of vscode.LanguageModelChatMessageRole (User = 1, Assistant = 2, System = 3). */
 export const ChatRole = { User: 1, Assistant: 2, System: 3 } as const;

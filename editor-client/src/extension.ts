@@ -8,7 +8,7 @@ import { CommandIds } from './commandIds';
 import { LoginFlow } from './login';
 import { footerSettingsPanel, importPanel, pathsPanel, resetPanel, rotationPanel, verifyPanel } from './panels';
 import { AccountPicker } from './picker';
-import { Methods, Notifications, type AccountInfo, type AccountRef, type ResetTarget } from './protocol';
+import { Methods, Notifications, ResetTargetValues, type AccountInfo, type AccountRef, type ResetTarget } from './protocol';
 import { ServerConnection } from './serverConnection';
 import { currentSettings, SECTION } from './settings';
 import { readFooterPatch, readRotationPatch } from './settingsModel';
@@ -95,7 +95,7 @@ async function accountFromArgument(arg: unknown, actions: AccountActions): Promi
 }
 
 function isResetTarget(value: unknown): value is ResetTarget {
-  return value === 'manual' || value === 'quota' || value === 'all';
+  return ResetTargetValues.includes(value as ResetTarget);
 }
 
 async function onSettingsChanged(

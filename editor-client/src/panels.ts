@@ -1,8 +1,8 @@
 // Read-mostly panels: Footer Settings (live preview), Rotation Policy, Verify, Paths, Reset,
 // Import.
 import * as vscode from 'vscode';
-import { FOOTER_OPTIONS, asPatch, settingKeyFor, toggled, valueText, type FooterField } from './footerSettingsModel';
-import { Methods, type CheckStatus, type FooterSettings, type ResetTarget } from './protocol';
+import { asPatch, footerOptions, settingKeyFor, toggled, valueText, type FooterField } from './footerSettingsModel';
+import { Methods, ResetTargetValues, type CheckStatus, type FooterInfo, type FooterSettings, type ResetTarget } from './protocol';
 import type { ServerConnection } from './serverConnection';
 import { writeGlobalSetting } from './settings';
 import type { StatusBar } from './statusBar';
@@ -10,6 +10,12 @@ import type { AccountActions } from './accountActions';
 import { reportError } from './ui';
 
 const CHECK_ICONS: Record<CheckStatus, string> = { pass: '$(pass)', warn: '$(warning)', fail: '$(error)' };
+
+const RESET_DESCRIPTIONS: Record<ResetTarget, string> = {
+  manual: 'clear the manual account pin',
+  quota: 'clear every quota cooldown',
+  all: 'clear the pin and every cooldown',
+};
 
 interface FooterItem extends vscode.QuickPickItem {
   readonly field: FooterField;
@@ -20,19 +26,21 @@ export async function footerSettingsPanel(
   statusBar: StatusBar,
   log: vscode.LogOutputChannel,
 ): Promise<void> {
-  let draft: FooterSettings;
+  let info: FooterInfo;
   try {
-    draft = (await connection.request(Methods.footerGet, {})).settings;
+    info = await connection.request(Methods.footerGet, {});
   } catch (error) {
     await reportError(error, 'Reading the footer settings', log);
     return;
   }
+  let draft: FooterSettings = info.settings;
+  const options = footerOptions(info.choices);
   const quickPick = vscode.window.createQuickPick<FooterItem>();
   quickPick.placeholder = 'Enter changes the selected setting (saved at once)';
   const render = (preview: string): void => {
     const focused = quickPick.activeItems[0]?.field;
     quickPick.title = `Footer preview: ${preview}`;
-    quickPick.items = FOOTER_OPTIONS.map((option) => ({
+    quickPick.items = options.map((option) => ({
       field: option.field,
       label: option.label,
       description: valueText(draft[option.field]),
@@ -50,10 +58,11 @@ export async function footerSettingsPanel(
   };
   quickPick.onDidAccept(async () => {
     const item = quickPick.activeItems[0];
-    if (!item) {
+    const option = options.find((o) => o.field === item?.field);
+    if (!item || !option) {
       return;
     }
-    draft = toggled(draft, item.field);
+    draft = toggled(draft, option);
     quickPick.busy = true;
     try {
       await preview();
@@ -146,11 +155,7 @@ export async function pathsPanel(connection: ServerConnection, log: vscode.LogOu
 
 export async function resetPanel(actions: AccountActions, target?: ResetTarget): Promise<void> {
   const choice = target ?? (await vscode.window.showQuickPick(
-    [
-      { label: 'manual', description: 'clear the manual account pin', target: 'manual' as const },
-      { label: 'quota', description: 'clear every quota cooldown', target: 'quota' as const },
-      { label: 'all', description: 'clear the pin and every cooldown', target: 'all' as const },
-    ],
+    ResetTargetValues.map((value) => ({ label: value, description: RESET_DESCRIPTIONS[value], target: value })),
     { title: 'MultiCodex: reset' },
   ))?.target;
   if (!choice) {

@@ -2,7 +2,15 @@
 // that returns only what the user set explicitly (undefined otherwise): the server keeps
 // its own stored preferences, and only explicit editor settings override them.
 import type { ServerCommandSettings } from './serverCommand';
-import type { FooterPatch, InitializationOptions, LogLevel, RotationPatch } from './protocol';
+import {
+  FooterOrderValues,
+  LogLevelValues,
+  ResetWindowValues,
+  UsageModeValues,
+  type FooterPatch,
+  type InitializationOptions,
+  type RotationPatch,
+} from './protocol';
 
 export interface ServerSettings extends ServerCommandSettings {
   readonly env: Readonly<Record<string, string>>;
@@ -31,19 +39,20 @@ export const FOOTER_SETTING_KEYS: Readonly<Record<FooterField, string>> = {
   order: 'footer.order',
 };
 
-const FOOTER_CHOICES: Readonly<Record<FooterField, readonly (string | boolean)[]>> = {
-  usage_mode: ['left', 'used'],
-  reset_window: ['5h', '7d', 'both'],
-  show_account: [true, false],
-  show_reset: [true, false],
-  order: ['account-first', 'usage-first'],
-};
+const BOOLEANS: readonly boolean[] = [true, false];
 
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error'];
+/** What initializationOptions may carry, from the generated protocol (no server yet). */
+const FOOTER_CHOICES: Readonly<Record<FooterField, readonly (string | boolean)[]>> = {
+  usage_mode: UsageModeValues,
+  reset_window: ResetWindowValues,
+  show_account: BOOLEANS,
+  show_reset: BOOLEANS,
+  order: FooterOrderValues,
+};
 
 export function readExtensionSettings(read: SettingReader): ExtensionSettings {
   const forServer: InitializationOptions = {
-    log_level: oneOf(read('server.logLevel'), LOG_LEVELS) ?? 'warning',
+    log_level: oneOf(read('server.logLevel'), LogLevelValues) ?? 'warning',
   };
   const home = stringOr(read('home'), '').trim();
   if (home) {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
+import { asPatch, footerOptions, toggled } from '../../src/footerSettingsModel';
 import { ErrorCode, Methods, Notifications, type CompletionDelta } from '../../src/protocol';
 import { Emulator } from '../support/emulator';
 import { projectPython, stopAll, waitFor } from '../support/processes';
@@ -172,6 +173,22 @@ describe('multicodex serve, as the extension uses it', () => {
     assert.equal(unchanged.settings.usage_mode, current.settings.usage_mode);
     await server.connection.sendRequest(Methods.footerSet, { usage_mode: mode, persist: false });
     await server.waitForStatus((s) => s.footer.text === preview.line.text || s.footer.text.includes(mode), 10_000, 'footer in new mode');
+  });
+
+  it('lists every value of every footer setting, and the server accepts each one the panel offers', async () => {
+    const info = await server.connection.sendRequest(Methods.footerGet, {});
+    const options = footerOptions(info.choices);
+    assert.deepEqual(options.map((o) => o.field).sort(), Object.keys(info.settings).sort());
+    for (const option of options) {
+      assert.ok(option.values.includes(info.settings[option.field]), `${option.field}'s value is among its choices`);
+      let draft = info.settings;
+      for (let step = 0; step < option.values.length; step += 1) {
+        draft = toggled(draft, option);
+        const preview = await server.connection.sendRequest(Methods.footerPreview, asPatch(draft));
+        assert.deepEqual(preview.settings, draft);
+      }
+      assert.deepEqual(draft, info.settings, `${option.field} comes back to its value after a full cycle`);
+    }
   });
 
   it('adds an account through the browser login (loopback callback)', async () => {

@@ -1,26 +1,49 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FOOTER_OPTIONS, settingKeyFor, toggled, valueText } from '../../src/footerSettingsModel';
-import type { FooterSettings } from '../../src/protocol';
+import { footerOptions, settingKeyFor, toggled, valueText, type FooterField, type FooterOption } from '../../src/footerSettingsModel';
+import type { FooterChoices, FooterSettings } from '../../src/protocol';
 
 const defaults: FooterSettings = { usage_mode: 'left', reset_window: '7d', show_account: true, show_reset: true, order: 'account-first' };
 
+/** footer/get's choices as the server sends them. */
+const choices: FooterChoices = {
+  usage_mode: ['left', 'used'],
+  reset_window: ['5h', '7d', 'both'],
+  show_account: [true, false],
+  show_reset: [true, false],
+  order: ['account-first', 'usage-first'],
+};
+
+function option(field: FooterField, from: FooterChoices = choices): FooterOption {
+  const found = footerOptions(from).find((o) => o.field === field);
+  assert.ok(found, `an option for ${field}`);
+  return found;
+}
+
 describe('footer settings panel model', () => {
-  it('cycles each preference through its values', () => {
-    assert.equal(toggled(defaults, 'usage_mode').usage_mode, 'used');
-    assert.equal(toggled(toggled(defaults, 'usage_mode'), 'usage_mode').usage_mode, 'left');
-    assert.equal(toggled(defaults, 'reset_window').reset_window, 'both');
-    assert.equal(toggled(toggled(defaults, 'reset_window'), 'reset_window').reset_window, '5h');
-    assert.equal(toggled(defaults, 'show_account').show_account, false);
+  it('cycles each preference through the values the server lists', () => {
+    assert.equal(toggled(defaults, option('usage_mode')).usage_mode, 'used');
+    assert.equal(toggled(toggled(defaults, option('usage_mode')), option('usage_mode')).usage_mode, 'left');
+    assert.equal(toggled(defaults, option('reset_window')).reset_window, 'both');
+    assert.equal(toggled(toggled(defaults, option('reset_window')), option('reset_window')).reset_window, '5h');
+    assert.equal(toggled(defaults, option('show_account')).show_account, false);
+  });
+
+  it('offers only what the server offers, in its order', () => {
+    const narrower: FooterChoices = { ...choices, reset_window: ['both', '7d'] };
+    assert.deepEqual(option('reset_window', narrower).values, ['both', '7d']);
+    assert.equal(toggled(defaults, option('reset_window', narrower)).reset_window, 'both');
+    assert.equal(toggled({ ...defaults, reset_window: 'both' }, option('reset_window', narrower)).reset_window, '7d');
   });
 
   it('changes nothing else', () => {
-    const next = toggled(defaults, 'order');
+    const next = toggled(defaults, option('order'));
+    assert.equal(next.order, 'usage-first');
     assert.deepEqual({ ...next, order: defaults.order }, defaults);
   });
 
   it('covers every footer setting with a VS Code key', () => {
-    assert.deepEqual(FOOTER_OPTIONS.map((o) => settingKeyFor(o.field)), [
+    assert.deepEqual(footerOptions(choices).map((o) => settingKeyFor(o.field)), [
       'footer.usageMode', 'footer.resetWindow', 'footer.showAccount', 'footer.showReset', 'footer.order',
     ]);
     assert.equal(valueText(true), 'on');

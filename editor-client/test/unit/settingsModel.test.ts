@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FooterOrderValues, LogLevelValues, ResetWindowValues, UsageModeValues } from '../../src/protocol';
 import { readExtensionSettings, readFooterPatch, readRotationPatch } from '../../src/settingsModel';
 
 const reader = (values: Record<string, unknown>) => (key: string): unknown => values[key];
@@ -32,6 +33,21 @@ describe('readExtensionSettings', () => {
     });
     assert.deepEqual(settings.server.env, { MULTICODEX_AUTH_URL: 'http://127.0.0.1:1' });
     assert.equal(settings.footerVisible, false);
+  });
+
+  it('passes on every value the protocol lists for a setting', () => {
+    for (const level of LogLevelValues) {
+      assert.equal(readExtensionSettings(reader({ 'server.logLevel': level })).forServer.log_level, level);
+    }
+    for (const value of UsageModeValues) {
+      assert.deepEqual(readFooterPatch(reader({ 'footer.usageMode': value })), { usage_mode: value });
+    }
+    for (const value of ResetWindowValues) {
+      assert.deepEqual(readFooterPatch(reader({ 'footer.resetWindow': value })), { reset_window: value });
+    }
+    for (const value of FooterOrderValues) {
+      assert.deepEqual(readFooterPatch(reader({ 'footer.order': value })), { order: value });
+    }
   });
 
   it('drops invalid values instead of sending them (the server rejects unknown shapes)', () => {
