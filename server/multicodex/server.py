@@ -14,7 +14,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
@@ -27,6 +27,7 @@ from multicodex.rpc.framing import Frame, FrameReader
 from multicodex.rpc.logs import configure_logging, set_level
 from multicodex.rpc.lsp import MultiCodexProtocol
 from multicodex.rpc.options import read_options
+from multicodex.rpc.output import OutputLimits, WireOutput
 from multicodex.rpc.transport import claim_stdio, start_reading
 from multicodex.rpc.writer import CoalescingWriter
 from multicodex.store.errors import StoreError
@@ -38,6 +39,8 @@ if TYPE_CHECKING:  # the application is imported when it is first needed: see en
 log = logging.getLogger(__name__)
 
 SERVER_NAME = "multicodex"
+EXIT_CLIENT_NOT_READING = 3
+"""The exit code when the client stopped reading the server's output (see rpc.output)."""
 
 
 class MultiCodexServer(LanguageServer):
@@ -61,11 +64,20 @@ class MultiCodexServer(LanguageServer):
 
     # -- serving ----------------------------------------------------------------------------
 
-    async def serve(self, stdin: Callable[[int], bytes], stdout: BinaryIO) -> int:
-        """Answer frames until ``exit`` or the end of stdin; the process exit code."""
-        writer = CoalescingWriter(stdout)
+    async def serve(self, stdin: Callable[[int], bytes], stdout: int) -> int:
+        """Answer frames until ``exit``, the end of stdin, or a client that stopped
+        reading ``stdout`` (a file descriptor); the process exit code."""
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[None] = loop.create_future()
+
+        def finish() -> None:
+            if not finished.done():
+                finished.set_result(None)
+
+        limits = OutputLimits.from_env()
+        output = WireOutput(stdout, limits, lambda: loop.call_soon_threadsafe(finish))
+        writer = CoalescingWriter(output)
         self.protocol.set_writer(writer)
-        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def deliver(frame: Frame | None) -> None:
             if finished.done():
@@ -86,7 +98,9 @@ class MultiCodexServer(LanguageServer):
         finally:
             if self.app is not None:
                 await self.app.aclose()
-            writer.flush()
+            writer.close()
+        if output.gave_up:
+            return EXIT_CLIENT_NOT_READING
         return 1 if self.protocol.exit_requested and not self.protocol._shutdown else 0
 
     def report_server_error(self, error: Exception, source: Any) -> None:

@@ -1,20 +1,28 @@
 """The real `multicodex serve` never goes deaf: after every kind of mis-framed message the
-bad one is answered (with its id when its start shows one) and later requests are served."""
+bad one is answered (with its id when its start shows one) and later requests are served;
+a client that stops reading the output makes the server exit, never hold the store lock."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from multicodex.rpc.framing import MAX_BODY_BYTES
+from multicodex.rpc.output import MAX_PENDING_ENV, STALL_ENV
+from multicodex.server import EXIT_CLIENT_NOT_READING
+from multicodex.store.document import Store
+from support.frozen_client import FrozenClient
 from support.rpc_client import RpcClient, encode, frame
 from support.server_rig import server_env
 
 ANSWER_WITHIN = 30.0
+EXIT_WITHIN = 60.0
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 BAD_ID = "bad"
@@ -132,3 +140,90 @@ async def test_a_burst_of_every_mistake_at_once_leaves_the_server_serving(
     assert "result" in after
     assert error_answers(client, BAD_ID)
     assert "result" in await client.response("between", within=ANSWER_WITHIN)
+
+
+# -- a client that stops reading ---------------------------------------------------------------
+
+
+def requests(method: str, count: int, params: Callable[[int], dict[str, Any]]) -> list[bytes]:
+    return [
+        encode({"jsonrpc": "2.0", "id": n, "method": method, "params": params(n)})
+        for n in range(1, count + 1)
+    ]
+
+
+@pytest.fixture
+def frozen(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], FrozenClient]]:
+    started: list[FrozenClient] = []
+
+    def start(env: dict[str, str]) -> FrozenClient:
+        client = FrozenClient(tmp_path, env)
+        started.append(client)
+        client.initialize(tmp_path / "store")
+        return client
+
+    yield start
+    for client in started:
+        client.kill()
+
+
+def test_past_the_output_limit_a_client_that_does_not_read_makes_the_server_exit(
+    frozen: Callable[[dict[str, str]], FrozenClient],
+) -> None:
+    client = frozen({MAX_PENDING_ENV: str(256 * 1024), STALL_ENV: "600"})
+    client.send_in_background(requests("multicodex/paths", 20_000, lambda _n: {}))
+
+    assert client.exit_code(EXIT_WITHIN) == EXIT_CLIENT_NOT_READING, client.stderr()[-3000:]
+    assert "not reading the server's output" in client.stderr()
+    assert "Traceback" not in client.stderr()
+
+
+def test_a_client_that_reads_nothing_for_the_stall_time_makes_the_server_exit(
+    frozen: Callable[[dict[str, str]], FrozenClient],
+) -> None:
+    client = frozen({STALL_ENV: "1"})
+    client.send_in_background(requests("multicodex/paths", 2_000, lambda _n: {}))
+
+    assert client.exit_code(EXIT_WITHIN) == EXIT_CLIENT_NOT_READING, client.stderr()[-3000:]
+    assert "read nothing for 1 s" in client.stderr()
+
+
+LOCK_AND_WRITE = """
+import sys
+from multicodex.store.document import Store
+with Store.open(sys.argv[1], lock_timeout=20).transaction() as doc:
+    doc.settings.usage_ttl_seconds = 4321
+"""
+
+
+def test_while_its_output_is_stuck_the_server_holds_no_store_lock(
+    frozen: Callable[[dict[str, str]], FrozenClient], tmp_path: Path
+) -> None:
+    home = tmp_path / "store"
+    client = frozen({STALL_ENV: "600"})
+    count = 3_000
+    sender = client.send_in_background(
+        requests("multicodex/rotation/set", count, lambda n: {"retry_limit": n % 50})
+    )
+    sender.join(EXIT_WITHIN)
+    assert not sender.is_alive(), "the server stopped reading its input"
+    store = Store.open(home)
+    settled = client.exit_code(0)
+    for _ in range(600):  # every request was served, its answer still unread
+        if store.read().settings.rotation.retry_limit == count % 50:
+            break
+        settled = client.exit_code(0.05)
+    assert store.read().settings.rotation.retry_limit == count % 50
+    assert client.unread_output() >= client.pipe_capacity() // 2, "stdout is full"
+
+    other = subprocess.run(
+        [sys.executable, "-c", LOCK_AND_WRITE, str(home)],
+        env=server_env(tmp_path),
+        capture_output=True,
+        timeout=EXIT_WITHIN,
+        check=False,
+    )
+
+    assert other.returncode == 0, other.stderr.decode(errors="replace")[-2000:]
+    assert store.read().settings.usage_ttl_seconds == 4321
+    assert settled is None and client.exit_code(0) is None, "still waiting for its client"

@@ -1,4 +1,5 @@
-"""stdio for the LSP wire: frames (see `multicodex.rpc.framing`) come from stdin.
+"""stdio for the LSP wire: frames (see `multicodex.rpc.framing`) come from stdin; the
+output goes to `multicodex.rpc.output`.
 
 Frames are read by one daemon thread (it never occupies pygls' worker pool, and it does
 not keep the process alive after ``exit``) and handed to the event loop through a bounded
@@ -14,7 +15,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import BinaryIO
 
 from multicodex.rpc.framing import Frame, FrameReader
 
@@ -75,11 +75,12 @@ def start_reading(
     return thread
 
 
-def claim_stdio() -> tuple[Callable[[int], bytes], BinaryIO]:
-    """The wire's input (an ``os.read`` on stdin) and output; anything else written to
-    fd 1 goes to stderr, so a stray ``print`` can never corrupt the framing."""
+def claim_stdio() -> tuple[Callable[[int], bytes], int]:
+    """The wire's input (an ``os.read`` on stdin) and output (a file descriptor); anything
+    else written to fd 1 goes to stderr, so a stray ``print`` can never corrupt the
+    framing."""
     wire_in = os.dup(sys.stdin.fileno())
-    wire_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    wire_out = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
     return functools.partial(os.read, wire_in), wire_out

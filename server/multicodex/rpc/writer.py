@@ -5,6 +5,7 @@ A completion relays thousands of deltas a second, most of them arriving several 
 network read; one write and flush per frame made the system calls the largest cost of
 relaying. A frame is never held back longer than the current loop iteration, and a write
 from anywhere but the serving loop (another thread, no loop running) goes out at once.
+Serving, the stream is a `multicodex.rpc.output.WireOutput`, whose writes never block.
 """
 
 from __future__ import annotations
@@ -12,15 +13,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import BinaryIO
+from typing import Protocol
 
 log = logging.getLogger(__name__)
+
+
+class ByteSink(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+    def close(self) -> object: ...
 
 
 class CoalescingWriter:
     """pygls' writer interface over a binary stream."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: ByteSink) -> None:
         self._stream = stream
         try:
             self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()

@@ -1,0 +1,205 @@
+"""The wire's output: frames go to stdout from a thread of their own.
+
+Writing to a pipe blocks once the client stops reading it. Done on the event loop, that
+would stop every request, and a coroutine holding the store's lock (or an account's
+refresh lock) would keep it for as long as the client sleeps, blocking every other
+MultiCodex process. Here a write only hands the bytes over; what waits to be written is
+bounded. Past ``max_pending_bytes``, or once the client has taken nothing for
+``stall_seconds`` while output waits, the client counts as gone: the server logs why,
+drops the output and ``on_stuck`` ends it (the editor restarts a server that exits).
+``on_stuck`` runs once at most, on any thread, never after ``close`` has returned; it
+must not write.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING_ENV = "MULTICODEX_OUTPUT_LIMIT_BYTES"
+STALL_ENV = "MULTICODEX_OUTPUT_STALL_SECONDS"
+DEFAULT_MAX_PENDING = 64 * 1024 * 1024
+DEFAULT_STALL_SECONDS = 60.0
+_WRITE_CHUNK = 64 * 1024
+"""Bytes per write: the client's progress is noticed at least this often."""
+
+
+class OutputLimits(BaseModel):
+    """How much output may wait for a client, and for how long it may take nothing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_pending_bytes: int = Field(default=DEFAULT_MAX_PENDING, gt=0)
+    stall_seconds: float = Field(default=DEFAULT_STALL_SECONDS, gt=0)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OutputLimits:
+        """The limits set in the environment; the defaults (with a warning) if they are
+        not valid."""
+        environ = os.environ if env is None else env
+        names = {"max_pending_bytes": MAX_PENDING_ENV, "stall_seconds": STALL_ENV}
+        values = {field: environ[name] for field, name in names.items() if environ.get(name)}
+        try:
+            return cls.model_validate(values)
+        except ValidationError:
+            log.warning("ignoring %s / %s: not positive numbers", MAX_PENDING_ENV, STALL_ENV)
+            return cls()
+
+
+class _State(enum.Enum):
+    OPEN = "open"
+    CLOSING = "closing"
+    STUCK = "stuck"
+    """The client stopped reading: output is dropped."""
+    GONE = "gone"
+    """The client closed its end: output is dropped."""
+
+
+class WireOutput:
+    """A byte stream to ``fd`` whose ``write`` never blocks (see the module docstring)."""
+
+    def __init__(
+        self,
+        fd: int,
+        limits: OutputLimits,
+        on_stuck: Callable[[], object],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fd = fd
+        self._limits = limits
+        self._on_stuck = on_stuck
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._has_output = threading.Condition(self._lock)
+        self._started_waiting = threading.Condition(self._lock)
+        self._drained = threading.Condition(self._lock)
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._unwritten = 0
+        """Bytes handed over and not written yet (with those being written now)."""
+        self._progress_at = clock()
+        """When the client last took bytes, or output started waiting for it."""
+        self._state = _State.OPEN
+        self._closed = False
+        """``close`` has returned: ``on_stuck`` may no longer run."""
+        for target, name in ((self._write_out, "writer"), (self._watch, "watchdog")):
+            threading.Thread(target=target, name=f"multicodex-stdout-{name}", daemon=True).start()
+
+    @property
+    def gave_up(self) -> bool:
+        """Whether the client stopped reading and its output was dropped."""
+        return self._state is _State.STUCK
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            if self._state is not _State.OPEN:
+                return
+            if self._unwritten + len(data) > self._limits.max_pending_bytes:
+                self._give_up(f"more than {self._limits.max_pending_bytes} bytes wait for it")
+                return
+            if self._unwritten == 0:
+                self._progress_at = self._clock()
+                self._started_waiting.notify()
+            self._chunks.append(data)
+            self._unwritten += len(data)
+            self._has_output.notify()
+
+    def flush(self) -> None:
+        """Nothing to do: ``write`` hands everything over at once."""
+
+    def close(self) -> bool:
+        """Accept no more output and wait (at most ``stall_seconds``) until what was
+        handed over is written; whether it was."""
+        with self._lock:
+            if self._state is _State.OPEN:
+                self._state = _State.CLOSING
+                self._has_output.notify()
+            self._drained.wait_for(
+                lambda: self._unwritten == 0 or self._state is not _State.CLOSING,
+                timeout=self._limits.stall_seconds,
+            )
+            self._closed = True
+            return self._unwritten == 0
+
+    # -- threads ---------------------------------------------------------------------------
+
+    def _write_out(self) -> None:
+        while True:
+            with self._lock:
+                self._has_output.wait_for(lambda: self._chunks or self._state is not _State.OPEN)
+                if not self._chunks or self._state in (_State.STUCK, _State.GONE):
+                    return
+                data = b"".join(self._chunks)
+                self._chunks.clear()
+            if not self._write_all(memoryview(data)):
+                return
+
+    def _write_all(self, data: memoryview) -> bool:
+        while data:
+            try:
+                written = os.write(self._fd, data[:_WRITE_CHUNK])
+            except OSError as exc:  # the client closed its end; the end of stdin follows
+                log.debug("could not write to the client: %s", type(exc).__name__)
+                self._stop(_State.GONE)
+                return False
+            data = data[written:]
+            with self._lock:
+                self._unwritten -= written
+                self._progress_at = self._clock()
+                if self._unwritten == 0:
+                    self._drained.notify_all()
+                if self._state is _State.STUCK:
+                    return False
+        return True
+
+    def _watch(self) -> None:
+        """Give up on the client once output has waited ``stall_seconds`` without the
+        client taking any."""
+        stall = self._limits.stall_seconds
+        with self._lock:
+            while self._state in (_State.OPEN, _State.CLOSING):
+                if self._unwritten == 0:
+                    self._started_waiting.wait()
+                    continue
+                idle = self._clock() - self._progress_at
+                if idle >= stall:
+                    self._give_up(f"it has read nothing for {stall:g} s")
+                    return
+                self._started_waiting.wait(stall - idle)
+
+    # -- giving up -------------------------------------------------------------------------
+
+    def _give_up(self, why: str) -> None:
+        """Holding the lock: drop the output of a client that stopped reading. ``on_stuck``
+        runs under the lock too, so that ``close`` cannot return while it runs."""
+        if self._state in (_State.STUCK, _State.GONE):
+            return
+        log.error(
+            "the client is not reading the server's output (%s; %d bytes waiting): "
+            "dropping the connection",
+            why,
+            self._unwritten,
+        )
+        self._enter(_State.STUCK)
+        if not self._closed:
+            self._on_stuck()
+
+    def _stop(self, state: _State) -> None:
+        with self._lock:
+            if self._state in (_State.OPEN, _State.CLOSING):
+                self._enter(state)
+
+    def _enter(self, state: _State) -> None:
+        self._state = state
+        self._chunks.clear()
+        self._has_output.notify_all()
+        self._started_waiting.notify_all()
+        self._drained.notify_all()
