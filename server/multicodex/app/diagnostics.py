@@ -25,6 +25,7 @@ from multicodex.protocol import (
 )
 from multicodex.store.document import Store
 from multicodex.store.errors import StoreCorruptError
+from multicodex.store.files import refuse_non_regular
 from multicodex.store.schema import STORE_VERSION
 
 LOCK_PROBE_SECONDS = 10.0
@@ -164,6 +165,9 @@ def _document_state(store: Store) -> tuple[bool, str]:
 
 async def _lock_state(store: Store) -> tuple[bool, str]:
     """How long the cross-process lock takes to get (never held while writing)."""
+    wrong = refuse_non_regular(store.lock_path)
+    if wrong is not None:
+        return False, f"{wrong.kind} is at its path; remove or rename it"
     lock = FileLock(store.lock_path, mode=0o600, thread_local=False)
     started = time.monotonic()
     while True:

@@ -94,22 +94,34 @@ def remove_stale_temps(target: Path, *, older_than: float | None = None) -> int:
 
 
 def ensure_private_dir(directory: Path) -> None:
-    """Create ``directory`` (and parents) as 0700; tighten it if it is wider."""
+    """Create ``directory`` (and parents) as 0700; tighten it if it is wider.
+
+    The directory itself may be a symbolic link to a directory: the one it points to is
+    the directory meant, and is the one tightened.
+    """
     directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    tighten_mode(directory, PRIVATE_DIR_MODE)
+    tighten_mode(Path(os.path.realpath(directory)), PRIVATE_DIR_MODE)
 
 
 def tighten_mode(path: Path, mode: int) -> bool:
-    """Remove permission bits beyond ``mode``; returns True when something was changed."""
+    """Remove permission bits beyond ``mode``; returns True when something was changed.
+
+    Only a regular file or a directory is changed, never through a symbolic link: a link
+    at ``path`` may point to a file that is not MultiCodex's to change.
+    """
     if os.name != "posix":
         return False
     try:
-        current = stat.S_IMODE(path.stat().st_mode)
+        st = os.lstat(path)
     except FileNotFoundError:
         return False
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        return False
+    current = stat.S_IMODE(st.st_mode)
     if current & ~mode == 0:
         return False
-    os.chmod(path, current & mode)
+    if not _chmod_entry(path, st, current & mode):
+        return False
     log.warning(
         "%s was accessible to other users (mode %03o); changed it to %03o",
         path,
@@ -117,6 +129,23 @@ def tighten_mode(path: Path, mode: int) -> bool:
         current & mode,
     )
     return True
+
+
+def _chmod_entry(path: Path, seen: os.stat_result, mode: int) -> bool:
+    """chmod the very file ``seen`` by lstat: through a descriptor opened without
+    following links, so a link put in its place meanwhile is not followed either."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return False  # gone, replaced, or unreadable to its owner: nothing safe to change
+    try:
+        if not os.path.samestat(os.fstat(fd), seen):
+            return False
+        os.fchmod(fd, mode)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _create_temp(target: Path) -> tuple[int, Path]:

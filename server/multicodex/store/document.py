@@ -37,10 +37,19 @@ from multicodex.store.atomic import (
 )
 from multicodex.store.errors import (
     StoreCorruptError,
+    StoreFileRefused,
     StoreInvalidDocument,
     StoreLockTimeout,
     StoreNewerVersionError,
     StoreUnreadableError,
+)
+from multicodex.store.files import (
+    NestedTooDeeply,
+    WrongFileType,
+    open_regular,
+    parse_json,
+    read_regular,
+    refuse_non_regular,
 )
 from multicodex.store.paths import (
     DOCUMENT_NAME,
@@ -145,7 +154,7 @@ class Store:
 
     def quarantined(self) -> StoreCorruptError | None:
         """The unacknowledged report of a document that was moved aside, if any."""
-        if self.path.exists():
+        if os.path.lexists(self.path):
             return None
         return self._read_quarantine()
 
@@ -215,11 +224,14 @@ class Store:
         if not self._thread_lock.acquire(timeout=self.lock_timeout):
             raise self._lock_timeout_error()
         try:
-            ensure_private_dir(self.home)
+            self._prepare_lock_file()
             self._file_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
         except Timeout:
             self._thread_lock.release()
             raise self._lock_timeout_error() from None
+        except OSError as exc:
+            self._thread_lock.release()
+            raise self._lock_failure(exc) from None
         except BaseException:
             self._thread_lock.release()
             raise
@@ -229,11 +241,14 @@ class Store:
         if not self._thread_lock.acquire(blocking=False):
             return False
         try:
-            ensure_private_dir(self.home)
+            self._prepare_lock_file()
             self._file_lock.acquire(blocking=False)
         except Timeout:
             self._thread_lock.release()
             return False
+        except OSError as exc:
+            self._thread_lock.release()
+            raise self._lock_failure(exc) from None
         except BaseException:
             self._thread_lock.release()
             raise
@@ -263,6 +278,17 @@ class Store:
             gate = self._gates[loop] = asyncio.Lock()
         return gate
 
+    def _prepare_lock_file(self) -> None:
+        """The home exists, and nothing but a regular file (or nothing) is at the lock's
+        path: the lock never opens a named pipe or a file elsewhere through a link."""
+        ensure_private_dir(self.home)
+        refusal = refuse_non_regular(self.lock_path)
+        if refusal is not None:
+            raise _refused(refusal)
+
+    def _lock_failure(self, exc: OSError) -> StoreUnreadableError:
+        return StoreUnreadableError(f"cannot lock {self.lock_path}: {exc.strerror}", self.path)
+
     def _lock_timeout_error(self) -> StoreLockTimeout:
         return StoreLockTimeout(
             f"another MultiCodex process kept {self.lock_path} locked for more than "
@@ -286,25 +312,24 @@ class Store:
 
     def _read_current(self, *, use_cache: bool) -> StoreDocument:
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            fd, st = open_regular(self.path)
         except FileNotFoundError:
             self._cache = None
             report = self._read_quarantine()
             if report is not None:
                 raise report from None
             return StoreDocument()
+        except WrongFileType as refusal:
+            raise _refused(refusal) from None
         except OSError as exc:
             raise self._unreadable(exc) from None
         with os.fdopen(fd, "rb") as handle:
-            st = os.fstat(handle.fileno())
             identity = _FileIdentity.of(st)
             if use_cache and self._cache is not None and self._cache[0] == identity:
                 return self._cache[1]
             try:
                 raw = handle.read()
             except OSError as exc:
-                if not stat.S_ISREG(st.st_mode):
-                    raise _Unusable("not a regular file") from None
                 raise self._unreadable(exc) from None
         if stat.S_IMODE(st.st_mode) & ~PRIVATE_FILE_MODE:
             tighten_mode(self.path, PRIVATE_FILE_MODE)
@@ -316,7 +341,9 @@ class Store:
 
     def _parse(self, raw: bytes) -> StoreDocument:
         try:
-            data = json.loads(raw)
+            data = parse_json(raw)
+        except NestedTooDeeply as exc:
+            raise _Unusable(exc.reason) from None
         except ValueError:
             raise _Unusable("not valid JSON") from None
         if not isinstance(data, dict):
@@ -337,9 +364,11 @@ class Store:
 
     def _read_quarantine(self) -> StoreCorruptError | None:
         try:
-            marker = json.loads(self.quarantine_path.read_bytes())
+            marker = parse_json(read_regular(self.quarantine_path))
         except FileNotFoundError:
             return None
+        except WrongFileType as refusal:
+            raise _refused(refusal) from None
         except (OSError, ValueError):
             marker = {}
         if not isinstance(marker, dict):
@@ -357,7 +386,7 @@ class Store:
         kind = problem.foreign_format or "corrupt"
         moved_to = self.path.with_name(f"{self.path.name}.{kind}-{stamp}")
         suffix = 1
-        while moved_to.exists():
+        while os.path.lexists(moved_to):
             moved_to = self.path.with_name(f"{self.path.name}.{kind}-{stamp}-{suffix}")
             suffix += 1
         os.rename(self.path, moved_to)
@@ -419,8 +448,12 @@ class Store:
         data = (json.dumps(schema, indent=2) + "\n").encode("utf-8")
         remove_stale_temps(self.schema_path, older_than=60.0)
         try:
-            if self.schema_path.read_bytes() == data:
+            if read_regular(self.schema_path) == data:
                 return
+        except WrongFileType as refusal:
+            # Only a convenience for editors: say so, but let the store work without it.
+            log.warning("%s The JSON Schema file was not written.", _refused(refusal))
+            return
         except OSError:
             pass
         write_private(self.schema_path, data)
@@ -458,6 +491,10 @@ class _LockHolder:
             self._release()
 
         pending.add_done_callback(release_after)
+
+
+def _refused(refusal: WrongFileType) -> StoreFileRefused:
+    return StoreFileRefused(refusal.path, refusal.kind, refusal.target)
 
 
 def _looks_like_pi_multicodex(data: dict[str, Any]) -> bool:

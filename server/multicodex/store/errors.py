@@ -63,3 +63,25 @@ class StoreLockTimeout(StoreError):
 
 class StoreInvalidDocument(StoreError):
     """A transaction produced a document that does not validate; nothing was written."""
+
+
+class StoreFileRefused(StoreUnreadableError):
+    """Something other than a regular file is at one of the store's paths (a named pipe, a
+    socket, a directory, a symbolic link), or other than a directory where one belongs: it
+    is refused at once and left as it is, since it is not what MultiCodex wrote there."""
+
+    def __init__(self, path: Path, kind: str, target: str | None = None) -> None:
+        if target is not None:
+            message = (
+                f"{path} is a symbolic link (to {target}); MultiCodex follows no links in its "
+                "directory and left it as it is. Put the file itself there instead of the "
+                "link, or set MULTICODEX_HOME (--home) to the directory that holds it."
+            )
+        else:
+            message = (
+                f"{path} is {kind}, which MultiCodex cannot use; it was left as it is. "
+                "Remove or rename it, then try again."
+            )
+        super().__init__(message, path)
+        self.kind = kind
+        self.target = target
