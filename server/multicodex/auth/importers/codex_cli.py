@@ -28,6 +28,7 @@ from multicodex.auth.importers.common import (
     require_identity,
     write_json_object,
 )
+from multicodex.store.files import read_regular
 from multicodex.store.schema import TokenSet, identity_key
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,9 @@ def codex_home(env: Mapping[str, str], user_home: Path) -> Path:
 def credentials_store_mode(home: Path) -> str | None:
     """``cli_auth_credentials_store`` from the CLI's config.toml (None when unset)."""
     try:
-        config = tomllib.loads((home / CONFIG_FILE_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = read_regular(home / CONFIG_FILE_NAME, follow_symlinks=True).decode("utf-8")
+        config = tomllib.loads(text)
+    except (OSError, ValueError, RecursionError):  # a named pipe, bad TOML, deep nesting
         return None
     mode = config.get(STORE_MODE_KEY)
     return mode if isinstance(mode, str) else None

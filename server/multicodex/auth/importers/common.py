@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from multicodex.auth.claims import TokenClaims
 from multicodex.store.atomic import write_private
+from multicodex.store.files import NestedTooDeeply, WrongFileType, parse_json, read_regular
 from multicodex.store.schema import AccountLink, SourceKind, TokenSet, identity_key
 
 
@@ -71,15 +72,21 @@ class CredentialsLockedError(CredentialImportError, TimeoutError):
 
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
-    """The file's JSON object; not-found and format errors name ``what`` and the path."""
+    """The file's JSON object; not-found and format errors name ``what`` and the path.
+
+    A symbolic link is followed (other tools' files may be links), but a named pipe, a
+    socket or a directory is refused at once, never waited on.
+    """
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, follow_symlinks=True)
     except FileNotFoundError:
         raise CredentialsNotFoundError(f"no {what} at {path}", path) from None
-    except IsADirectoryError:
-        raise CredentialsFormatError(f"{path} is a directory, not {what}", path) from None
+    except WrongFileType as wrong:
+        raise CredentialsFormatError(f"{path} is {wrong.kind}, not {what}", path) from None
     try:
-        data = json.loads(raw)
+        data = parse_json(raw)
+    except NestedTooDeeply:
+        raise CredentialsFormatError(f"{path} is nested too deeply to be {what}", path) from None
     except ValueError:
         raise CredentialsFormatError(f"{path} is not valid JSON", path) from None
     if not isinstance(data, dict):
