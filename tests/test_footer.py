@@ -12,13 +12,12 @@ from multicodex.codex.usage import UsageSnapshot, UsageWindow
 from multicodex.footer import (
     FooterLine,
     FooterSegment,
-    format_countdown,
     format_footer,
-    format_relative_reset,
     format_status_line,
     severity_for,
 )
 from multicodex.store.schema import FooterSettings
+from multicodex.timefmt import countdown, relative_reset
 
 NOW = 1_772_452_800.0
 MINUTE = 60.0
@@ -230,7 +229,7 @@ def test_severity_tiers(percent: float | None, mode: str, severity: str) -> None
     ],
 )
 def test_countdown(seconds: float, text: str) -> None:
-    assert format_countdown(seconds) == text
+    assert countdown(seconds) == text
 
 
 # --- status line (§11.3) ------------------------------------------------------------------
@@ -275,4 +274,4 @@ def test_status_line_without_tags_and_weekly_only() -> None:
 )
 def test_relative_reset(offset: float | None, text: str) -> None:
     resets_at = None if offset is None else NOW + offset
-    assert format_relative_reset(resets_at, NOW) == text
+    assert relative_reset(resets_at, NOW) == text

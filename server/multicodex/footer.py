@@ -19,6 +19,7 @@ from typing_extensions import TypeAliasType
 
 from multicodex.codex.usage import UsageSnapshot, UsageWindow
 from multicodex.store.schema import FooterSettings, UsageMode
+from multicodex.timefmt import countdown, relative_reset, round_half_up
 
 Severity = TypeAliasType("Severity", Literal["success", "info", "warning", "error", "dim"])
 SegmentRole = TypeAliasType(
@@ -87,21 +88,6 @@ def format_footer(
     return _line(segments, _worst([w.severity for w in windows]))
 
 
-def format_countdown(seconds: float) -> str:
-    """``<d>d<h>h``, ``<h>h<m>m``, ``<m>m`` or ``<s>s``; a past time reads ``0s``."""
-    total = max(0, _round_half_up(seconds))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{minutes}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"
-
-
 def severity_for(display_percent: float | None, usage_mode: UsageMode) -> Severity:
     """Colour tier of a window, decided on the unrounded displayed percentage.
 
@@ -126,29 +112,13 @@ def format_status_line(
     return f"{head} - {five_hour} | {weekly}"
 
 
-def format_relative_reset(resets_at: float | None, now: float) -> str:
-    """``unknown``, ``now`` once passed, else ``in <m>m`` / ``in <h>h`` (< 48 h) / ``in <d>d``."""
-    if resets_at is None:
-        return "unknown"
-    remaining = resets_at - now
-    if remaining <= 0:
-        return "now"
-    minutes = max(1, _round_half_up(remaining / 60))
-    if minutes < 60:
-        return f"in {minutes}m"
-    hours = _round_half_up(minutes / 60)
-    if hours < 48:
-        return f"in {hours}h"
-    return f"in {_round_half_up(hours / 24)}d"
-
-
 def _usage_segment(
     label: WindowLabel, window: UsageWindow | None, settings: FooterSettings, now: float
 ) -> FooterSegment:
     display = _display_percent(window, settings.usage_mode)
     text = f"{label}:{_percent_text(display, settings.usage_mode)}"
     if _shows_countdown(label, settings) and window is not None and window.resets_at is not None:
-        text += f" (↺{format_countdown(window.resets_at - now)})"
+        text += f" (↺{countdown(window.resets_at - now)})"
     return FooterSegment(
         text=text, role="usage", severity=severity_for(display, settings.usage_mode)
     )
@@ -164,7 +134,7 @@ def _display_percent(window: UsageWindow | None, usage_mode: UsageMode) -> float
 def _percent_text(display: float | None, usage_mode: UsageMode) -> str:
     if display is None:
         return UNKNOWN_PERCENT
-    return f"{_round_half_up(display)}% {usage_mode}"
+    return f"{round_half_up(display)}% {usage_mode}"
 
 
 def _shows_countdown(label: WindowLabel, settings: FooterSettings) -> bool:
@@ -181,9 +151,9 @@ def _loading_segments(account_name: str, settings: FooterSettings) -> list[Foote
 
 def _status_window(label: str, window: UsageWindow | None, now: float) -> str:
     percent = _display_percent(window, "used")
-    percent_text = "unknown" if percent is None else f"{_round_half_up(percent)}%"
+    percent_text = "unknown" if percent is None else f"{round_half_up(percent)}%"
     resets_at = window.resets_at if window is not None else None
-    return f"{label} {percent_text} reset:{format_relative_reset(resets_at, now)}"
+    return f"{label} {percent_text} reset:{relative_reset(resets_at, now)}"
 
 
 def _tier(error: bool, warning: bool, info: bool) -> Severity:
@@ -215,8 +185,3 @@ def _separator() -> FooterSegment:
 
 def _space() -> FooterSegment:
     return FooterSegment(text=" ", role="separator")
-
-
-def _round_half_up(value: float) -> int:
-    """Rounding as the original's ``Math.round`` does (Python's ``round`` is bankers')."""
-    return math.floor(value + 0.5)

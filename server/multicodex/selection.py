@@ -24,7 +24,6 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
 from types import MappingProxyType
 from typing import ClassVar, Literal
@@ -33,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from multicodex.codex.usage import UsageWindow
 from multicodex.store.schema import StoredAccount
+from multicodex.timefmt import clock_time
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ Rule = Literal[
 ]
 
 _SKIPPED_MENTIONED_AT_MOST = 3
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class SelectionRequest(BaseModel):
@@ -256,7 +255,7 @@ class ResetFirstStrategy(Strategy):
             )
             reason = (
                 f"{best.name}: weekly window resets soonest "
-                f"({describe_moment(_or_never(best.weekly_reset), now)}), "
+                f"({clock_time(_or_never(best.weekly_reset), now)}), "
                 f"{_percent(best.peak)} used"
             )
             return Pick(best, "soonest_reset", reason)
@@ -369,7 +368,7 @@ class _Choice:
         earliest = min(cooldowns) if cooldowns else None
         head = "no account available" if self.request.accounts else "no accounts in the pool"
         if earliest is not None:
-            head += f" (earliest back at {describe_moment(earliest, self.now)})"
+            head += f" (earliest back at {clock_time(earliest, self.now)})"
         return self._selection(None, "none", head, earliest_reset=earliest)
 
     def _selection(
@@ -407,7 +406,7 @@ class _Choice:
         if skip.why == "needs_reauth":
             return "needs re-auth"
         if skip.why == "cooldown" and skip.until is not None:
-            return f"on cooldown until {describe_moment(skip.until, self.now)}"
+            return f"on cooldown until {clock_time(skip.until, self.now)}"
         return "already tried in this request"
 
 
@@ -451,7 +450,7 @@ def _fallback(standings: Sequence[AccountStanding]) -> Pick | None:
 def _lowest_usage_reason(standing: AccountStanding, now: float) -> str:
     reason = f"{standing.name}: lowest usage {_percent(standing.peak)}"
     if standing.weekly_reset is not None:
-        reason += f" (weekly resets {describe_moment(standing.weekly_reset, now)})"
+        reason += f" (weekly resets {clock_time(standing.weekly_reset, now)})"
     return reason
 
 
@@ -474,12 +473,3 @@ def _or_never(timestamp: float | None) -> float:
 
 def _percent(value: float | None) -> str:
     return "unknown" if value is None else f"{math.floor(value + 0.5)}%"
-
-
-def describe_moment(timestamp: float, now: float) -> str:
-    """A UTC clock time; with the weekday unless it is within the next 24 hours."""
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    clock = moment.strftime("%H:%M")
-    if 0 <= timestamp - now < 24 * 3600:
-        return f"{clock} UTC"
-    return f"{_WEEKDAYS[moment.weekday()]} {clock} UTC"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pydantic import BaseModel
 
 from multicodex.app.errors import AppError
@@ -22,6 +20,7 @@ from multicodex.protocol import (
     UpstreamUnavailableData,
 )
 from multicodex.rotation.models import AccountState, FailureInfo, PoolExhausted, UpstreamFailure
+from multicodex.timefmt import until
 
 _STATE_DETAIL = {
     "cooldown": "on cooldown",
@@ -41,8 +40,7 @@ def no_accounts(sources: list[ImportSourceInfo]) -> AppError:
 
 def pool_exhausted(exc: PoolExhausted, now: float, waited_seconds: float) -> AppError:
     if exc.earliest_reset is not None:
-        when = datetime.fromtimestamp(exc.earliest_reset, UTC).strftime("%H:%M UTC")
-        tail = f"the earliest reset is in {_minutes(exc.earliest_reset - now)} ({when})"
+        tail = f"the earliest reset is {until(exc.earliest_reset, now)}"
     else:
         tail = "no reset time is known (accounts may need re-authentication)"
     return AppError(
@@ -122,8 +120,3 @@ def _availability(state: AccountState) -> AccountAvailability:
         until=state.until,
         detail=state.detail or _STATE_DETAIL[state.state],
     )
-
-
-def _minutes(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes}m" if minutes < 60 else f"{minutes // 60}h{minutes % 60}m"

@@ -45,6 +45,7 @@ from multicodex.protocol import (
     LoginStartResult,
 )
 from multicodex.store.schema import identity_key
+from multicodex.timefmt import countdown
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +286,7 @@ class LoginManager:
 
     def _progress(self, session: LoginSession, stage: Stage) -> None:
         remaining = max(0.0, session.expires_at - self._pool.clock())
-        message = f"{PROGRESS_TEXT[stage]} (expires in {_minutes(remaining)})"
+        message = f"{PROGRESS_TEXT[stage]} (expires in {countdown(remaining)})"
         self._hooks.login_progress(
             LoginProgress(
                 login_id=session.login_id,
@@ -300,8 +301,3 @@ def _clean_label(label: str | None) -> str | None:
     if label is None:
         return None
     return label.strip() or None
-
-
-def _minutes(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    return f"{minutes}m" if minutes else f"{int(seconds)}s"

@@ -22,6 +22,7 @@ from multicodex.protocol import (
 from multicodex.selection import STRATEGIES, get_strategy
 from multicodex.store.document import Store
 from multicodex.store.schema import FooterSettings, RotationPolicy
+from multicodex.timefmt import in_words
 
 
 class Preferences:
@@ -104,12 +105,12 @@ def describe_policy(policy: RotationPolicy) -> list[str]:
         "and retries another one.",
         "If a request hits a quota or rate limit before any output streams, MultiCodex puts "
         "the account on cooldown until its reset "
-        f"({_duration(policy.fallback_cooldown_seconds)} when unknown) and retries, at most "
+        f"({in_words(policy.fallback_cooldown_seconds)} when unknown) and retries, at most "
         f"{policy.retry_limit} times.",
         "A 400 error is never retried on another account: it would fail everywhere.",
         "If an account has not started answering within "
-        f"{_seconds(policy.first_output_timeout_seconds)}, or sends nothing for "
-        f"{_seconds(policy.stall_timeout_seconds)} before any output, MultiCodex says so and "
+        f"{in_words(policy.first_output_timeout_seconds)}, or sends nothing for "
+        f"{in_words(policy.stall_timeout_seconds)} before any output, MultiCodex says so and "
         "tries another account; once output has streamed, such a silence ends the request "
         "with an error.",
     ]
@@ -119,15 +120,3 @@ def _patched(settings: FooterSettings, patch: FooterPatch) -> FooterSettings:
     return FooterSettings.model_validate(
         {**settings.model_dump(), **patch.model_dump(exclude_none=True)}
     )
-
-
-def _seconds(seconds: float) -> str:
-    return f"{seconds:g} second{'' if seconds == 1 else 's'}"
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("hour", 3600), ("minute", 60)):
-        if seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{seconds} seconds"

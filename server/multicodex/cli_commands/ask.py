@@ -14,7 +14,6 @@ from multicodex.cli_commands.failure import CliFailure
 from multicodex.cli_commands.output import Output, Style
 from multicodex.cli_commands.parsing import CliParser, Subparsers
 from multicodex.cli_commands.prompts import read_all, stdin_is_terminal
-from multicodex.cli_commands.render import until
 from multicodex.protocol import (
     AccountsUseParams,
     CompleteParams,
@@ -22,6 +21,7 @@ from multicodex.protocol import (
     CompletionDelta,
     ModelsListParams,
 )
+from multicodex.timefmt import until
 
 PREFIX = "multicodex: "
 

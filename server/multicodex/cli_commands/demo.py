@@ -30,13 +30,13 @@ from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.failure import CliFailure
 from multicodex.cli_commands.output import Output
 from multicodex.cli_commands.parsing import CliParser, Subparsers, with_global_defaults
-from multicodex.cli_commands.render import until
 from multicodex.protocol import (
     AccountInfo,
     AccountsListParams,
     CompleteResult,
     InitializationOptions,
 )
+from multicodex.timefmt import until
 
 if TYPE_CHECKING:
     from multicodex.emulator import Emulator

@@ -18,7 +18,6 @@ from multicodex.cli_commands.failure import CliFailure
 from multicodex.cli_commands.output import Output
 from multicodex.cli_commands.parsing import CliParser, Subparsers, identifier_argument
 from multicodex.cli_commands.prompts import read_line
-from multicodex.cli_commands.render import until
 from multicodex.protocol import (
     ErrorCode,
     LoginFailedData,
@@ -29,6 +28,7 @@ from multicodex.protocol import (
     LoginStartParams,
     LoginStartResult,
 )
+from multicodex.timefmt import until
 
 PASTE_PROMPT = "Paste the address your browser landed on (or the code): "
 OUTCOME_TEXT = {

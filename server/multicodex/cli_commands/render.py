@@ -3,32 +3,11 @@ reasons)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from multicodex.codex.usage import UsageWindow
-from multicodex.footer import format_countdown, format_relative_reset
 from multicodex.protocol import AccountInfo
+from multicodex.timefmt import ago, clock_time, relative_reset, until
 
 NONE = "-"
-
-
-def clock(timestamp: float, now: float) -> str:
-    """``14:05 UTC`` within a day, else ``Sat 09:00 UTC`` (or a date when far off)."""
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    if abs(timestamp - now) < 24 * 3600:
-        return moment.strftime("%H:%M UTC")
-    if abs(timestamp - now) < 6 * 24 * 3600:
-        return moment.strftime("%a %H:%M UTC")
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def until(timestamp: float, now: float) -> str:
-    """``15:42 UTC (in 1h23m)``."""
-    return f"{clock(timestamp, now)} (in {format_countdown(max(0.0, timestamp - now))})"
-
-
-def ago(seconds: float) -> str:
-    return "just now" if seconds < 1 else f"{format_countdown(seconds)} ago"
 
 
 def window(window: UsageWindow | None, now: float) -> str:
@@ -37,8 +16,8 @@ def window(window: UsageWindow | None, now: float) -> str:
     used = f"{window.used_percent:.0f}% used"
     if window.resets_at is None:
         return used
-    relative = format_relative_reset(window.resets_at, now)
-    return f"{used}, resets {clock(window.resets_at, now)} ({relative})"
+    relative = relative_reset(window.resets_at, now)
+    return f"{used}, resets {clock_time(window.resets_at, now)} ({relative})"
 
 
 def account_details(account: AccountInfo, now: float) -> list[str]:
@@ -62,9 +41,9 @@ def account_details(account: AccountInfo, now: float) -> list[str]:
     if account.reauth_reason:
         facts.append(("needs re-auth", account.reauth_reason))
     facts.append(("source", _source(account)))
-    facts.append(("added", clock(account.added_at, now)))
+    facts.append(("added", clock_time(account.added_at, now)))
     last_used = account.last_used_at
-    facts.append(("last used", clock(last_used, now) if last_used is not None else "never"))
+    facts.append(("last used", clock_time(last_used, now) if last_used is not None else "never"))
     width = max(len(name) for name, _ in facts)
     return [f"  {name + ':':<{width + 1}} {value}" for name, value in facts]
 

@@ -40,8 +40,9 @@ from multicodex.rotation.models import (
     WaitNotice,
     skipped_states,
 )
-from multicodex.selection import Selection, SelectionRequest, describe_moment, get_strategy
+from multicodex.selection import Selection, SelectionRequest, get_strategy
 from multicodex.store.schema import StoredAccount
+from multicodex.timefmt import clock_time
 
 log = logging.getLogger(__name__)
 
@@ -337,7 +338,7 @@ class RequestRotation:
         # A reset the backend already sees as past (clock skew) still gets a short rest,
         # so the same account is not hammered in a tight loop.
         until = max(until, now + MIN_COOLDOWN_SECONDS)
-        when = describe_moment(until, now)
+        when = clock_time(until, now)
         reason = f"{account.display_name} hit its usage limit; cooling down until {when}"
         await self._pool.set_cooldown(account.key, until, reason)
         self._excluded.add(account.key)
@@ -424,7 +425,7 @@ class RequestRotation:
         self._request.wait_for_reset_seconds = budget - max(0.0, earliest - now)
         yield WaitNotice(
             until=earliest,
-            reason=f"every account is resting; waiting until {describe_moment(earliest, now)}",
+            reason=f"every account is resting; waiting until {clock_time(earliest, now)}",
         )
         await self._engine.sleep(max(0.0, earliest - now) + 0.05)
         self._excluded.clear()
