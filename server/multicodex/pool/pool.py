@@ -248,4 +248,3 @@ class Pool:
                 raise result
         accounts = self.accounts()
         return len(accounts), sum(a.needs_reauth for a in accounts)
-
