@@ -5,13 +5,16 @@ from __future__ import annotations
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conftest import TokenMint
 from multicodex.auth.freshness import is_newer
 from multicodex.pool.tokens import apply_records
 from multicodex.store.document import Store
 from multicodex.store.journal import JournalRecord, RefreshJournal
 from multicodex.store.schema import StoredAccount, StoreDocument, TokenSet
+
+if TYPE_CHECKING:
+    from conftest import TokenMint
 
 
 def _tokens(mint: TokenMint, exp: int) -> TokenSet:
