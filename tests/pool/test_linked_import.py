@@ -88,3 +88,23 @@ async def test_write_back_never_puts_older_tokens_over_the_other_tools_newer_one
         write_back(ours.source, ours.tokens)
 
     assert json.loads(auth.read_text())["tokens"]["refresh_token"] == theirs["refresh_token"]
+
+
+async def test_write_back_through_a_symbolic_link_keeps_the_link(rig: Rig, tmp_path: Path) -> None:
+    """A dotfiles manager links ~/.codex/auth.json to a file elsewhere: the refreshed pair
+    lands in that file and the link stays a link."""
+    account_id, key, auth = await import_linked(rig, tmp_path)
+    real = tmp_path / "dotfiles" / "codex-auth.json"
+    real.parent.mkdir()
+    auth.rename(real)
+    auth.symlink_to(real)
+    rig.emu.expire_access_tokens(account_id)
+
+    refreshed = await rig.pool.tokens.valid(
+        key, rejected_access_token=rig.pool.get(key).tokens.access_token
+    )
+
+    assert auth.is_symlink()
+    assert json.loads(real.read_text())["tokens"]["refresh_token"] == (
+        refreshed.tokens.refresh_token
+    )

@@ -6,6 +6,7 @@ Messages name files and fields, never their values: credential files hold tokens
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,8 +96,13 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
 
 
 def write_json_object(path: Path, data: dict[str, Any]) -> None:
-    """Pretty JSON (2 spaces, no trailing newline, as both other tools write it), 0600."""
-    write_private(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
+    """Pretty JSON (2 spaces, no trailing newline, as both other tools write it), 0600.
+
+    Another tool's file may be a symbolic link (a dotfiles manager, a shared CODEX_HOME):
+    the file it points to is replaced, so the link stays and the other tool sees the new
+    tokens."""
+    target = Path(os.path.realpath(path))
+    write_private(target, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
 
 
 def nonempty_string(value: object) -> str | None:
