@@ -13,8 +13,8 @@ import httpx2
 
 from multicodex.auth.importers import ImportedCredentials
 from multicodex.auth.tokens import login_result, tokens_from_response
+from multicodex.model import StoredAccount
 from multicodex.pool.membership import new_account
-from multicodex.store.schema import StoredAccount
 
 _START_TIMEOUT = 30.0
 

@@ -16,8 +16,8 @@ import httpx2
 from bench.emulator_process import EmulatorProcess
 from bench.profiling import recording
 from bench.rpc import DELTA, RpcClient, Stamp, server_env
+from multicodex.model import StoredAccount
 from multicodex.store.document import Store
-from multicodex.store.schema import StoredAccount
 
 MODEL = "gpt-5.5"
 PROMPT = "Say hello"

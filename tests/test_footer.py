@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from multicodex.codex.usage import UsageSnapshot, UsageWindow
 from multicodex.footer import (
     FooterLine,
     FooterSegment,
@@ -16,7 +15,7 @@ from multicodex.footer import (
     format_status_line,
     severity_for,
 )
-from multicodex.store.schema import FooterSettings
+from multicodex.model import FooterSettings, UsageSnapshot, UsageWindow
 from multicodex.timefmt import countdown, relative_reset
 
 NOW = 1_772_452_800.0

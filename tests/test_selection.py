@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from multicodex.codex.usage import UsageSnapshot, UsageWindow
+from multicodex.model import StoredAccount, TokenSet, UsageSnapshot, UsageWindow
 from multicodex.selection import (
     STRATEGIES,
     Selection,
@@ -17,7 +17,6 @@ from multicodex.selection import (
     availability,
     get_strategy,
 )
-from multicodex.store.schema import StoredAccount, TokenSet
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()  # a Monday
 HOUR = 3600.0

@@ -13,8 +13,7 @@ from bench.memory_probe import rss_mib
 from bench.rig import seed_store
 from bench.rpc import SERVER_COMMAND, RpcClient, server_env
 from bench.stats import Row
-from multicodex.codex.usage import UsageSnapshot, UsageWindow
-from multicodex.store.schema import StoredAccount, TokenSet
+from multicodex.model import StoredAccount, TokenSet, UsageSnapshot, UsageWindow
 
 NAME = "memory"
 ACCOUNTS = 1_000

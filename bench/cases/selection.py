@@ -8,9 +8,8 @@ import time
 
 from bench.context import Context
 from bench.stats import Row, median, p99
-from multicodex.codex.usage import UsageSnapshot, UsageWindow
+from multicodex.model import StoredAccount, TokenSet, UsageSnapshot, UsageWindow
 from multicodex.selection import SelectionRequest, get_strategy
-from multicodex.store.schema import StoredAccount, TokenSet
 
 NAME = "selection"
 ACCOUNTS = 10_000

@@ -17,8 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypeAliasType
 
-from multicodex.codex.usage import UsageSnapshot, UsageWindow
-from multicodex.store.schema import FooterSettings, UsageMode
+from multicodex.model import FooterSettings, UsageMode, UsageSnapshot, UsageWindow
 from multicodex.timefmt import countdown, relative_reset, round_half_up
 
 Severity = TypeAliasType("Severity", Literal["success", "info", "warning", "error", "dim"])

@@ -26,16 +26,16 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json
 from pydantic_core import core_schema
 from typing_extensions import TypeAliasType
 
-from multicodex.codex.errors import FailureKind
-from multicodex.codex.usage import UsageWindow
 from multicodex.footer import FooterLine
-from multicodex.store.schema import (
+from multicodex.model import (
+    FailureKind,
     FooterOrder,
     FooterSettings,
     ResetWindow,
     RotationPolicy,
     SourceKind,
     UsageMode,
+    UsageWindow,
 )
 
 PROTOCOL_VERSION = 1

@@ -30,8 +30,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from multicodex.codex.usage import UsageWindow
-from multicodex.store.schema import StoredAccount
+from multicodex.model import StoredAccount, UsageWindow
 from multicodex.timefmt import clock_time
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import pytest
 
 from multicodex.app.completion_errors import upstream_error_code, upstream_failure
 from multicodex.cli_commands.exit_codes import ExitCode, exit_code_for
-from multicodex.codex.errors import FailureKind
+from multicodex.model import FailureKind
 from multicodex.protocol import AccountRef, ErrorCode
 from multicodex.rotation.models import FailureInfo, UpstreamFailure
 

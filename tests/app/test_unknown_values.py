@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from multicodex.app.preferences import describe_policy
+from multicodex.model import RotationPolicy
 from multicodex.selection import get_strategy
-from multicodex.store.schema import RotationPolicy
 
 
 def test_an_unknown_stored_strategy_selects_like_the_default_and_says_so_once(

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from multicodex.auth.importers.common import format_rfc3339
-from multicodex.emulator import EmuAccount, Emulator
+from multicodex.model import identity_key
 from multicodex.store.document import Store
-from multicodex.store.schema import StoreDocument, identity_key
+from multicodex.store.schema import StoreDocument
+from multicodex_emulator import EmuAccount, Emulator
 from support.accounts import stored_account
 
 TOKEN_SHAPE = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}|\brt_[\w-]{20,}|\bac_[\w-]{20,}")

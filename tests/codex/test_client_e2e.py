@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from multicodex.codex.client import STREAM_CLOSED_EARLY, CodexClient, ResponseStream
-from multicodex.codex.errors import CodexFailure, FailureKind, StreamStalled
+from multicodex.codex.errors import CodexFailure, StreamStalled
 from multicodex.codex.events import ResponseEvent
 from multicodex.config import Endpoints
-from multicodex.emulator import Emulator, RecordedRequest
+from multicodex.model import FailureKind
+from multicodex_emulator import Emulator, RecordedRequest
 
 RESPONSES_PATH = "/backend-api/codex/responses"
 WAIT_LIMIT = 15.0

@@ -17,9 +17,9 @@ from multicodex.codex.classify import (
     classify_stream_event,
     parse_retry_after,
 )
-from multicodex.codex.errors import CodexFailure, FailureKind
+from multicodex.codex.errors import CodexFailure
 from multicodex.codex.events import ResponseEvent
-from multicodex.codex.usage import UsageSnapshot, UsageWindow
+from multicodex.model import FailureKind, UsageSnapshot, UsageWindow
 
 NOW = 1_790_000_000.0
 FAKE_JWT = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c2VyIn0.c2ln"

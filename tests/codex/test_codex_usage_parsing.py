@@ -6,13 +6,8 @@ from typing import Any
 
 import pytest
 
-from multicodex.codex.usage import (
-    UsageCredits,
-    UsageWindow,
-    parse_header_bool,
-    parse_usage_headers,
-    parse_usage_payload,
-)
+from multicodex.codex.usage import parse_header_bool, parse_usage_headers, parse_usage_payload
+from multicodex.model import UsageCredits, UsageWindow
 
 NOW = 1_790_000_000.0
 

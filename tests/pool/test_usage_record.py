@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from multicodex.codex.usage import UsageSnapshot, UsageWindow
+from multicodex.model import UsageSnapshot, UsageWindow
 from support.rig import Rig
 
 

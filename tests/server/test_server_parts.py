@@ -18,7 +18,14 @@ from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.status import StatusFeed
 from multicodex.auth.errors import LoginError
 from multicodex.auth.pkce_login import StateMismatch
-from multicodex.codex.usage import UsageSnapshot, UsageWindow
+from multicodex.model import (
+    FooterSettings,
+    RotationPolicy,
+    StoredAccount,
+    TokenSet,
+    UsageSnapshot,
+    UsageWindow,
+)
 from multicodex.protocol import (
     ErrorCode,
     FooterPatch,
@@ -31,7 +38,6 @@ from multicodex.protocol import (
 )
 from multicodex.rpc.logs import ScrubbingFormatter, scrub
 from multicodex.server import MultiCodexServer
-from multicodex.store.schema import FooterSettings, RotationPolicy, StoredAccount, TokenSet
 from support.server_rig import free_port, server_env
 
 JWT = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from multicodex.store.schema import StoredAccount, TokenSet, identity_key
+from multicodex.model import StoredAccount, TokenSet, identity_key
 
 AUTH_CLAIM = "https://api.openai.com/auth"
 PROFILE_CLAIM = "https://api.openai.com/profile"

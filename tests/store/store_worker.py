@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from multicodex.model import StoredAccount, TokenSet, identity_key
 from multicodex.store.document import Store
-from multicodex.store.schema import StoredAccount, TokenSet, identity_key
 
 
 def account(name: str) -> StoredAccount:

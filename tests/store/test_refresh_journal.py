@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from multicodex.auth.freshness import is_newer
+from multicodex.model import StoredAccount, TokenSet
 from multicodex.pool.tokens import apply_records
 from multicodex.store.document import Store
 from multicodex.store.journal import JournalRecord, RefreshJournal
-from multicodex.store.schema import StoredAccount, StoreDocument, TokenSet
+from multicodex.store.schema import StoreDocument
 
 if TYPE_CHECKING:
     from conftest import TokenMint

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from multicodex.model import StoredAccount, TokenSet, identity_key
 from multicodex.store.document import Store
-from multicodex.store.schema import StoredAccount, TokenSet, identity_key
 
 KILLS = 1000
 SLOTS = 8

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from multicodex.auth.importers import read_pi_multicodex
+from multicodex.model import StoredAccount
 from multicodex.store.document import SCHEMA_REF, Store
 from multicodex.store.errors import (
     StoreCorruptError,
@@ -24,7 +25,7 @@ from multicodex.store.errors import (
     StoreNewerVersionError,
 )
 from multicodex.store.paths import HOME_ENV, resolve_home
-from multicodex.store.schema import StoredAccount, StoreDocument
+from multicodex.store.schema import StoreDocument
 
 AccountFactory = Callable[..., StoredAccount]
 

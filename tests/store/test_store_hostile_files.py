@@ -20,11 +20,11 @@ import pytest
 
 from multicodex.auth.importers import read_codex_cli
 from multicodex.auth.importers.common import CredentialsFormatError
+from multicodex.model import StoredAccount
 from multicodex.pool.locks import AccountLocks, lock_directory
 from multicodex.store.atomic import tighten_mode
 from multicodex.store.document import Store
 from multicodex.store.errors import StoreCorruptError, StoreFileRefused
-from multicodex.store.schema import StoredAccount
 
 if TYPE_CHECKING:
     from conftest import TokenMint

@@ -31,7 +31,7 @@ from multicodex.auth.importers import (
     write_back,
 )
 from multicodex.auth.importers.pi_lock import pi_file_lock
-from multicodex.store.schema import TokenSet, identity_key
+from multicodex.model import TokenSet, identity_key
 
 if TYPE_CHECKING:
     from conftest import Minted, TokenMint

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from multicodex.model import identity_key
 from multicodex.store.document import Store
-from multicodex.store.schema import identity_key
 
 WORKER = Path(__file__).with_name("store_worker.py")
 PROCESSES = 8

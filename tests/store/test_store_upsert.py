@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from multicodex.auth.claims import merge_claims
 from multicodex.auth.importers import ImportedCredentials, read_codex_cli
-from multicodex.codex.usage import UsageSnapshot
+from multicodex.model import AccountLink, TokenSet, UsageSnapshot, identity_key
 from multicodex.pool.membership import upsert_account, upsert_accounts
 from multicodex.store.document import Store
-from multicodex.store.schema import AccountLink, StoreDocument, TokenSet, identity_key
+from multicodex.store.schema import StoreDocument
 
 if TYPE_CHECKING:
     from conftest import Minted, TokenMint

@@ -7,8 +7,8 @@ from typing import Any
 
 from multicodex.auth.importers import ImportedCredentials
 from multicodex.auth.tokens import login_result, tokens_from_response
+from multicodex.model import StoredAccount
 from multicodex.pool.membership import new_account
-from multicodex.store.schema import StoredAccount
 
 
 def stored_account(issued: dict[str, Any]) -> StoredAccount:

@@ -11,10 +11,10 @@ import httpx2
 
 from multicodex.codex.client import CodexClient
 from multicodex.config import Endpoints
-from multicodex.emulator import Emulator
+from multicodex.model import StoredAccount
 from multicodex.pool import Pool
 from multicodex.store.document import Store
-from multicodex.store.schema import StoredAccount
+from multicodex_emulator import Emulator
 from support.accounts import stored_account
 
 

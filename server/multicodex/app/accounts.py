@@ -9,6 +9,7 @@ from collections.abc import Callable
 from multicodex.app.errors import account_not_found, needs_reauth
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.views import account_ref
+from multicodex.model import StoredAccount
 from multicodex.pool import AccountNeedsReauth, Pool, PoolError
 from multicodex.pool.locks import LockTimeout
 from multicodex.protocol import (
@@ -26,7 +27,6 @@ from multicodex.protocol import (
     AccountsUseParams,
     AccountsUseResult,
 )
-from multicodex.store.schema import StoredAccount
 
 LIST_REFRESH_SECONDS = 10.0
 """``refresh_stale`` answers after at most this long; slower fetches finish in the background."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from multicodex.app.errors import AppError
-from multicodex.codex.errors import FailureKind
+from multicodex.model import FailureKind
 from multicodex.protocol import (
     AccountAvailability,
     AccountRef,

@@ -33,6 +33,7 @@ from multicodex.auth.importers import ImportedCredentials
 from multicodex.auth.pkce_login import DEFAULT_PORTS
 from multicodex.auth.tokens import LoginResult as TokenLogin
 from multicodex.config import Endpoints
+from multicodex.model import identity_key
 from multicodex.pool import Pool
 from multicodex.protocol import (
     AccountRef,
@@ -44,7 +45,6 @@ from multicodex.protocol import (
     LoginStartParams,
     LoginStartResult,
 )
-from multicodex.store.schema import identity_key
 from multicodex.timefmt import countdown
 
 log = logging.getLogger(__name__)

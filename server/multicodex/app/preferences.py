@@ -9,6 +9,7 @@ from multicodex.app.errors import invalid_field
 from multicodex.app.session import SessionOverrides
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.status import footer_line
+from multicodex.model import FooterSettings, RotationPolicy
 from multicodex.protocol import (
     FooterInfo,
     FooterPatch,
@@ -21,7 +22,6 @@ from multicodex.protocol import (
 )
 from multicodex.selection import STRATEGIES, get_strategy
 from multicodex.store.document import Store
-from multicodex.store.schema import FooterSettings, RotationPolicy
 from multicodex.timefmt import in_words
 
 

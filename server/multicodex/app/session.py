@@ -11,10 +11,11 @@ import httpx2
 
 from multicodex.codex.client import CodexClient
 from multicodex.config import Endpoints
+from multicodex.model import FooterSettings, RotationPolicy
 from multicodex.pool import Pool
 from multicodex.protocol import FooterPatch, RotationPatch
 from multicodex.store.document import Store
-from multicodex.store.schema import FooterSettings, RotationPolicy, StoreDocument
+from multicodex.store.schema import StoreDocument
 
 
 class SessionOverrides:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from multicodex.app.views import account_info, account_ref, active_account, usage_is_stale
+from multicodex.model import FooterSettings, RotationPolicy, StoredAccount
 from multicodex.pool import Pool
 from multicodex.protocol import AccountInfo, AccountRef, ActiveAccount
 from multicodex.selection import Selection, SelectionRequest, get_strategy
-from multicodex.store.schema import FooterSettings, RotationPolicy, StoredAccount
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.views import account_ref
 from multicodex.footer import FooterLine, format_footer
+from multicodex.model import FooterSettings
 from multicodex.protocol import Status
-from multicodex.store.schema import FooterSettings
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from multicodex.footer import format_status_line
+from multicodex.model import StoredAccount
 from multicodex.protocol import (
     AccountInfo,
     AccountRef,
@@ -13,7 +14,6 @@ from multicodex.protocol import (
     ActiveAccount,
 )
 from multicodex.selection import Selection
-from multicodex.store.schema import StoredAccount
 
 STATUS_SEPARATOR = " - "
 

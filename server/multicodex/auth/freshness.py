@@ -10,7 +10,7 @@ first, then when the holder says it refreshed, then the access token's expiry.
 from __future__ import annotations
 
 from multicodex.auth.claims import MalformedTokenError, decode_payload
-from multicodex.store.schema import TokenSet
+from multicodex.model import TokenSet
 
 
 def issued_at(tokens: TokenSet) -> float | None:

@@ -15,7 +15,7 @@ import httpx2
 
 from multicodex.auth.tokens import TokenResponseError, tokens_from_response
 from multicodex.config import CLIENT_ID, ORIGINATOR, Endpoints
-from multicodex.store.schema import TokenSet
+from multicodex.model import TokenSet
 
 REFRESH_SCOPE = "openid profile email"
 REFRESH_TIMEOUT_SECONDS = 15.0

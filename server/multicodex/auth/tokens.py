@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from multicodex.auth.claims import MalformedTokenError, TokenClaims, merge_claims, read_claims
-from multicodex.store.schema import TokenSet
+from multicodex.model import TokenSet
 
 
 class TokenResponseError(ValueError):

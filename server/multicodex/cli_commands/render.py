@@ -3,7 +3,7 @@ reasons)."""
 
 from __future__ import annotations
 
-from multicodex.codex.usage import UsageWindow
+from multicodex.model import UsageWindow
 from multicodex.protocol import AccountInfo
 from multicodex.timefmt import ago, clock_time, relative_reset, until
 

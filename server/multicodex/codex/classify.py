@@ -26,9 +26,10 @@ from typing import Any
 import httpx2
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from multicodex.codex.errors import CodexFailure, FailureKind
+from multicodex.codex.errors import CodexFailure
 from multicodex.codex.events import ERROR, RESPONSE_FAILED, ResponseEvent
-from multicodex.codex.usage import UsageSnapshot, parse_usage_headers
+from multicodex.codex.usage import parse_usage_headers
+from multicodex.model import FailureKind, UsageSnapshot
 
 QUOTA_CODES = frozenset(
     {"usage_limit_reached", "usage_not_included", "insufficient_quota", "quota_exceeded"}

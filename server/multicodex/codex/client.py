@@ -18,7 +18,7 @@ import httpx2
 from pydantic import ValidationError
 
 from multicodex.codex.classify import classify_exception, classify_http_error, classify_stream_event
-from multicodex.codex.errors import CodexFailure, FailureKind, StreamStalled
+from multicodex.codex.errors import CodexFailure, StreamStalled
 from multicodex.codex.events import (
     FAILURE_EVENT_TYPES,
     SUCCESS_EVENT_TYPES,
@@ -29,8 +29,9 @@ from multicodex.codex.events import (
 from multicodex.codex.headers import auth_headers, default_user_agent, stream_headers
 from multicodex.codex.models import ModelCatalog, ModelInfo, ModelListPayload
 from multicodex.codex.sse import DONE_SENTINEL, SSEEvent, SSEParser, SSEProtocolError
-from multicodex.codex.usage import UsageSnapshot, parse_usage_headers, parse_usage_payload
+from multicodex.codex.usage import parse_usage_headers, parse_usage_payload
 from multicodex.config import CLIENT_VERSION, ORIGINATOR, Endpoints
+from multicodex.model import FailureKind, UsageSnapshot
 
 DEFAULT_IDLE_TIMEOUT = 300.0
 """Seconds without a byte on the stream before it counts as dead (the Codex CLI's value);

@@ -8,7 +8,8 @@ from typing import Literal
 
 from multicodex.auth.freshness import is_newer, same_tokens
 from multicodex.auth.importers.common import ImportedCredentials
-from multicodex.store.schema import StoredAccount, StoreDocument
+from multicodex.model import StoredAccount
+from multicodex.store.schema import StoreDocument
 
 log = logging.getLogger(__name__)
 

@@ -12,15 +12,15 @@ import httpx2
 
 from multicodex.auth.importers.common import ImportedCredentials
 from multicodex.codex.client import CodexClient
-from multicodex.codex.usage import UsageSnapshot
 from multicodex.config import Endpoints
+from multicodex.model import StoredAccount, UsageSnapshot
 from multicodex.pool.errors import AccountNotFound, PoolError
 from multicodex.pool.locks import AccountLocks, lock_directory
 from multicodex.pool.membership import CredentialOutcome, upsert_account
 from multicodex.pool.tokens import TokenKeeper
 from multicodex.pool.usage import UsageKeeper
 from multicodex.store.document import Store
-from multicodex.store.schema import StoredAccount, StoreDocument
+from multicodex.store.schema import StoreDocument
 
 log = logging.getLogger(__name__)
 

@@ -33,11 +33,12 @@ from multicodex.auth.freshness import is_newer
 from multicodex.auth.importers import newer_linked_tokens, write_back
 from multicodex.auth.refresh import REFRESH_TIMEOUT_SECONDS, RefreshError, refresh_tokens
 from multicodex.config import Endpoints
+from multicodex.model import StoredAccount, TokenSet
 from multicodex.pool.errors import AccountNeedsReauth, AccountNotFound, TokenRefreshFailed
 from multicodex.pool.locks import AccountLocks
 from multicodex.store.document import Store
 from multicodex.store.journal import JournalRecord, RefreshJournal
-from multicodex.store.schema import StoredAccount, StoreDocument, TokenSet
+from multicodex.store.schema import StoreDocument
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,12 @@ import logging
 from collections.abc import Callable
 
 from multicodex.codex.client import CodexClient
-from multicodex.codex.errors import CodexFailure, FailureKind
-from multicodex.codex.usage import UsageSnapshot
+from multicodex.codex.errors import CodexFailure
+from multicodex.model import FailureKind, StoredAccount, UsageSnapshot
 from multicodex.pool.errors import AccountNotFound, PoolError
 from multicodex.pool.locks import AccountLocks
 from multicodex.pool.tokens import TokenKeeper
 from multicodex.store.document import Store
-from multicodex.store.schema import StoredAccount
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from multicodex.codex.client import CodexClient, ResponseStream
-from multicodex.codex.errors import CodexFailure, FailureKind, StreamStalled
+from multicodex.codex.errors import CodexFailure, StreamStalled
 from multicodex.codex.events import FinalResponse, TokenUsage
-from multicodex.codex.usage import UsageSnapshot
+from multicodex.model import FailureKind, StoredAccount, UsageSnapshot
 from multicodex.pool import Pool, PoolError
 from multicodex.rotation.body import build_body, has_account_bound_items
 from multicodex.rotation.models import (
@@ -41,7 +41,6 @@ from multicodex.rotation.models import (
     skipped_states,
 )
 from multicodex.selection import Selection, SelectionRequest, get_strategy
-from multicodex.store.schema import StoredAccount
 from multicodex.timefmt import clock_time
 
 log = logging.getLogger(__name__)

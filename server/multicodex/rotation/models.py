@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from multicodex.codex.errors import CodexFailure, FailureKind
+from multicodex.codex.errors import CodexFailure
+from multicodex.model import FailureKind
 from multicodex.selection import SkippedAccount
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from filelock import FileLock
 from pydantic import BaseModel, ValidationError
 
+from multicodex.model import TokenSet
 from multicodex.store.atomic import PRIVATE_FILE_MODE, ensure_private_dir, fsync_directory
-from multicodex.store.schema import TokenSet
 
 log = logging.getLogger(__name__)
 

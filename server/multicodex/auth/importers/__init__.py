@@ -39,7 +39,7 @@ from multicodex.auth.importers.sources import (
     find_sources,
     read_source,
 )
-from multicodex.store.schema import AccountLink, TokenSet, identity_key
+from multicodex.model import AccountLink, TokenSet, identity_key
 
 __all__ = [
     "ApiKeyOnlyError",

@@ -28,8 +28,8 @@ from multicodex.auth.importers.common import (
     require_identity,
     write_json_object,
 )
+from multicodex.model import TokenSet, identity_key
 from multicodex.store.files import read_regular
-from multicodex.store.schema import TokenSet, identity_key
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from multicodex.auth.claims import TokenClaims
+from multicodex.model import AccountLink, SourceKind, TokenSet, identity_key
 from multicodex.store.atomic import write_private
 from multicodex.store.files import NestedTooDeeply, WrongFileType, parse_json, read_regular
-from multicodex.store.schema import AccountLink, SourceKind, TokenSet, identity_key
 
 
 class ImportedCredentials(BaseModel):

@@ -24,7 +24,7 @@ from multicodex.auth.importers.common import (
     write_json_object,
 )
 from multicodex.auth.importers.pi_lock import DEFAULT_WAIT_SECONDS, pi_file_lock
-from multicodex.store.schema import TokenSet, identity_key
+from multicodex.model import TokenSet, identity_key
 
 AGENT_DIR_ENV = "PI_CODING_AGENT_DIR"
 AUTH_FILE_NAME = "auth.json"

@@ -24,7 +24,7 @@ from multicodex.auth.importers.common import (
     require_identity,
     write_json_object,
 )
-from multicodex.store.schema import TokenSet, identity_key
+from multicodex.model import TokenSet, identity_key
 
 log = logging.getLogger(__name__)
 

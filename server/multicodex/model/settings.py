@@ -1,0 +1,43 @@
+"""The user's settings: footer format and rotation policy."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from typing_extensions import TypeAliasType
+
+# Named, so the protocol's JSON Schema carries each list of values once.
+UsageMode = TypeAliasType("UsageMode", Literal["left", "used"])
+ResetWindow = TypeAliasType("ResetWindow", Literal["5h", "7d", "both"])
+FooterOrder = TypeAliasType("FooterOrder", Literal["account-first", "usage-first"])
+
+
+class FooterSettings(BaseModel):
+    """Footer preferences (formats of the original, pi-multicodex-spec §12)."""
+
+    usage_mode: UsageMode = "left"
+    reset_window: ResetWindow = "7d"
+    show_account: bool = True
+    show_reset: bool = True
+    order: FooterOrder = "account-first"
+
+
+class RotationPolicy(BaseModel):
+    strategy: str = "default"
+    retry_limit: int = Field(default=5, ge=0, le=50)
+    fallback_cooldown_seconds: int = Field(default=3600, ge=1)
+    sticky: bool = True
+    first_output_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    """The backend starts an answer (headers, first event) within a few seconds; past this
+    the account is taken as stalled and the request moves on before the user waits long."""
+    stall_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    """Once the answer has started a reasoning model may think silently for a while; past
+    this silence the stream is taken as dead."""
+
+
+class Settings(BaseModel):
+    footer: FooterSettings = Field(default_factory=FooterSettings)
+    rotation: RotationPolicy = Field(default_factory=RotationPolicy)
+    persist_pin: bool = False
+    usage_ttl_seconds: int = Field(default=300, ge=1)
