@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_command(args)
     if args.command == "emulator":
-        from multicodex.emulator.run import run_from_cli
+        from multicodex_emulator.run import run_from_cli
 
         return run_from_cli(args)
     if args.command == "serve":

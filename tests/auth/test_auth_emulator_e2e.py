@@ -20,8 +20,8 @@ from multicodex.auth.pkce_login import BrowserLogin, LoginCancelled, LoginError,
 from multicodex.auth.refresh import RefreshError, refresh_tokens
 from multicodex.auth.tokens import LoginResult
 from multicodex.config import CLIENT_ID, Endpoints
-from multicodex.emulator import Emulator
-from multicodex.emulator.models import EmuAccount
+from multicodex_emulator import Emulator
+from multicodex_emulator.models import EmuAccount
 from support.idle_clients import IdleClients
 
 

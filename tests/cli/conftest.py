@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cli_rig import CliRig
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 
 
 @pytest.fixture

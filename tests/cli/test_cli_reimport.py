@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from cli_rig import CliRig
 
-from multicodex.emulator import EmuAccount
+from multicodex_emulator import EmuAccount
 
 KEPT = "kept the newer tokens MultiCodex already has for"
 

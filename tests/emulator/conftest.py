@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from multicodex.emulator import EmuAccount, Emulator
+from multicodex_emulator import EmuAccount, Emulator
 
 
 @pytest.fixture

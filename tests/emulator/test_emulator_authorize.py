@@ -12,7 +12,7 @@ from emulator_helpers import TOKEN_PATH
 
 from multicodex.auth.claims import read_claims
 from multicodex.config import CLIENT_ID
-from multicodex.emulator import EmuAccount, Emulator
+from multicodex_emulator import EmuAccount, Emulator
 
 REDIRECT_URI = "http://localhost:1455/auth/callback"
 

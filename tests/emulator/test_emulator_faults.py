@@ -11,7 +11,7 @@ import pydantic
 import pytest
 from emulator_helpers import RESPONSES_PATH, USAGE_PATH, bearer, parse_sse, responses_body
 
-from multicodex.emulator import (
+from multicodex_emulator import (
     DropMidStreamFault,
     EmuAccount,
     Emulator,

@@ -18,7 +18,7 @@ from emulator_helpers import (
 )
 
 from multicodex.auth.claims import decode_payload
-from multicodex.emulator import EmuAccount, Emulator
+from multicodex_emulator import EmuAccount, Emulator
 
 EVENT_SEQUENCE = [
     "response.created",

@@ -21,7 +21,7 @@ from emulator_helpers import (
     responses_body,
 )
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 
 
 async def test_tls_serving_with_the_generated_ca(emu: Emulator) -> None:

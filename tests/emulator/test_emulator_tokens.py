@@ -10,7 +10,7 @@ from emulator_helpers import RESPONSES_PATH, TOKEN_PATH, bearer, refresh_form, r
 
 from multicodex.auth.claims import decode_payload, read_claims
 from multicodex.config import CLIENT_ID
-from multicodex.emulator import EmuAccount, Emulator
+from multicodex_emulator import EmuAccount, Emulator
 
 REUSED_MESSAGE = (
     "Your refresh token has already been used to generate a new access token. "

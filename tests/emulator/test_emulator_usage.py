@@ -8,8 +8,8 @@ import httpx2
 import pytest
 from emulator_helpers import RESPONSES_PATH, USAGE_PATH, bearer, responses_body
 
-from multicodex.emulator import EmuAccount, Emulator
-from multicodex.emulator.windows import Layout
+from multicodex_emulator import EmuAccount, Emulator
+from multicodex_emulator.windows import Layout
 
 WINDOW_FIELDS = {"used_percent", "limit_window_seconds", "reset_after_seconds", "reset_at"}
 

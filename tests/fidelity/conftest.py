@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fidelity_rig import CodexHome, WallClockBehind, install_codex_cli
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from pydantic import BaseModel, ConfigDict, Field
 
 from multicodex.config import CLIENT_ID, SCOPES
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 
 FIDELITY_DIR = Path(__file__).resolve().parent
 SETUP_SCRIPT = FIDELITY_DIR / "setup.sh"

@@ -26,7 +26,7 @@ from fidelity_rig import (
 )
 
 from multicodex.config import CLIENT_ID
-from multicodex.emulator import EmuAccount, Emulator, RecordedRequest, StatusFault
+from multicodex_emulator import EmuAccount, Emulator, RecordedRequest, StatusFault
 
 # The first test also waits for setup.sh; every CLI run has its own shorter timeout.
 pytestmark = pytest.mark.timeout(SETUP_TIMEOUT + 120)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 from multicodex.store.document import Store
 from support.accounts import stored_account
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 from support.server_rig import ServerRig, assert_no_tokens, start_server
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from multicodex.emulator import DropMidStreamFault, StallFault
+from multicodex_emulator import DropMidStreamFault, StallFault
 from support.rpc_client import RpcClient, RpcError
 from support.server_rig import ServerRig, deltas_of, ready
 

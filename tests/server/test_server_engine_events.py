@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from multicodex.emulator import StatusFault
+from multicodex_emulator import StatusFault
 from multicodex.store.document import Store
 from support.rpc_client import RpcError
 from support.server_rig import ServerRig, deltas_of, ready

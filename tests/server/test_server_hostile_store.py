@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 from support.rpc_client import RpcClient, RpcError
 from support.server_rig import assert_no_tokens, start_server
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from multicodex import __version__
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 from multicodex.protocol import METHODS, NOTIFICATIONS, PROTOCOL_VERSION
 from multicodex.store.document import Store
 from support.rpc_client import CLI_SERVE, RpcClient, RpcError, encode

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 from support.server_rig import ServerRig, assert_no_tokens, start_server
 
 SLOW_TOKEN_ANSWER = 2.0

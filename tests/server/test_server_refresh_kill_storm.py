@@ -29,7 +29,7 @@ from typing import Literal
 
 import pytest
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 from multicodex.store.document import Store
 from support.accounts import stored_account
 from support.refresh_probe import is_stopped, journaled_keys, refresh_locks_held

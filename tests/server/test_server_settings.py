@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 from support.rpc_client import RpcError
 from support.server_rig import ServerRig, assert_no_tokens, start_server
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from multicodex.emulator import StallFault
+from multicodex_emulator import StallFault
 from support.rpc_client import RpcError
 from support.server_rig import ServerRig, deltas_of, ready
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
-from multicodex.emulator import Emulator
+from multicodex_emulator import Emulator
 from support.rpc_client import RpcClient, RpcError
 from support.server_rig import ServerRig, assert_no_tokens, start_server
 

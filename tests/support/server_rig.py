@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from multicodex.auth.importers.common import format_rfc3339
-from multicodex.emulator import EmuAccount, Emulator
+from multicodex_emulator import EmuAccount, Emulator
 from support.rpc_client import RpcClient
 
 TOKEN_IN_TEXT = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}|\brt_[\w-]{20,}|\bac_[\w-]{20,}")

@@ -39,7 +39,7 @@ from multicodex.protocol import (
 from multicodex.timefmt import until
 
 if TYPE_CHECKING:
-    from multicodex.emulator import Emulator
+    from multicodex_emulator import Emulator
 
 TOKENS_PER_SECOND = 40.0
 """Slow enough to watch the answer stream, fast enough to finish in about half a second."""
@@ -84,7 +84,7 @@ def register(sub: Subparsers, common: CliParser) -> None:
 
 async def run_demo(args: argparse.Namespace, out: Output) -> int:
     # Imported here: product commands never load the emulator.
-    from multicodex.emulator import Emulator
+    from multicodex_emulator import Emulator
 
     narrator = Output(json_mode=False, stdout=out.stdout, stderr=out.stdout)
     emulator = Emulator(tokens_per_second=TOKENS_PER_SECOND)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from multicodex.emulator.claims import Identity
-from multicodex.emulator.faults import ResponseFault, UsageFault
-from multicodex.emulator.models import AccountView, Counters, EmuAccount, WindowView
-from multicodex.emulator.windows import Layout, QuotaWindow
+from multicodex_emulator.claims import Identity
+from multicodex_emulator.faults import ResponseFault, UsageFault
+from multicodex_emulator.models import AccountView, Counters, EmuAccount, WindowView
+from multicodex_emulator.windows import Layout, QuotaWindow
 
 
 @dataclass

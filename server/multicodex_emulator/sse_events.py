@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from multicodex.emulator.faults import (
+from multicodex_emulator.faults import (
     DropMidStreamFault,
     ErrorEventFault,
     FailedInStreamFault,
@@ -16,7 +16,7 @@ from multicodex.emulator.faults import (
     ResponseFault,
     StallFault,
 )
-from multicodex.emulator.wire_errors import stream_failure_message
+from multicodex_emulator.wire_errors import stream_failure_message
 
 _WORDS = (
     "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",

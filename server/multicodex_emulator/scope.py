@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from multicodex.emulator.models import RecordedRequest
+from multicodex_emulator.models import RecordedRequest
 
 RECORD_KEY = "emu.record"
 TRANSPORT_KEY = "emu.transport"

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 import zstandard
 from starlette.requests import Request
 
-from multicodex.emulator.scope import note
+from multicodex_emulator.scope import note
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import deque
 
-from multicodex.emulator.models import RecordedRequest
+from multicodex_emulator.models import RecordedRequest
 
 REDACTED = "REDACTED"
 _SECRET_HEADERS = frozenset({"authorization", "cookie"})

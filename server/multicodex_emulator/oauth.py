@@ -12,14 +12,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from multicodex.config import CLIENT_ID
-from multicodex.emulator import wire_errors
-from multicodex.emulator.bodies import BodyError, read_body
-from multicodex.emulator.context import app_context
-from multicodex.emulator.faults import TokenDropFault, TokenFault, TokenSlowFault, TokenStatusFault
-from multicodex.emulator.grants import DeviceApproval
-from multicodex.emulator.scope import note
-from multicodex.emulator.state import AuthorizationDenied, Granted, GrantError
-from multicodex.emulator.streaming import DroppedResponse
+from multicodex_emulator import wire_errors
+from multicodex_emulator.bodies import BodyError, read_body
+from multicodex_emulator.context import app_context
+from multicodex_emulator.faults import TokenDropFault, TokenFault, TokenSlowFault, TokenStatusFault
+from multicodex_emulator.grants import DeviceApproval
+from multicodex_emulator.scope import note
+from multicodex_emulator.state import AuthorizationDenied, Granted, GrantError
+from multicodex_emulator.streaming import DroppedResponse
 
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105
 _LOOPBACK_CALLBACK = re.compile(r"^http://(localhost|127\.0\.0\.1):\d{1,5}/auth/callback$")

@@ -14,13 +14,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from multicodex.emulator.context import app_context
-from multicodex.emulator.faults import (
+from multicodex_emulator.context import app_context
+from multicodex_emulator.faults import (
     parse_response_faults,
     parse_token_faults,
     parse_usage_faults,
 )
-from multicodex.emulator.models import (
+from multicodex_emulator.models import (
     AccountUpdate,
     AdvanceClockRequest,
     AuthorizeAsRequest,
@@ -32,7 +32,7 @@ from multicodex.emulator.models import (
     SettingsUpdate,
     SetUsageRequest,
 )
-from multicodex.emulator.state import EmulatorState, UnknownAccountError
+from multicodex_emulator.state import EmulatorState, UnknownAccountError
 
 _M = TypeVar("_M", bound=BaseModel)
 Handler = Callable[[Request], Awaitable[Any]]

@@ -11,13 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from multicodex.emulator.backend import backend_routes
-from multicodex.emulator.context import AppContext
-from multicodex.emulator.control import PREFIX as CONTROL_PREFIX
-from multicodex.emulator.control import control_routes
-from multicodex.emulator.oauth import oauth_routes
-from multicodex.emulator.recorder import RequestLog
-from multicodex.emulator.scope import RECORD_KEY, TRANSPORT_KEY
+from multicodex_emulator.backend import backend_routes
+from multicodex_emulator.context import AppContext
+from multicodex_emulator.control import PREFIX as CONTROL_PREFIX
+from multicodex_emulator.control import control_routes
+from multicodex_emulator.oauth import oauth_routes
+from multicodex_emulator.recorder import RequestLog
+from multicodex_emulator.scope import RECORD_KEY, TRANSPORT_KEY
 
 
 def build_app(context: AppContext) -> ASGIApp:

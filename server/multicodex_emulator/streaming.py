@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from multicodex.emulator.models import RecordedRequest
-from multicodex.emulator.scope import connection_transport
-from multicodex.emulator.sse_events import Emitted, StreamDrop, sse_frame
+from multicodex_emulator.models import RecordedRequest
+from multicodex_emulator.scope import connection_transport
+from multicodex_emulator.sse_events import Emitted, StreamDrop, sse_frame
 
 _DISCONNECT_GRACE = 2.0
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from multicodex.emulator.accounts import AccountState
-from multicodex.emulator.windows import QuotaWindow
+from multicodex_emulator.accounts import AccountState
+from multicodex_emulator.windows import QuotaWindow
 
 ACTIVE_LIMIT = "codex"
 FREE_PROMO_MESSAGE = "Upgrade to Plus to keep using Codex with higher limits."

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from multicodex.emulator.sse_events import StreamDrop
-from multicodex.emulator.state import EmulatorState
+from multicodex_emulator.sse_events import StreamDrop
+from multicodex_emulator.state import EmulatorState
 
 
 @dataclass

@@ -13,16 +13,16 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
-from multicodex.emulator.app import build_app
-from multicodex.emulator.clock import EmuClock
-from multicodex.emulator.context import AppContext
-from multicodex.emulator.faults import (
+from multicodex_emulator.app import build_app
+from multicodex_emulator.clock import EmuClock
+from multicodex_emulator.context import AppContext
+from multicodex_emulator.faults import (
     FaultInput,
     parse_response_faults,
     parse_token_faults,
     parse_usage_faults,
 )
-from multicodex.emulator.models import (
+from multicodex_emulator.models import (
     AccountUpdate,
     AccountView,
     CreateAccountRequest,
@@ -32,9 +32,9 @@ from multicodex.emulator.models import (
     SettingsUpdate,
     SetUsageRequest,
 )
-from multicodex.emulator.server import TlsMaterials, serve_app
-from multicodex.emulator.state import EmulatorState
-from multicodex.emulator.windows import Layout
+from multicodex_emulator.server import TlsMaterials, serve_app
+from multicodex_emulator.state import EmulatorState
+from multicodex_emulator.windows import Layout
 
 _THREAD_START_TIMEOUT = 30.0
 

@@ -12,9 +12,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Literal
 
-from multicodex.emulator import jwt
-from multicodex.emulator.claims import TOKEN_SCOPES, Identity, access_claims, id_claims
-from multicodex.emulator.models import TokenResponse
+from multicodex_emulator import jwt
+from multicodex_emulator.claims import TOKEN_SCOPES, Identity, access_claims, id_claims
+from multicodex_emulator.models import TokenResponse
 
 RefreshState = Literal["current", "used", "revoked", "expired"]
 AccessFailureKind = Literal["malformed", "expired", "revoked", "deactivated"]

@@ -11,7 +11,7 @@ import asyncio
 import signal
 import sys
 
-from multicodex.emulator.emulator import Emulator
+from multicodex_emulator.emulator import Emulator
 
 
 def run_from_cli(args: argparse.Namespace) -> int:

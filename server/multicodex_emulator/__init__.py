@@ -3,8 +3,8 @@
 Standalone: product code never imports it; tests, the demo and benchmarks do.
 """
 
-from multicodex.emulator.emulator import Emulator
-from multicodex.emulator.faults import (
+from multicodex_emulator.emulator import Emulator
+from multicodex_emulator.faults import (
     DropMidStreamFault,
     ErrorEventFault,
     FailedInStreamFault,
@@ -23,7 +23,7 @@ from multicodex.emulator.faults import (
     UsageLatencyFault,
     UsageStatusFault,
 )
-from multicodex.emulator.models import AccountView, EmuAccount, EmuSettings, RecordedRequest
+from multicodex_emulator.models import AccountView, EmuAccount, EmuSettings, RecordedRequest
 
 __all__ = [
     "AccountView",

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from multicodex.emulator.windows import Layout, WindowKind
+from multicodex_emulator.windows import Layout, WindowKind
 
 
 class EmuAccount(BaseModel):

@@ -10,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from multicodex.emulator import catalog, wire_errors
-from multicodex.emulator.bodies import BodyError, read_body
-from multicodex.emulator.context import AppContext, app_context
-from multicodex.emulator.faults import (
+from multicodex_emulator import catalog, wire_errors
+from multicodex_emulator.bodies import BodyError, read_body
+from multicodex_emulator.context import AppContext, app_context
+from multicodex_emulator.faults import (
     ErrorEventFault,
     FailedInStreamFault,
     LatencyFault,
@@ -27,16 +27,16 @@ from multicodex.emulator.faults import (
     UsageLatencyFault,
     UsageStatusFault,
 )
-from multicodex.emulator.grants import AccessFailure, AccessGrant
-from multicodex.emulator.scope import current_record, note
-from multicodex.emulator.sse_events import (
+from multicodex_emulator.grants import AccessFailure, AccessGrant
+from multicodex_emulator.scope import current_record, note
+from multicodex_emulator.sse_events import (
     StreamHooks,
     StreamPlan,
     answer_deltas,
     reasoning_plan,
     stream_events,
 )
-from multicodex.emulator.streaming import DroppedResponse, EventStreamResponse
+from multicodex_emulator.streaming import DroppedResponse, EventStreamResponse
 
 _HTTP_FAULTS = (StatusFault, OverloadedFault, ThrottleFault, UnauthorizedFault)
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from multicodex.config import CLIENT_ID
-from multicodex.emulator import ratelimits
-from multicodex.emulator.accounts import AccountState
-from multicodex.emulator.clock import EmuClock
-from multicodex.emulator.faults import ResponseFault, TokenFault, UsageFault
-from multicodex.emulator.grants import (
+from multicodex_emulator import ratelimits
+from multicodex_emulator.accounts import AccountState
+from multicodex_emulator.clock import EmuClock
+from multicodex_emulator.faults import ResponseFault, TokenFault, UsageFault
+from multicodex_emulator.grants import (
     AccessFailure,
     AccessGrant,
     DeviceApproval,
@@ -27,7 +27,7 @@ from multicodex.emulator.grants import (
     TokenAuthority,
     new_pkce_pair,
 )
-from multicodex.emulator.models import (
+from multicodex_emulator.models import (
     AccountUpdate,
     AccountView,
     Counters,
@@ -38,8 +38,8 @@ from multicodex.emulator.models import (
     SetUsageRequest,
     TokenResponse,
 )
-from multicodex.emulator.recorder import RequestLog
-from multicodex.emulator.windows import LAYOUT_BY_PLAN, clamp_percent, layout_windows
+from multicodex_emulator.recorder import RequestLog
+from multicodex_emulator.windows import LAYOUT_BY_PLAN, clamp_percent, layout_windows
 
 RefusalCode = Literal[
     "refresh_token_reused",
