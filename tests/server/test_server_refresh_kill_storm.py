@@ -29,8 +29,8 @@ from typing import Literal
 
 import pytest
 
-from multicodex_emulator import Emulator
 from multicodex.store.document import Store
+from multicodex_emulator import Emulator
 from support.accounts import stored_account
 from support.refresh_probe import is_stopped, journaled_keys, refresh_locks_held
 from support.server_rig import ServerRig, assert_no_tokens, start_server
