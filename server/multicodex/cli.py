@@ -52,15 +52,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_command(args)
     if args.command == "emulator":
-        from multicodex_emulator.run import run_from_cli
-
-        return run_from_cli(args)
+        return _emulator(args)
     if args.command == "serve":
         from multicodex.server import main as serve
 
         return serve(args)
     print(f"multicodex: unknown command {args.command}", file=sys.stderr)
     return 2
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    """``multicodex emulator``: the only place besides the demo that loads the emulator,
+    an optional part (the ``emulator`` extra) the product never imports."""
+    try:
+        from multicodex_emulator.run import run_from_cli
+    except ModuleNotFoundError:
+        from multicodex.cli_commands.emulator_hint import emulator_missing
+
+        print(f"multicodex emulator: {emulator_missing()}", file=sys.stderr)
+        return 1
+    return run_from_cli(args)
 
 
 def _serve(arguments: list[str]) -> int:

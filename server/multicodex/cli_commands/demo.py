@@ -83,8 +83,13 @@ def register(sub: Subparsers, common: CliParser) -> None:
 
 
 async def run_demo(args: argparse.Namespace, out: Output) -> int:
-    # Imported here: product commands never load the emulator.
-    from multicodex_emulator import Emulator
+    # Imported here: product commands never load the emulator, an optional part.
+    try:
+        from multicodex_emulator import Emulator
+    except ModuleNotFoundError:
+        from multicodex.cli_commands.emulator_hint import emulator_missing
+
+        raise CliFailure(emulator_missing()) from None
 
     narrator = Output(json_mode=False, stdout=out.stdout, stderr=out.stdout)
     emulator = Emulator(tokens_per_second=TOKENS_PER_SECOND)
