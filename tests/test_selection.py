@@ -181,7 +181,8 @@ def test_lowest_usage_reason_names_the_pick_and_the_skipped() -> None:
     carol = account("carol", snapshot(50, 50, weekly_reset=NOW + DAY))
     sel = choose([bob, alice, carol])
     assert sel.reason == (
-        "alice@x: lowest usage 12% (weekly resets Tue 09:00 UTC); bob@x on cooldown until 14:05 UTC"
+        "alice@x: lowest usage: 12% of its 5h window (weekly resets Tue 09:00 UTC); "
+        "bob@x on cooldown until 14:05 UTC"
     )
 
 
@@ -274,7 +275,9 @@ def test_conversation_stays_on_its_healthy_account() -> None:
     sel = choose([fresh, current], affinity=current.key)
     assert sel.key == current.key
     assert sel.rule == "sticky"
-    assert sel.reason == "keeps this conversation on current@x (healthy)"
+    assert (
+        sel.reason == "current@x: keeps this conversation on the account that served it (healthy)"
+    )
 
 
 def test_stickiness_off_ignores_the_conversation_account() -> None:
@@ -494,3 +497,16 @@ def test_strategy_picks_an_available_account_whenever_one_exists(
         return
     if any(not exhausted(by_key[k]) for k in available):
         assert not exhausted(by_key[sel.key])
+
+
+@pytest.mark.parametrize("strategy", ["default", "drain-first", "reset-first"])
+def test_without_any_usage_data_requests_spread_over_the_pool(strategy: str) -> None:
+    """Nothing is known yet: the account used least recently goes first, so requests do
+    not all land on the first account."""
+    used = account("used").model_copy(update={"last_used_at": NOW - 60})
+    older = account("older").model_copy(update={"last_used_at": NOW - 3600})
+    never = account("never")
+
+    assert choose([used, older, never], strategy).key == never.key
+    assert choose([used, older], strategy).key == older.key
+    assert choose([used, older], strategy).why == "no usage data yet, used least recently"

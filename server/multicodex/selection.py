@@ -81,7 +81,11 @@ class Selection(BaseModel):
     key: str | None
     """The chosen account, None when no account is available."""
     reason: str
-    """Why, in words, including briefly why other accounts were passed over."""
+    """Why, in words, naming the account, including briefly why other accounts were passed
+    over: ``alice: lowest usage ...; bob on cooldown until 14:05 UTC``."""
+    why: str = ""
+    """The same without the chosen account's name, for a view that already shows it
+    (``using alice - lowest usage ...``)."""
     rule: Rule
     strategy: str
     clear_pin: bool = False
@@ -198,7 +202,7 @@ class DefaultStrategy(Strategy):
         untouched = [s for s in standings if s.untouched]
         if untouched:
             best = min(untouched, key=lambda s: s.calm_order)
-            return Pick(best, "untouched", f"{best.name}: untouched")
+            return Pick(best, "untouched", "untouched")
         headroom = [s for s in standings if s.has_headroom]
         if headroom:
             best = min(headroom, key=lambda s: s.calm_order)
@@ -226,8 +230,8 @@ class DrainFirstStrategy(Strategy):
                 key=lambda s: (-_or_full(s.peak), _or_never(s.weekly_reset), s.position),
             )
             reason = (
-                f"{best.name}: most used with headroom, {_percent(best.peak)} "
-                "(drained before the others are touched)"
+                f"most used with headroom, {_percent(best.peak)} of its "
+                f"{_peak_window(best)} window (drained before the others are touched)"
             )
             return Pick(best, "most_used", reason)
         return _fallback(standings)
@@ -253,7 +257,7 @@ class ResetFirstStrategy(Strategy):
                 resetting, key=lambda s: (_or_never(s.weekly_reset), _or_full(s.peak), s.position)
             )
             reason = (
-                f"{best.name}: weekly window resets soonest "
+                "weekly window resets soonest "
                 f"({clock_time(_or_never(best.weekly_reset), now)}), "
                 f"{_percent(best.peak)} used"
             )
@@ -336,7 +340,7 @@ class _Choice:
             return None
         standing = self.standings.get(pinned)
         if standing is not None:
-            return Pick(standing, "pinned", f"{standing.name}: pinned by you")
+            return Pick(standing, "pinned", "pinned by you")
         skip = self._skip_of(pinned)
         if skip is None:
             self.clear_pin = True
@@ -357,7 +361,7 @@ class _Choice:
         if standing is None:
             return None
         if not standing.exhausted:
-            reason = f"keeps this conversation on {standing.name} (healthy)"
+            reason = "keeps this conversation on the account that served it (healthy)"
             return Pick(standing, "sticky", reason)
         self.notes.append(f"moved this conversation off {standing.name}: {_full_windows(standing)}")
         return None
@@ -373,10 +377,11 @@ class _Choice:
     def _selection(
         self, key: str | None, rule: Rule, reason: str, earliest_reset: float | None = None
     ) -> Selection:
-        parts = [reason, *self.notes, *self._skipped_summary()]
+        why = "; ".join([reason, *self.notes, *self._skipped_summary()])
         return Selection(
             key=key,
-            reason="; ".join(parts),
+            reason=f"{self._name(key)}: {why}" if key is not None else why,
+            why=why,
             rule=rule,
             strategy=self.strategy.name,
             clear_pin=self.clear_pin,
@@ -435,22 +440,35 @@ def _used_now(window: UsageWindow | None, now: float) -> float | None:
 
 
 def _fallback(standings: Sequence[AccountStanding]) -> Pick | None:
-    """What is left once no account with headroom is known: unknown, then exhausted."""
-    unknown = next((s for s in standings if not s.has_data), None)
-    if unknown is not None:
-        return Pick(unknown, "no_usage_data", f"{unknown.name}: no usage data yet, first in pool")
+    """What is left once no account with headroom is known: unknown, then exhausted.
+
+    Among accounts with no usage data the one used least recently goes first, so that
+    requests made before any usage is known spread over the pool instead of all landing
+    on the first account."""
+    unknown = [s for s in standings if not s.has_data]
+    if unknown:
+        first = min(unknown, key=lambda s: (s.account.last_used_at or 0.0, s.position))
+        return Pick(first, "no_usage_data", "no usage data yet, used least recently")
     if not standings:
         return None
     best = min(standings, key=lambda s: s.calm_order)
-    reason = f"{best.name}: last resort, every usable account is at its limit"
+    reason = "last resort, every usable account is at its limit"
     return Pick(best, "last_resort", reason)
 
 
 def _lowest_usage_reason(standing: AccountStanding, now: float) -> str:
-    reason = f"{standing.name}: lowest usage {_percent(standing.peak)}"
+    reason = f"lowest usage: {_percent(standing.peak)} of its {_peak_window(standing)} window"
     if standing.weekly_reset is not None:
         reason += f" (weekly resets {clock_time(standing.weekly_reset, now)})"
     return reason
+
+
+def _peak_window(standing: AccountStanding) -> str:
+    """The window whose use ranks the account: the fuller one."""
+    five_hour, weekly = standing.five_hour, standing.weekly
+    if five_hour is not None and (weekly is None or five_hour > weekly):
+        return "5h"
+    return "weekly"
 
 
 def _full_windows(standing: AccountStanding) -> str:

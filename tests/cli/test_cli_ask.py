@@ -21,7 +21,7 @@ def test_a_429_moves_the_answer_to_another_account(cli: CliRig) -> None:
     assert result.stdout.startswith("Hello from alice@example.test.")
     assert result.stdout.endswith("\n") and result.stdout.count("\n") == 1
     notes = result.stderr.splitlines()
-    assert notes[0] == "multicodex: using bob@example.test - bob@example.test: pinned by you"
+    assert notes[0] == "multicodex: using bob@example.test - pinned by you"  # read once
     assert notes[1].startswith(
         "multicodex: switched from bob@example.test to alice@example.test - "
         "bob@example.test hit its usage limit; cooling down until"

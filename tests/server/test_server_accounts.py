@@ -141,7 +141,7 @@ async def test_use_pins_clears_the_cooldown_and_the_status_follows(server_rig: S
     assert used["active"] == {
         "key": alice["key"],
         "display_name": "alice@example.test",
-        "reason": "alice@example.test: pinned by you",
+        "reason": "pinned by you",
         "rule": "pinned",
         "strategy": "default",
         "pinned": True,

@@ -135,7 +135,7 @@ def active_account(selection: Selection, names: dict[str, str]) -> ActiveAccount
     return ActiveAccount(
         key=selection.key,
         display_name=names.get(selection.key, selection.key),
-        reason=selection.reason,
+        reason=selection.why,
         rule=selection.rule,
         strategy=selection.strategy,
         pinned=selection.rule == "pinned",

@@ -92,6 +92,8 @@ class RequestRotation:
         self._forced: str | None = None
         """The account to try again next, and why."""
         self._forced_why = ""
+        self._chosen_why = ""
+        """The strategy's reason for the account chosen last, without its name."""
         self._refreshed: set[str] = set()
         self._transient: dict[str, int] = {}
         self._transient_total = 0
@@ -153,12 +155,12 @@ class RequestRotation:
             events.append(SwitchNotice(switch=switch))
         self._attempts += 1
         retry = retry and self._current == account.key
-        reason = self._forced_why if retry else (self._reasons[-1] if self._reasons else "")
+        reason = self._forced_why if retry else self._chosen_why
         events.append(
             AttemptStarted(
                 account_key=account.key,
                 account_name=account.display_name,
-                reason=reason or f"{account.display_name}: chosen",
+                reason=reason or "chosen",
                 number=self._attempts,
                 retry=retry,
             )
@@ -188,6 +190,7 @@ class RequestRotation:
             self._reasons.append("cleared the manual pin: that account is unavailable")
         if selection.key is not None:
             self._reasons.append(selection.reason)
+            self._chosen_why = selection.why
         return selection.key
 
     def _selection(self, *, leaving: str | None = None) -> Selection:
@@ -358,7 +361,7 @@ class RequestRotation:
             self._excluded.add(account.key)
             self._problem = (str(exc), _info(failure))
             return
-        self._force(account, f"{name}: the backend refused its access token; refreshed it")
+        self._force(account, "the backend refused its access token; refreshed it")
 
     def _back_off(self, failure: CodexFailure, account: StoredAccount) -> float | None:
         policy = self._policy
@@ -384,7 +387,7 @@ class RequestRotation:
             return None
         if wait is None:
             wait = BACKOFF_BASE_SECONDS * 2 ** (count - 1) * random.uniform(0.9, 1.1)
-        self._force(account, f"{account.display_name}: trying again after {failure.message}")
+        self._force(account, f"trying again after: {failure.message}")
         return min(wait, MAX_BACKOFF_SECONDS)
 
     def _force(self, account: StoredAccount, why: str) -> None:
