@@ -278,9 +278,9 @@ class ActiveAccount(WireModel):
     key: str = Field(description="The active account's key.")
     display_name: str = Field(description="The active account's display name.")
     reason: str = Field(
-        description="Why it was chosen, in words, e.g. 'alice: 12% weekly, resets Tue 09:00; "
-        "bob on "
-        "cooldown until 14:05'."
+        description="Why it was chosen, in words, without its own name (the view shows that), "
+        "e.g. 'lowest usage: 12% of its weekly window (weekly resets Tue 09:00 UTC); bob on "
+        "cooldown until 14:05 UTC'."
     )
     rule: str = Field(
         description="Which rule chose it: pinned, sticky, untouched, lowest_usage, most_used, "
