@@ -214,3 +214,18 @@ def test_interrupt_while_asking_for_confirmation(cli: CliRig) -> None:
         os.close(controller)
     assert result.code == 130
     assert cli.stored_emails() == ["alice@example.test"]
+
+
+def test_an_ambiguous_prefix_names_the_accounts_it_matches(cli: CliRig) -> None:
+    cli.seed("alice")
+    cli.seed("alina")
+    cli.seed("bob")
+
+    result = cli.run("use", "ali")
+
+    assert result.code == 3, result
+    assert result.one_line_error() == (
+        "multicodex use: 'ali' matches 2 accounts: alice@example.test, alina@example.test; "
+        "type more of the name"
+    )
+    assert cli.run("use", "alin").code == 0

@@ -69,10 +69,10 @@ def invalid_fields(errors: list[FieldError]) -> AppError:
     )
 
 
-def account_not_found(key: str, known_keys: list[str]) -> AppError:
+def account_not_found(key: str, known_keys: list[str], message: str | None = None) -> AppError:
     return AppError(
         ErrorCode.ACCOUNT_NOT_FOUND,
-        f"Unknown account: {key}",
+        message or f"Unknown account: {key}",
         AccountNotFoundData(key=key, known_keys=known_keys),
     )
 
@@ -123,7 +123,7 @@ def from_pool_error(
     ``refs`` names the accounts that exist (key → ref), for the error data.
     """
     if isinstance(exc, AccountNotFound):
-        return account_not_found(exc.identifier, list(refs))
+        return account_not_found(exc.identifier, list(refs), str(exc))
     if isinstance(exc, AccountNeedsReauth):
         ref = refs.get(exc.key) or AccountRef(key=exc.key, display_name=exc.name)
         return needs_reauth(ref, exc.reason)

@@ -13,6 +13,18 @@ class AccountNotFound(PoolError):
         self.identifier = identifier
 
 
+class AmbiguousAccount(AccountNotFound):
+    """A name that is the start of several accounts' names."""
+
+    def __init__(self, identifier: str, matches: list[str]) -> None:
+        super().__init__(identifier)
+        self.args = (
+            f"'{identifier}' matches {len(matches)} accounts: {', '.join(matches)}; "
+            "type more of the name",
+        )
+        self.matches = matches
+
+
 class AccountNeedsReauth(PoolError):
     def __init__(self, key: str, name: str, reason: str | None) -> None:
         detail = f" ({reason})" if reason else ""

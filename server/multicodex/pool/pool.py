@@ -14,7 +14,7 @@ from multicodex.auth.importers.common import ImportedCredentials
 from multicodex.codex.client import CodexClient
 from multicodex.config import Endpoints
 from multicodex.model import StoredAccount, UsageSnapshot
-from multicodex.pool.errors import AccountNotFound, PoolError
+from multicodex.pool.errors import AccountNotFound, AmbiguousAccount, PoolError
 from multicodex.pool.locks import AccountLocks, lock_directory
 from multicodex.pool.membership import CredentialOutcome, upsert_account
 from multicodex.pool.tokens import TokenKeeper
@@ -97,6 +97,8 @@ class Pool:
             if any(n and n.lower().startswith(wanted) for n in (a.email, a.label))
         ]
         if len(prefixed) == 1 and wanted:
+        if len(prefixed) > 1 and wanted:
+            raise AmbiguousAccount(identifier, [a.display_name for a in prefixed])
             return prefixed[0]
         raise AccountNotFound(identifier)
 
