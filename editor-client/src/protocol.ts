@@ -40,7 +40,7 @@ export interface AccountError {
    */
   account: AccountRef;
   /**
-   * What went wrong, in words (never contains secrets).
+   * What went wrong, in words, without the account's name (shown beside it); never contains secrets.
    */
   message: string;
 }
@@ -363,7 +363,7 @@ export interface AccountsRefreshResult {
    */
   errors: AccountError[];
   /**
-   * E.g. 'refreshed 3 account(s); reauth needed=1'.
+   * E.g. 'refreshed 2 of 3 accounts; 1 needs a new login'.
    */
   summary: string;
 }

@@ -294,7 +294,10 @@ class AccountError(WireModel):
     """One account that an operation could not complete for."""
 
     account: AccountRef = Field(description="The account concerned.")
-    message: str = Field(description="What went wrong, in words (never contains secrets).")
+    message: str = Field(
+        description="What went wrong, in words, without the account's name (shown beside it); "
+        "never contains secrets."
+    )
 
 
 class ImportSourceInfo(WireModel):
@@ -367,7 +370,7 @@ class AccountsRefreshResult(WireModel):
     needs_reauth: int = Field(description="Accounts (among all) that need a new login afterwards.")
     accounts: list[AccountInfo] = Field(description="The accounts concerned, after the refresh.")
     errors: list[AccountError] = Field(description="One entry per failed account.")
-    summary: str = Field(description="E.g. 'refreshed 3 account(s); reauth needed=1'.")
+    summary: str = Field(description="E.g. 'refreshed 2 of 3 accounts; 1 needs a new login'.")
 
 
 class AccountsRemoveParams(WireModel):

@@ -114,7 +114,7 @@ def test_refresh_all_and_one(cli: CliRig) -> None:
     everyone = cli.run("refresh", "--all")
     assert everyone.code == 0
     lines = everyone.stdout.splitlines()
-    assert lines[0] == "refreshed 2 account(s); reauth needed=0"
+    assert lines[0] == "refreshed 2 of 2 accounts"
     assert "5h 5%" in lines[1] and "5h 15%" in lines[2]
     one, both = cli.run_many(("refresh", "bob", "--json"), ("refresh", "bob", "--all"))
     assert one.json()["refreshed"] == 1
@@ -129,7 +129,14 @@ def test_refresh_of_dead_credentials_exits_4(cli: CliRig) -> None:
     with_store_expired(cli)
     result = cli.run("refresh", "carol")
     assert result.code == 4, result
-    assert "carol@example.test" in result.one_line_error()
+    assert result.stdout == "", "nothing says 'refreshed' when the refresh failed"
+    [line] = result.stderr.splitlines()  # one line, no log line repeating it
+    assert line.startswith("multicodex refresh: carol@example.test: needs re-authentication (")
+    assert line.endswith(" - run `multicodex reauth carol@example.test`")
+    everyone = cli.run("refresh")
+    assert everyone.code == 4
+    assert everyone.stdout.splitlines()[0] == "refreshed 0 of 1 account; 1 needs a new login"
+    assert len(everyone.stderr.splitlines()) == 1
     listing = cli.run("accounts", "--cached", "--json").json()
     assert listing["accounts"][0]["state"] == "needs_reauth"
 

@@ -159,3 +159,19 @@ def test_empty_prompt_is_a_usage_error(cli: CliRig) -> None:
     result = cli.run("ask", stdin="   \n")
     assert result.code == 2
     assert result.one_line_error() == "multicodex ask: the prompt is empty"
+
+
+def test_accounts_left_out_for_a_dead_login_are_named_with_the_fix(cli: CliRig) -> None:
+    cli.seed("alice")
+    bob = cli.seed("bob")
+    cli.emu.revoke_refresh_tokens(bob.account_id)
+    cli.emu.expire_access_tokens(bob.account_id)
+    assert cli.run("refresh", "bob").code == 4
+
+    result = cli.run("ask", "hi")
+
+    assert result.code == 0, result
+    assert result.stderr.splitlines()[-1] == (
+        "multicodex: 1 account needs a new login: bob@example.test - "
+        "run `multicodex reauth bob@example.test`"
+    )

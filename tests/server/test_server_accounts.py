@@ -192,7 +192,7 @@ async def test_refresh_one_and_all_report_failures_per_account(server_rig: Serve
     assert (everyone["refreshed"], everyone["failed"], everyone["needs_reauth"]) == (1, 1, 1)
     assert everyone["errors"][0]["account"]["key"] == alice["key"]
     assert "needs re-authentication" in everyone["errors"][0]["message"]
-    assert everyone["summary"] == "refreshed 1 account(s); reauth needed=1"
+    assert everyone["summary"] == "refreshed 1 of 2 accounts; 1 needs a new login"
 
     with pytest.raises(RpcError) as unknown:
         await server_rig.client.request("multicodex/accounts/refresh", {"key": "nobody|x"})

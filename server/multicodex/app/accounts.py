@@ -11,6 +11,7 @@ from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.views import account_ref
 from multicodex.model import StoredAccount
 from multicodex.pool import AccountNeedsReauth, Pool, PoolError
+from multicodex.pool.errors import failure_detail
 from multicodex.pool.locks import LockTimeout
 from multicodex.protocol import (
     AccountError,
@@ -95,7 +96,7 @@ class Accounts:
             needs_reauth=reauth,
             accounts=[snapshot.info(a) for a in concerned],
             errors=errors,
-            summary=f"refreshed {refreshed} account(s); reauth needed={reauth}",
+            summary=_refresh_summary(refreshed, len(keys), reauth),
         )
 
     async def remove(self, params: AccountsRemoveParams) -> AccountsRemoveResult:
@@ -143,7 +144,7 @@ class Accounts:
         except TimeoutError:
             return f"no answer within {ACCOUNT_REFRESH_SECONDS:g} s"
         except (PoolError, LockTimeout) as exc:
-            return str(exc)
+            return failure_detail(exc)
         usage = account.usage
         if usage is None or usage.fetched_at < asked_at:
             return account.usage_error or "usage could not be fetched"
@@ -165,3 +166,11 @@ def _in_order(
     """The failures of ``concerned`` (snapshot order) from ``failures`` (``keys`` order)."""
     by_key = dict(zip(keys, failures, strict=True))
     return [by_key.get(a.key) for a in concerned]
+
+
+def _refresh_summary(refreshed: int, asked: int, reauth: int) -> str:
+    """``refreshed 2 of 3 accounts; 1 needs a new login``."""
+    text = f"refreshed {refreshed} of {asked} account{'' if asked == 1 else 's'}"
+    if reauth:
+        text += f"; {reauth} need{'s' if reauth == 1 else ''} a new login"
+    return text

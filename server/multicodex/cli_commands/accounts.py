@@ -155,12 +155,19 @@ async def run_refresh(ctx: CommandContext) -> int:
     result = await ctx.app.accounts_refresh(AccountsRefreshParams(key=key))
     if ctx.out.json_mode:
         ctx.out.result(result)
-    else:
+    elif key is None or not result.errors:
         ctx.out.line(result.summary if key is None else f"refreshed {identifier}")
         for account in result.accounts:
             ctx.out.line(account.status_line, _style_of(account))
+    states = {a.key: a.state for a in result.accounts}
     for error in result.errors:
-        ctx.out.note(f"multicodex refresh: {error.message}", "warning")
+        name = error.account.display_name
+        fix = (
+            f" - run `multicodex reauth {name}`"
+            if states.get(error.account.key) == "needs_reauth"
+            else ""
+        )
+        ctx.out.note(f"multicodex refresh: {name}: {error.message}{fix}", "warning")
     if not result.errors:
         return ExitCode.OK
     failed = {e.account.key for e in result.errors}

@@ -82,8 +82,23 @@ async def run_ask(ctx: CommandContext) -> int:
     if ctx.out.json_mode:
         ctx.out.result(result)
     else:
+        waiting = needs_login_line([a.display_name for a in ctx.app.snapshot().needs_reauth()])
+        if waiting:
+            ctx.out.note(PREFIX + waiting, "warning")
         ctx.out.note(PREFIX + answered_by(result), "dim")
     return ExitCode.OK
+
+def needs_login_line(names: list[str]) -> str | None:
+    """The accounts the pool is serving without, and the fix, in one line."""
+    if not names:
+        return None
+    if len(names) == 1:
+        return f"1 account needs a new login: {names[0]} - run `multicodex reauth {names[0]}`"
+    return (
+        f"{len(names)} accounts need a new login: {', '.join(names)} - "
+        "run `multicodex reauth NAME` for each"
+    )
+
 
 
 async def _prompt(words: list[str]) -> str:

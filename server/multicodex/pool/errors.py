@@ -41,3 +41,15 @@ class TokenRefreshFailed(PoolError):
         super().__init__(f"could not refresh {name}: {detail}")
         self.key = key
         self.name = name
+        self.detail = detail
+
+
+def failure_detail(exc: Exception) -> str:
+    """What went wrong, without the account's name (the caller shows it beside the account)."""
+    if isinstance(exc, AccountNeedsReauth):
+        return (
+            f"needs re-authentication ({exc.reason})" if exc.reason else "needs re-authentication"
+        )
+    if isinstance(exc, TokenRefreshFailed):
+        return f"token refresh failed: {exc.detail}"
+    return str(exc)

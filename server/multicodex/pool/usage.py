@@ -16,7 +16,7 @@ from collections.abc import Callable
 from multicodex.codex.client import CodexClient
 from multicodex.codex.errors import CodexFailure
 from multicodex.model import FailureKind, StoredAccount, UsageSnapshot
-from multicodex.pool.errors import AccountNotFound, PoolError
+from multicodex.pool.errors import AccountNotFound, PoolError, failure_detail
 from multicodex.pool.locks import AccountLocks
 from multicodex.pool.tokens import TokenKeeper
 from multicodex.store.document import Store
@@ -119,7 +119,7 @@ class UsageKeeper:
             if isinstance(exc, CodexFailure) and exc.kind is FailureKind.NEEDS_REAUTH:
                 # Dead credentials (revoked, deactivated) are dead for requests too.
                 await self._tokens.mark_needs_reauth(account.key, exc.message)
-            await self._record_failure(account.key, str(exc))
+            await self._record_failure(account.key, failure_detail(exc))
             return account.usage
         await self.record(account.key, snapshot)
         return snapshot
@@ -142,7 +142,8 @@ class UsageKeeper:
         )
 
     async def _record_failure(self, key: str, message: str) -> None:
-        log.warning("usage fetch failed for %s: %s", key.split("|")[0], message)
+        # Said by whoever asked (the refresh command, the status's usage_error), not here.
+        log.info("usage fetch failed for %s: %s", key.split("|")[0], message)
         async with self._store.atransaction() as doc:
             account = doc.find(key)
             if account is None:
