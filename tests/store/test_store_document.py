@@ -318,7 +318,6 @@ async def test_a_cancelled_async_transaction_writes_nothing_and_releases_the_loc
         ('{"accounts": []}', "no version"),
         ('{"version": 0, "accounts": []}', "not a positive integer"),
         ('{"version": "1", "accounts": []}', "not a positive integer"),
-        ('{"version": 1, "accounts": [{"key": "x"}]}', "does not match the schema"),
     ],
 )
 def test_unusable_document_is_moved_aside_and_reported_until_acknowledged(

@@ -4,7 +4,9 @@ Reads are cheap and never stale: the parsed document is reused only while the fi
 identity (inode, size, mtime, ctime) is unchanged. Every write happens inside a
 cross-process lock on a document re-read inside that lock, so no process ever writes back
 an old copy over newer data. A document that cannot be used is moved aside and reported,
-never replaced.
+never replaced. One that parses but is partly invalid keeps its good parts (`salvage`):
+the accounts it cannot use are kept in a side file (`set_aside`) before anything is
+written, and the next write saves the repaired document.
 """
 
 from __future__ import annotations
@@ -58,7 +60,18 @@ from multicodex.store.paths import (
     SCHEMA_NAME,
     resolve_home,
 )
+from multicodex.store.salvage import (
+    FieldFallback,
+    Repairs,
+    SetAsideAccount,
+    Unsalvageable,
+    describe,
+    salvage,
+    summarise,
+)
+from multicodex.store.salvage import log as repair_log
 from multicodex.store.schema import STORE_VERSION, StoreDocument
+from multicodex.store.set_aside import SideFile, keep_aside, side_files
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +106,11 @@ class _Unusable(Exception):
         self.foreign_format = foreign_format
 
 
+class _NeedsLock(Exception):
+    """The document has accounts to set aside: only a holder of the lock may write the
+    side file (internal)."""
+
+
 class Store:
     """The document at ``home/accounts.json`` with its lock and schema beside it."""
 
@@ -108,10 +126,12 @@ class Store:
             weakref.WeakKeyDictionary()
         )
         self._cache: tuple[_FileIdentity, StoreDocument] | None = None
-        self._parsed: tuple[bytes, StoreDocument] | None = None
-        """The last bytes parsed (or written) and their document: the same bytes are not
-        parsed again, e.g. when every read of the second after a write finds an identity
-        too young to trust."""
+        self._parsed: tuple[bytes, StoreDocument, Repairs] | None = None
+        """The last bytes parsed (or written), their document and what it needed (see
+        `repairs`): the same bytes are not parsed again, e.g. when every read of the second
+        after a write finds an identity too young to trust."""
+        self._found: list[FieldFallback | SetAsideAccount] = []
+        self._found_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -147,10 +167,32 @@ class Store:
         document costs more than everything a request does with it. Same errors as `read`.
         """
         try:
-            return self._read_current(use_cache=True)
-        except _Unusable:
+            return self._read_current(use_cache=True, locked=False)
+        except (_Unusable, _NeedsLock):
             with self._locked():
                 return self._load_locked()
+
+    def repairs(self) -> Repairs:
+        """What the current document needed to be used: the values that fell back to their
+        defaults and the accounts set aside (none once a write saved the repaired
+        document). Same errors as `read`."""
+        self.peek()
+        parsed = self._parsed
+        return parsed[2] if parsed is not None else Repairs()
+
+    def repairs_found(self) -> Repairs:
+        """Every repair this process found so far, each once, in the order found (a
+        write that saved the repaired document does not undo them)."""
+        with self._found_lock:
+            found = list(self._found)
+        return Repairs(
+            tuple(r for r in found if isinstance(r, FieldFallback)),
+            tuple(r for r in found if isinstance(r, SetAsideAccount)),
+        )
+
+    def set_aside_files(self) -> list[SideFile]:
+        """The side files beside the document that keep accounts it could not use."""
+        return side_files(self.path)
 
     def quarantined(self) -> StoreCorruptError | None:
         """The unacknowledged report of a document that was moved aside, if any."""
@@ -301,7 +343,7 @@ class Store:
     def _load_locked(self) -> StoreDocument:
         """A fresh parse, holding the lock; an unusable document is moved aside here."""
         try:
-            return self._read_current(use_cache=False)
+            return self._read_current(use_cache=False, locked=True)
         except _Unusable as problem:
             raise self._quarantine(problem) from None
 
@@ -310,7 +352,7 @@ class Store:
         transaction that raises must leave no trace of its changes."""
         return self._load_locked().model_copy(deep=True)
 
-    def _read_current(self, *, use_cache: bool) -> StoreDocument:
+    def _read_current(self, *, use_cache: bool, locked: bool) -> StoreDocument:
         try:
             fd, st = open_regular(self.path)
         except FileNotFoundError:
@@ -334,12 +376,16 @@ class Store:
         if stat.S_IMODE(st.st_mode) & ~PRIVATE_FILE_MODE:
             tighten_mode(self.path, PRIVATE_FILE_MODE)
         parsed = self._parsed
-        document = parsed[1] if parsed is not None and parsed[0] == raw else self._parse(raw)
-        self._parsed = (raw, document)
+        if parsed is not None and parsed[0] == raw:
+            document, repairs = parsed[1], parsed[2]
+        else:
+            document, repairs = self._parse(raw, locked=locked)
+        self._parsed = (raw, document, repairs)
+        self._say_once(repairs)
         self._remember(identity, document)
         return document
 
-    def _parse(self, raw: bytes) -> StoreDocument:
+    def _parse(self, raw: bytes, *, locked: bool) -> tuple[StoreDocument, Repairs]:
         try:
             data = parse_json(raw)
         except NestedTooDeeply as exc:
@@ -358,9 +404,35 @@ class Store:
         if version > STORE_VERSION:
             raise StoreNewerVersionError(self.path, version, STORE_VERSION)
         try:
-            return StoreDocument.model_validate(data)
-        except ValidationError as exc:
-            raise _Unusable(f"it does not match the schema: {_summarise(exc)}") from None
+            document, repairs = salvage(data)
+        except Unsalvageable as exc:
+            raise _Unusable(f"it does not match the schema: {exc.reason}") from None
+        if repairs.set_aside:
+            if not locked:
+                raise _NeedsLock
+            repairs = repairs.kept_in(self._keep_aside(repairs.set_aside))
+        return document, repairs
+
+    def _keep_aside(self, accounts: tuple[SetAsideAccount, ...]) -> Path:
+        """The side file holding ``accounts``, durable before any write could drop them."""
+        try:
+            return keep_aside(self.path, accounts)
+        except OSError as exc:
+            raise StoreUnreadableError(
+                f"{self.path} holds accounts that cannot be used, and they could not be kept "
+                f"aside in {self.home}: {exc.strerror or type(exc).__name__}",
+                self.path,
+            ) from None
+
+    def _say_once(self, repairs: Repairs) -> None:
+        """Log each repair the first time this process finds it."""
+        each: list[FieldFallback | SetAsideAccount] = [*repairs.fallbacks, *repairs.set_aside]
+        for repair in each:
+            with self._found_lock:
+                if repair in self._found:
+                    continue
+                self._found.append(repair)
+            repair_log.warning("%s: %s", self.path, describe(repair))
 
     def _read_quarantine(self) -> StoreCorruptError | None:
         try:
@@ -418,14 +490,14 @@ class Store:
             validated = StoreDocument.model_validate(payload)
         except ValidationError as exc:
             raise StoreInvalidDocument(
-                f"refused to write {self.path}: {_summarise(exc)}", self.path
+                f"refused to write {self.path}: {summarise(exc)}", self.path
             ) from None
         data = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         remove_stale_temps(self.path)  # we hold the lock: no other writer is mid-write
         write_private(self.path, data)
         with contextlib.suppress(FileNotFoundError):
             self.quarantine_path.unlink()
-        self._parsed = (data, validated)
+        self._parsed = (data, validated, Repairs())
         self._remember(_FileIdentity.of(os.stat(self.path)), validated)
 
     def _remember(self, identity: _FileIdentity, document: StoreDocument) -> None:
@@ -506,13 +578,3 @@ def _looks_like_pi_multicodex(data: dict[str, Any]) -> bool:
         isinstance(item, dict) and ("accessToken" in item or "refreshToken" in item)
         for item in accounts
     )
-
-
-def _summarise(exc: ValidationError) -> str:
-    """Where and why validation failed, without the input values (they may be tokens)."""
-    parts = [
-        f"{'.'.join(str(p) for p in error['loc']) or '(root)'}: {error['msg']}"
-        for error in exc.errors(include_url=False, include_input=False, include_context=False)[:3]
-    ]
-    more = exc.error_count() - len(parts)
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
