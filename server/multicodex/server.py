@@ -205,7 +205,18 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
     except StoreError as exc:  # a corrupt store: where it went and how to recover
         error = app.translate(exc)
         ls.show_warning(f"MultiCodex: {error.message if error is not None else exc}")
+    _show_store_repairs(ls, app)
     app.start_status_updates()
+
+
+def _show_store_repairs(ls: MultiCodexServer, app: App) -> None:
+    """A store used without its invalid parts: one message says what they were (each is
+    also in the log)."""
+    from multicodex.app.store_repairs import repairs_warning
+
+    warning = repairs_warning(app.store.path, app.store.repairs_found())
+    if warning is not None:
+        ls.show_warning(f"MultiCodex: {warning}")
 
 
 async def _on_shutdown(ls: MultiCodexServer, _params: Any) -> None:

@@ -161,6 +161,7 @@ async def test_verify_and_paths_describe_the_store_and_the_sources(server_rig: S
     assert list(checks) == [
         "store_directory",
         "store_file",
+        "store_invalid_parts",
         "store_lock",
         "accounts",
         "active_account",

@@ -14,6 +14,7 @@ from filelock import FileLock, Timeout
 from multicodex.app.importing import describe_sources
 from multicodex.app.recovery import corrupt_check_detail
 from multicodex.app.snapshot import PoolSnapshot
+from multicodex.app.store_repairs import repairs_check
 from multicodex.config import Endpoints
 from multicodex.protocol import (
     AccountRef,
@@ -58,6 +59,7 @@ async def verify(
     checks = [
         _check("store_directory", "storage directory writable", *_directory_state(store)),
         await _document_check(store, snapshot),
+        await asyncio.to_thread(repairs_check, store),
         _check("store_lock", "store lock", *await _lock_state(store)),
         *_account_checks(snapshot),
         _check("import_sources", "import sources found", True, _found(sources)),

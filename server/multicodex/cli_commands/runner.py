@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from multicodex.app import App, AppError, ClientHooks
 from multicodex.app.errors import invalid_params
+from multicodex.app.store_repairs import repairs_warning
 from multicodex.cli_commands.context import CommandContext, initialization_options
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.failure import CliFailure, one_line
@@ -25,6 +26,7 @@ from multicodex.cli_commands.prompts import end_open_prompt
 from multicodex.pool.locks import LockTimeout
 from multicodex.rpc.logs import LOUD_LIBRARIES, ScrubbingFormatter
 from multicodex.store.errors import StoreError
+from multicodex.store.salvage import REPAIR_LOGGER
 
 CommandFunc = Callable[[CommandContext], Awaitable[int]]
 StandaloneFunc = Callable[[argparse.Namespace, Output], Awaitable[int]]
@@ -74,6 +76,8 @@ async def _run(args: argparse.Namespace, out: Output, name: str) -> int:
 
 async def _with_app(args: argparse.Namespace, out: Output) -> int:
     command: CommandFunc = args.run
+    if not args.verbose:  # the command says every repair in one line at the end
+        logging.getLogger(REPAIR_LOGGER).setLevel(logging.ERROR)
     hooks = ClientHooks()
     options = initialization_options(args, getattr(args, "callback_ports", None))
     app = App(options, hooks=hooks, stored_pin=True)
@@ -85,6 +89,14 @@ async def _with_app(args: argparse.Namespace, out: Output) -> int:
         raise (app.translate(exc) or exc) from None
     finally:
         await app.aclose(announce=lambda message: out.note(f"multicodex: {message}"))
+        _warn_about_repairs(app, out)
+
+
+def _warn_about_repairs(app: App, out: Output) -> None:
+    """The store was used without its invalid parts: one line says what they were."""
+    warning = repairs_warning(app.store.path, app.store.repairs_found())
+    if warning is not None:
+        out.note(f"multicodex: warning: {warning}", "warning")
 
 
 def _cancel_on_sigterm() -> asyncio.Event:
