@@ -15,13 +15,14 @@ import httpx2
 
 from bench.emulator_process import EmulatorProcess
 from bench.profiling import recording
-from bench.rpc import DELTA, RpcClient, Stamp, server_env
 from multicodex.model import StoredAccount
 from multicodex.store.document import Store
+from rpcclient import SERVE, RpcClient, Stamp, server_env
 
 MODEL = "gpt-5.5"
 PROMPT = "Say hello"
 DELTA_EVENT = b"event: response.output_text.delta"
+DELTA = "multicodex/completion/delta"
 
 
 def seed_store(home: Path, accounts: Sequence[StoredAccount]) -> None:
@@ -52,7 +53,9 @@ async def running_server(
     the ``multicodex`` package found there instead of the installed one."""
     seed_store(root / "store", accounts)
     extra = {"PYTHONPATH": str(package_root)} if package_root is not None else None
-    client = await RpcClient.start(server_env(root, extra), stderr_path=root / "server-stderr.log")
+    client = await RpcClient.start(
+        server_env(root, extra), root / "server-stderr.log", SERVE, record=False
+    )
     try:
         await client.initialize(server_options(emu, root))
         with recording(client.process.pid, profile):
@@ -97,12 +100,13 @@ async def complete(
     client: RpcClient, recorder: DeltaRecorder, stream_id: str, **params: Any
 ) -> tuple[StreamTrace, dict[str, Any]]:
     trace = recorder.trace(stream_id)
-    msg_id, trace.sent = await client.send(
+    msg_id = await client.send_request(
         "multicodex/complete",
         {"stream_id": stream_id, "model": MODEL, "prompt": PROMPT, **params},
     )
-    result, _ = await client.reply(msg_id, within=120.0)
-    return trace, result
+    reply = await client.reply(msg_id, within=120.0)
+    trace.sent = client.sent_at(msg_id)
+    return trace, reply.result
 
 
 def direct_body() -> dict[str, Any]:

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from bench.context import Context
-from bench.rpc import SERVER_COMMAND, RpcClient, server_env
 from bench.stats import Row, median, p99
+from rpcclient import SERVE, RpcClient, server_env
 
 NAME = "cold_start"
 RUNS = 20
@@ -49,14 +49,14 @@ async def run(ctx: Context) -> list[Row]:
     samples: dict[str, list[tuple[float, float | None]]] = {"server": [], "bare": []}
     if ctx.before is not None:
         samples["server (before)"] = []
-    await startup_ms(root, SERVER_COMMAND, multicodex=True)  # warm the page cache
+    await startup_ms(root, SERVE, multicodex=True)  # warm the page cache
     await startup_ms(root, BARE_COMMAND, multicodex=False)
     for _ in range(runs):
-        samples["server"].append(await startup_ms(root, SERVER_COMMAND, multicodex=True))
+        samples["server"].append(await startup_ms(root, SERVE, multicodex=True))
         samples["bare"].append(await startup_ms(root, BARE_COMMAND, multicodex=False))
         if ctx.before is not None:
             samples["server (before)"].append(
-                await startup_ms(root, SERVER_COMMAND, multicodex=True, package_root=ctx.before)
+                await startup_ms(root, SERVE, multicodex=True, package_root=ctx.before)
             )
     bare = [first for first, _ in samples.pop("bare")]
     rows = []

@@ -12,8 +12,8 @@ import httpx2
 from bench.context import Context
 from bench.emulator_process import EmulatorProcess
 from bench.rig import DeltaRecorder, DirectClient, StreamTrace, complete, running_server
-from bench.rpc import RpcClient
 from bench.stats import Row, median, p99
+from rpcclient import RpcClient
 
 NAME = "concurrency"
 STREAMS = 100

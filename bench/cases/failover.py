@@ -13,8 +13,8 @@ from typing import Any
 from bench.context import Context
 from bench.emulator_process import EmulatorProcess
 from bench.rig import DeltaRecorder, DirectClient, complete, running_server
-from bench.rpc import RpcClient
 from bench.stats import Row, median, p99
+from rpcclient import RpcClient
 
 NAME = "failover"
 RUNS = 40

@@ -11,9 +11,9 @@ from bench.cases.cold_start import BARE_COMMAND
 from bench.context import Context
 from bench.memory_probe import rss_mib
 from bench.rig import seed_store
-from bench.rpc import SERVER_COMMAND, RpcClient, server_env
 from bench.stats import Row
 from multicodex.model import StoredAccount, TokenSet, UsageSnapshot, UsageWindow
+from rpcclient import SERVE, RpcClient, server_env
 
 NAME = "memory"
 ACCOUNTS = 1_000
@@ -65,7 +65,7 @@ async def loaded_rss(root: Path, count: int) -> tuple[float, int]:
     seed_store(root / "store", fake_accounts(count))
     options = {"home": str(root / "store"), "auth_url": "http://127.0.0.1:9"}
     options["backend_url"] = "http://127.0.0.1:9/backend-api"
-    client = await RpcClient.start(server_env(root), command=SERVER_COMMAND)
+    client = await RpcClient.start(server_env(root), command=SERVE)
     try:
         await client.initialize(options)
         listing = await client.request("multicodex/accounts/list", {})
@@ -78,7 +78,7 @@ async def loaded_rss(root: Path, count: int) -> tuple[float, int]:
 async def run(ctx: Context) -> list[Row]:
     count = ctx.runs(ACCOUNTS, minimum=100)
     idle_root = ctx.directory(f"{NAME}-idle")
-    server = await idle_rss(idle_root, SERVER_COMMAND, {"home": str(idle_root / "store")})
+    server = await idle_rss(idle_root, SERVE, {"home": str(idle_root / "store")})
     bare = await idle_rss(idle_root, BARE_COMMAND, None)
     loaded, listed = await loaded_rss(ctx.directory(f"{NAME}-loaded"), count)
     if listed != count:

@@ -29,8 +29,8 @@ from pathlib import Path
 from bench.context import Context
 from bench.emulator_process import EmulatorProcess
 from bench.rig import seed_store, server_options
-from bench.rpc import RpcClient, server_env
 from bench.stats import Row, median, p99
+from rpcclient import SERVE, RpcClient, server_env
 
 NAME = "refresh_durable"
 CURRENT = "server"
@@ -120,7 +120,7 @@ class Storm:
         home = self.root / f"server-{self.started}"
         home.mkdir(parents=True, exist_ok=True)
         extra = {"PYTHONPATH": str(self.package_root)} if self.package_root else None
-        client = await RpcClient.start(server_env(home, extra), stderr_path=home / "stderr.log")
+        client = await RpcClient.start(server_env(home, extra), home / "stderr.log", SERVE)
         server = Server(client, home / "stderr.log")
         self.every.append(server)
         self.stack.push_async_callback(client.stop)

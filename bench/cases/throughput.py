@@ -14,9 +14,9 @@ from pathlib import Path
 
 from bench.context import Context
 from bench.emulator_process import EmulatorProcess
-from bench.rig import DeltaRecorder, DirectClient, StreamTrace, complete, running_server
-from bench.rpc import DELTA, RpcClient, Stamp, server_env
+from bench.rig import DELTA, DeltaRecorder, DirectClient, StreamTrace, complete, running_server
 from bench.stats import Row
+from rpcclient import RpcClient, Stamp, server_env
 
 NAME = "throughput"
 DELTAS = 50_000
@@ -37,7 +37,8 @@ async def pipe_rate(count: int, root: Path) -> float:
     def on_delta(_params: dict[str, object], stamp: Stamp) -> None:
         arrivals.append(stamp[0])
 
-    client = await RpcClient.start(server_env(root), command=(str(PIPE_WRITER), str(count)))
+    command = (str(PIPE_WRITER), str(count))
+    client = await RpcClient.start(server_env(root), command=command, record=False)
     client.handlers[DELTA] = on_delta
     await asyncio.wait_for(client.closed, 120)
     await client.process.wait()

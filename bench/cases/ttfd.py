@@ -12,8 +12,8 @@ from contextlib import AsyncExitStack
 from bench.context import Context
 from bench.emulator_process import EmulatorProcess
 from bench.rig import DeltaRecorder, DirectClient, complete, running_server
-from bench.rpc import RpcClient
 from bench.stats import Row, median, p99
+from rpcclient import RpcClient
 
 NAME = "ttfd"
 RUNS = 200
@@ -78,9 +78,9 @@ async def run(ctx: Context) -> list[Row]:
 
 
 async def _round_trip_ms(client: RpcClient) -> float:
-    msg_id, sent = await client.send("multicodex/rotation/get", {})
-    _, (arrived, _wall) = await client.reply(msg_id)
-    return (arrived - sent) * 1000
+    msg_id = await client.send_request("multicodex/rotation/get", {})
+    reply = await client.reply(msg_id)
+    return (reply.arrived[0] - client.sent_at(msg_id)) * 1000
 
 
 def _row(label: str, server_ms: list[float], direct_ms: list[float]) -> Row:

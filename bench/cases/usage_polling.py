@@ -10,8 +10,8 @@ from contextlib import AsyncExitStack
 from bench.context import Context
 from bench.emulator_process import EmulatorProcess
 from bench.rig import seed_store, server_options
-from bench.rpc import RpcClient, server_env
 from bench.stats import Row
+from rpcclient import SERVE, RpcClient, server_env
 
 NAME = "usage_polling"
 SERVERS = 4
@@ -27,7 +27,7 @@ async def run(ctx: Context) -> list[Row]:
             clients = []
             for number in range(SERVERS):
                 home = ctx.directory(f"{NAME}/server-{number}")
-                client = await RpcClient.start(server_env(home))
+                client = await RpcClient.start(server_env(home), command=SERVE)
                 stack.push_async_callback(client.stop)
                 await client.initialize(server_options(emu, root))
                 clients.append(client)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from support.rpc_client import encode
+from rpcclient import content_length, encode
 from support.server_rig import server_env
 
 START_WITHIN = 30.0
@@ -106,7 +106,7 @@ class FrozenClient:
         data = b""
         while True:
             header, ended, body = data.partition(b"\r\n\r\n")
-            if ended and len(body) >= _content_length(header):
+            if ended and len(body) >= content_length(header):
                 return dict(json.loads(body))
             remaining = deadline - time.monotonic()
             readable, _w, _x = select.select([self._stdout], [], [], max(0.0, remaining))
@@ -116,11 +116,3 @@ class FrozenClient:
             if not chunk:
                 raise ConnectionError(f"the server closed stdout: {self.stderr()[-2000:]}")
             data += chunk
-
-
-def _content_length(header: bytes) -> int:
-    for line in header.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value)
-    raise ValueError("a frame without Content-Length")
