@@ -60,7 +60,8 @@ async def test_the_server_starts_with_one_warning_and_serves_the_good_accounts(
     assert footer["settings"]["reset_window"] == "7d"
     [check] = [c for c in verify["checks"] if c["name"] == "store_invalid_parts"]
     assert check["status"] == "warn" and verify["status"] == "warn"
-    assert "settings.footer.reset_window at its default" in check["detail"]
+    # The setting is named only until a write saved the repaired document (the server's
+    # first usage fetch may have done so already); the side file is named until deleted.
     assert str(side_file) in check["detail"]
     assert json.loads(side_file.read_text())["accounts"][0]["entry"] == bob
     log = client.stderr()
