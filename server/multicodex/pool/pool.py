@@ -97,9 +97,9 @@ class Pool:
             if any(n and n.lower().startswith(wanted) for n in (a.email, a.label))
         ]
         if len(prefixed) == 1 and wanted:
+            return prefixed[0]
         if len(prefixed) > 1 and wanted:
             raise AmbiguousAccount(identifier, [a.display_name for a in prefixed])
-            return prefixed[0]
         raise AccountNotFound(identifier)
 
     # -- pin and active --------------------------------------------------------------
