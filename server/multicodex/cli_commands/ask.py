@@ -82,11 +82,12 @@ async def run_ask(ctx: CommandContext) -> int:
     if ctx.out.json_mode:
         ctx.out.result(result)
     else:
+        ctx.out.note(PREFIX + answered_by(result), "dim")
         waiting = needs_login_line([a.display_name for a in ctx.app.snapshot().needs_reauth()])
         if waiting:
             ctx.out.note(PREFIX + waiting, "warning")
-        ctx.out.note(PREFIX + answered_by(result), "dim")
     return ExitCode.OK
+
 
 def needs_login_line(names: list[str]) -> str | None:
     """The accounts the pool is serving without, and the fix, in one line."""
