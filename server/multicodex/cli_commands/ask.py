@@ -101,7 +101,6 @@ def needs_login_line(names: list[str]) -> str | None:
     )
 
 
-
 async def _prompt(words: list[str]) -> str:
     if words:
         return " ".join(words)
