@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from multicodex_emulator import Emulator
 from multicodex.store.document import Store
+from multicodex_emulator import Emulator
 from support.accounts import stored_account
 
 WORKER = Path(__file__).with_name("worker.py")

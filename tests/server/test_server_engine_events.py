@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from multicodex_emulator import StatusFault
 from multicodex.store.document import Store
+from multicodex_emulator import StatusFault
 from support.rpc_client import RpcError
 from support.server_rig import ServerRig, deltas_of, ready
 

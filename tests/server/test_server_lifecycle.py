@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from multicodex import __version__
-from multicodex_emulator import Emulator
 from multicodex.protocol import METHODS, NOTIFICATIONS, PROTOCOL_VERSION
 from multicodex.store.document import Store
+from multicodex_emulator import Emulator
 from support.rpc_client import CLI_SERVE, RpcClient, RpcError, encode
 from support.server_rig import ServerRig, assert_no_tokens, free_port, server_env, start_server
 
