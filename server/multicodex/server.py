@@ -1,9 +1,10 @@
 """``multicodex serve``: the MultiCodex JSON-RPC server over stdio (pygls 2).
 
-The server translates: each MultiCodex method validates its params with the protocol's
-model and runs the matching `App` method; domain errors become their protocol codes,
-anything unexpected an INTERNAL_ERROR with an id. Status changes, completion deltas and
-login progress are pushed as notifications. stdout carries frames and nothing else.
+The server translates: each MultiCodex method registered by the application (see
+`multicodex.app.registry`) is served as a pygls feature that validates its params with the
+declared model and runs the handler; domain errors become their protocol codes, anything
+unexpected an INTERNAL_ERROR with an id. Status changes, completion deltas and login
+progress are pushed as notifications. stdout carries frames and nothing else.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from multicodex.rpc.options import read_options
 from multicodex.rpc.output import OutputLimits, WireOutput
 from multicodex.rpc.transport import claim_stdio, start_reading
 from multicodex.rpc.writer import CoalescingWriter
-from multicodex.store.errors import StoreError
 
 if TYPE_CHECKING:  # the application is imported when it is first needed: see ensure_app
     from multicodex.app import App, ClientHooks
+    from multicodex.app.registry import RegisteredMethod
     from multicodex.protocol import InitializationOptions
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,12 @@ class MultiCodexServer(LanguageServer):
         self.app: App | None = None
         self.options: InitializationOptions | None = None
         """What ``initialize`` asked for; the application is built from it on first use."""
+        self.methods_registered = False
         self.default_home: str | None = None
         """``serve --home``: used when initializationOptions name no home."""
         self.startup_warnings: list[str] = []
-        _register_handlers(self)
+        self.protocol.before_methods = self.ensure_methods
+        _register_lifecycle(self)
 
     # -- serving ----------------------------------------------------------------------------
 
@@ -101,7 +104,7 @@ class MultiCodexServer(LanguageServer):
             writer.close()
         if output.gave_up:
             return EXIT_CLIENT_NOT_READING
-        return 1 if self.protocol.exit_requested and not self.protocol._shutdown else 0
+        return 1 if self.protocol.exit_requested and not self.protocol.shutdown_received else 0
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """pygls would show these as toasts; they only go to the log."""
@@ -121,6 +124,17 @@ class MultiCodexServer(LanguageServer):
 
             self.app = App(self.options, hooks=self.client_hooks())
         return self.app
+
+    def ensure_methods(self) -> None:
+        """Serve every method the application registered (once, on the first request or
+        ``initialized``: registering them loads the application)."""
+        if self.methods_registered:
+            return
+        from multicodex.app.registry import registered_methods
+
+        for registered in registered_methods().values():
+            self.feature(registered.method.value)(_handler_for(registered))
+        self.methods_registered = True
 
     def client_hooks(self) -> ClientHooks:
         from multicodex.app import ClientHooks
@@ -168,15 +182,15 @@ class MultiCodexServer(LanguageServer):
             raise internal_error(exc, method.value) from None
 
 
-def _register_handlers(server: MultiCodexServer) -> None:
-    for method in Method:
-        server.feature(method.value)(_handler_for(method))
+def _register_lifecycle(server: MultiCodexServer) -> None:
     server.feature(types.INITIALIZE)(_on_initialize)
     server.feature(types.INITIALIZED)(_on_initialized)
     server.feature(types.SHUTDOWN)(_on_shutdown)
 
 
-def _handler_for(method: Method) -> Any:
+def _handler_for(registered: RegisteredMethod) -> Any:
+    method = registered.method
+
     async def handle(ls: MultiCodexServer, params: Any) -> Any:
         return await ls.dispatch(method, params)
 
@@ -200,11 +214,10 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
     app = ls.ensure_app()
     if app is None:
         return
-    try:
-        app.store.read()
-    except StoreError as exc:  # a corrupt store: where it went and how to recover
-        error = app.translate(exc)
-        ls.show_warning(f"MultiCodex: {error.message if error is not None else exc}")
+    ls.ensure_methods()
+    problem = app.store_problem()  # a corrupt store: where it went and how to recover
+    if problem is not None:
+        ls.show_warning(f"MultiCodex: {problem.message}")
     _show_store_repairs(ls, app)
     app.start_status_updates()
 

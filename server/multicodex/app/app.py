@@ -1,43 +1,44 @@
 """The application: everything the server and the CLI do, one method per protocol method.
 
 `App` owns the HTTP client, the store, the pool, the rotation engine, logins and the
-status feed. `call` validates raw params with the protocol's models and answers with a
-JSON-ready result; the typed methods take and return the models themselves. Failures the
-client can act on leave as `AppError` with the protocol's code and data.
+status feed. Each protocol method's handler is declared with ``@handles`` (its params and
+result models beside it); `call` validates raw params with the declared model and answers
+with a JSON-ready result; the typed methods take and return the models themselves.
+Failures the client can act on leave as `AppError` with the protocol's code and data.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import httpx2
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from multicodex.app.accounts import Accounts
 from multicodex.app.catalog import ModelCache
 from multicodex.app.completion import Completions
 from multicodex.app.diagnostics import paths, verify
-from multicodex.app.errors import AppError, account_not_found, from_pool_error, invalid_params
+from multicodex.app.errors import AppError, domain_error, invalid_params
 from multicodex.app.hooks import ClientHooks
 from multicodex.app.importing import describe_sources, import_accounts
 from multicodex.app.logins import LoginManager
 from multicodex.app.preferences import Preferences
 from multicodex.app.recovery import recover_store
+from multicodex.app.registry import handles, registered_methods
 from multicodex.app.session import SessionOverrides, SessionPool
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.status import StatusFeed, tick_forever
 from multicodex.auth.pkce_login import DEFAULT_PORTS
 from multicodex.codex.client import CodexClient
 from multicodex.config import Endpoints
-from multicodex.pool import AccountNotFound
 from multicodex.protocol import (
-    METHODS,
     AccountInfo,
+    AccountRef,
     AccountsImportParams,
     AccountsImportResult,
     AccountsLabelParams,
@@ -89,29 +90,6 @@ MAX_USAGE_ROUNDS = 3
 USAGE_FETCHES_AT_ONCE = 4
 """A large pool refreshes a few accounts at a time, not all at once."""
 """Background usage fill-ins repeated while accounts keep arriving (an import in progress)."""
-Handler = Callable[[Any], Awaitable[BaseModel]]
-P = TypeVar("P", bound=BaseModel)
-R = TypeVar("R", bound=BaseModel)
-
-
-def _domain_errors(
-    method: Callable[[App, P], Awaitable[R]],
-) -> Callable[[App, P], Awaitable[R]]:
-    """Pool and store failures leave a typed method as the AppError the protocol names."""
-
-    @functools.wraps(method)
-    async def translating(app: App, params: P) -> R:
-        try:
-            return await method(app, params)
-        except AppError:
-            raise
-        except Exception as exc:
-            error = app.translate(exc)
-            if error is None:
-                raise
-            raise error from None
-
-    return translating
 
 
 class App:
@@ -148,7 +126,6 @@ class App:
         self._usage_fetch: asyncio.Future[None] | None = None
         self._usage_recheck = False
         self._build_services()
-        self._handlers = self._handler_table()
 
     def _build_services(self) -> None:
         changed = self.status_feed.request_refresh
@@ -207,122 +184,114 @@ class App:
     # -- generic entry point ------------------------------------------------------------
 
     async def call(self, method: Method | str, params: Any) -> dict[str, Any]:
-        """Validate ``params`` for ``method``, run it and return the JSON-ready result.
+        """Validate ``params`` for ``method``, run its handler and return the JSON-ready
+        result.
 
         Raises `AppError` (INVALID_PARAMS for params that do not validate); ``ValueError``
         for a method that is not part of the protocol.
         """
-        method = Method(method)
-        model = METHODS[method].params.model_validate
+        registered = registered_methods()[Method(method)]
         try:
-            validated = model({} if params is None else params)
+            validated = registered.params.model_validate({} if params is None else params)
         except ValidationError as exc:
             raise invalid_params(exc) from None
-        result = await self._handlers[method](validated)
+        result = await registered.handler(self, validated)
         return result.model_dump(mode="json")
 
-    def _handler_table(self) -> dict[Method, Handler]:
-        table: dict[Method, Handler] = {
-            Method.ACCOUNTS_LIST: self.accounts_list,
-            Method.ACCOUNTS_USE: self.accounts_use,
-            Method.ACCOUNTS_REFRESH: self.accounts_refresh,
-            Method.ACCOUNTS_REMOVE: self.accounts_remove,
-            Method.ACCOUNTS_LABEL: self.accounts_label,
-            Method.ACCOUNTS_IMPORT: self.accounts_import,
-            Method.ACCOUNTS_RESET: self.accounts_reset,
-            Method.LOGIN_START: self.login_start,
-            Method.LOGIN_WAIT: self.login_wait,
-            Method.LOGIN_PASTE: self.login_paste,
-            Method.LOGIN_CANCEL: self.login_cancel,
-            Method.ROTATION_GET: self.rotation_get,
-            Method.ROTATION_SET: self.rotation_set,
-            Method.FOOTER_GET: self.footer_get,
-            Method.FOOTER_SET: self.footer_set,
-            Method.FOOTER_PREVIEW: self.footer_preview,
-            Method.VERIFY: self.verify,
-            Method.PATHS: self.paths,
-            Method.STORE_RECOVER: self.store_recover,
-            Method.STATUS_GET: self.status_get,
-            Method.MODELS_LIST: self.models_list,
-            Method.COMPLETE: self.complete,
-        }
-        missing = set(METHODS) - set(table)
-        assert not missing, f"methods without a handler: {missing}"
-        return table
+    @contextlib.contextmanager
+    def failures_translated(self) -> Iterator[None]:
+        """Pool and store failures raised inside leave as the AppError the protocol names
+        (`domain_error`); anything else leaves as it is. Around every handler (see
+        `handles`) and every other entry point that reads the pool or the store."""
+        try:
+            yield
+        except AppError:
+            raise
+        except Exception as exc:
+            error = domain_error(self.store, exc, self._account_refs())
+            if error is None:
+                raise
+            raise error from None
+
+    def _account_refs(self) -> dict[str, AccountRef]:
+        try:
+            return self.snapshot().refs()
+        except Exception:  # the store itself may be what failed
+            return {}
 
     # -- accounts -----------------------------------------------------------------------
 
-    @_domain_errors
+    @handles(Method.ACCOUNTS_LIST, AccountsListParams, AccountsListResult)
     async def accounts_list(self, params: AccountsListParams) -> AccountsListResult:
         return await self.accounts.list(params)
 
-    @_domain_errors
+    @handles(Method.ACCOUNTS_USE, AccountsUseParams, AccountsUseResult)
     async def accounts_use(self, params: AccountsUseParams) -> AccountsUseResult:
         return await self.accounts.use(params)
 
-    @_domain_errors
+    @handles(Method.ACCOUNTS_REFRESH, AccountsRefreshParams, AccountsRefreshResult)
     async def accounts_refresh(self, params: AccountsRefreshParams) -> AccountsRefreshResult:
         return await self.accounts.refresh(params)
 
-    @_domain_errors
+    @handles(Method.ACCOUNTS_REMOVE, AccountsRemoveParams, AccountsRemoveResult)
     async def accounts_remove(self, params: AccountsRemoveParams) -> AccountsRemoveResult:
         return await self.accounts.remove(params)
 
-    @_domain_errors
+    @handles(Method.ACCOUNTS_LABEL, AccountsLabelParams, AccountsLabelResult)
     async def accounts_label(self, params: AccountsLabelParams) -> AccountsLabelResult:
         return await self.accounts.label(params)
 
-    @_domain_errors
+    @handles(Method.ACCOUNTS_IMPORT, AccountsImportParams, AccountsImportResult)
     async def accounts_import(self, params: AccountsImportParams) -> AccountsImportResult:
         return await import_accounts(self.pool, params, self.env)
 
-    @_domain_errors
+    @handles(Method.ACCOUNTS_RESET, AccountsResetParams, AccountsResetResult)
     async def accounts_reset(self, params: AccountsResetParams) -> AccountsResetResult:
         return await self.accounts.reset(params)
 
     # -- login --------------------------------------------------------------------------
 
-    @_domain_errors
+    @handles(Method.LOGIN_START, LoginStartParams, LoginStartResult)
     async def login_start(self, params: LoginStartParams) -> LoginStartResult:
         return await self.logins.start(params)
 
-    @_domain_errors
+    @handles(Method.LOGIN_WAIT, LoginIdParams, LoginResult)
     async def login_wait(self, params: LoginIdParams) -> LoginResult:
         return await self.logins.wait(params)
 
-    @_domain_errors
+    @handles(Method.LOGIN_PASTE, LoginPasteParams, LoginResult)
     async def login_paste(self, params: LoginPasteParams) -> LoginResult:
         return await self.logins.paste(params)
 
-    @_domain_errors
+    @handles(Method.LOGIN_CANCEL, LoginIdParams, LoginCancelResult)
     async def login_cancel(self, params: LoginIdParams) -> LoginCancelResult:
         return await self.logins.cancel(params)
 
     # -- settings -----------------------------------------------------------------------
 
-    @_domain_errors
+    @handles(Method.ROTATION_GET, NoParams, RotationInfo)
     async def rotation_get(self, _params: NoParams) -> RotationInfo:
         return self.preferences.rotation()
 
-    @_domain_errors
+    @handles(Method.ROTATION_SET, RotationSetParams, RotationInfo)
     async def rotation_set(self, params: RotationSetParams) -> RotationInfo:
         return await self.preferences.set_rotation(params)
 
-    @_domain_errors
+    @handles(Method.FOOTER_GET, NoParams, FooterInfo)
     async def footer_get(self, _params: NoParams) -> FooterInfo:
         return self.preferences.footer()
 
-    @_domain_errors
+    @handles(Method.FOOTER_SET, FooterSetParams, FooterInfo)
     async def footer_set(self, params: FooterSetParams) -> FooterInfo:
         return await self.preferences.set_footer(params)
 
-    @_domain_errors
+    @handles(Method.FOOTER_PREVIEW, FooterPatch, FooterPreview)
     async def footer_preview(self, params: FooterPatch) -> FooterPreview:
         return self.preferences.preview(params)
 
     # -- diagnostics, status, models, completion ------------------------------------------
 
-    @_domain_errors
+    @handles(Method.VERIFY, NoParams, VerifyResult)
     async def verify(self, _params: NoParams) -> VerifyResult:
         try:
             snapshot = self.snapshot()
@@ -330,11 +299,11 @@ class App:
             return await verify(self.store, corrupt, self.endpoints, self.env)
         return await verify(self.store, snapshot, self.endpoints, self.env)
 
-    @_domain_errors
+    @handles(Method.PATHS, NoParams, PathsResult)
     async def paths(self, _params: NoParams) -> PathsResult:
         return await paths(self.store, self.endpoints, self.env)
 
-    @_domain_errors
+    @handles(Method.STORE_RECOVER, StoreRecoverParams, StoreRecoverResult)
     async def store_recover(self, params: StoreRecoverParams) -> StoreRecoverResult:
         """Start with an empty store after a corrupt document was moved aside; every
         client gets the status again, since their requests had been failing."""
@@ -343,15 +312,15 @@ class App:
             self.status_feed.publish_now()
         return result
 
-    @_domain_errors
+    @handles(Method.STATUS_GET, NoParams, Status)
     async def status_get(self, _params: NoParams) -> Status:
         return self.status_feed.current()
 
-    @_domain_errors
+    @handles(Method.MODELS_LIST, ModelsListParams, ModelsListResult)
     async def models_list(self, params: ModelsListParams) -> ModelsListResult:
         return await self.models.models(params)
 
-    @_domain_errors
+    @handles(Method.COMPLETE, CompleteParams, CompleteResult)
     async def complete(self, params: CompleteParams) -> CompleteResult:
         return await self.completions.complete(params)
 
@@ -363,21 +332,28 @@ class App:
     def resolve_account(self, identifier: str) -> AccountInfo:
         """The account ``identifier`` names: its key, email, label or account id (any
         case), or a unique prefix of an email or label. ACCOUNT_NOT_FOUND otherwise."""
+        with self.failures_translated():
+            return self.snapshot().info(self.pool.resolve(identifier))
+
+    def store_problem(self) -> AppError | None:
+        """Why the store cannot be used now (corrupt: where it went and how to recover;
+        unusable: why), None when it can."""
         try:
-            account = self.pool.resolve(identifier)
-        except AccountNotFound:
-            keys = [a.key for a in self.pool.accounts()]
-            raise account_not_found(identifier, keys) from None
-        return self.snapshot().info(account)
+            with self.failures_translated():
+                self.store.peek()
+        except AppError as error:
+            return error
+        return None
 
     async def import_sources(self) -> list[ImportSourceInfo]:
         return await asyncio.to_thread(describe_sources, self.env)
 
     async def refresh_active_usage(self) -> None:
         """Fetch the active account's usage if the shared snapshot has gone stale."""
-        key = self.snapshot().active_key
-        if key is not None:
-            await self.pool.usage.get(key)
+        with self.failures_translated():
+            key = self.snapshot().active_key
+            if key is not None:
+                await self.pool.usage.get(key)
 
     async def refresh_stale_usage(self) -> None:
         """Fetch every account's usage whose shared snapshot has gone stale, so the footer,
@@ -423,14 +399,6 @@ class App:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("background work failed: %s", type(task.exception()).__name__)
-
-    def translate(self, exc: Exception) -> AppError | None:
-        """The AppError for a pool or store failure; None for anything unexpected."""
-        try:
-            refs = self.snapshot().refs()
-        except Exception:  # the store itself may be what failed
-            refs = {}
-        return from_pool_error(self.store, exc, refs)
 
 
 def _usage_unknown(account: AccountInfo) -> bool:

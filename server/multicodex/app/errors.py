@@ -3,6 +3,7 @@ data model the protocol gives that code. Messages are for people and never hold 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -115,12 +116,15 @@ def store_corrupt(store: Store, exc: StoreCorruptError) -> AppError:
     )
 
 
-def from_pool_error(
-    store: Store, exc: BaseException, refs: dict[str, AccountRef]
+def domain_error(
+    store: Store, exc: BaseException, refs: Mapping[str, AccountRef]
 ) -> AppError | None:
-    """The AppError for a pool or store exception, None for anything else.
+    """The AppError for a pool or store failure (unknown account, account needing a new
+    login, store corrupt or unusable, a lock held too long), None for anything else.
 
-    ``refs`` names the accounts that exist (key → ref), for the error data.
+    The one translation of these failures: every handler's failures pass through it (see
+    `App.failures_translated`). ``refs`` names the accounts that exist (key → ref), for
+    the error data.
     """
     if isinstance(exc, AccountNotFound):
         return account_not_found(exc.identifier, list(refs), str(exc))

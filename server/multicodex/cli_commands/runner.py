@@ -23,9 +23,7 @@ from multicodex.cli_commands.failure import CliFailure, one_line
 from multicodex.cli_commands.output import Output
 from multicodex.cli_commands.parsing import with_global_defaults
 from multicodex.cli_commands.prompts import end_open_prompt
-from multicodex.pool.locks import LockTimeout
 from multicodex.rpc.logs import LOUD_LIBRARIES, ScrubbingFormatter
-from multicodex.store.errors import StoreError
 from multicodex.store.salvage import REPAIR_LOGGER
 
 CommandFunc = Callable[[CommandContext], Awaitable[int]]
@@ -67,7 +65,7 @@ async def _run(args: argparse.Namespace, out: Output, name: str) -> int:
         return ExitCode.FAILURE
     except ValidationError as exc:
         return _fail(out, name, CliFailure.from_app_error(invalid_params(exc)))
-    except (AppError, CliFailure, StoreError, LockTimeout, OSError, ValueError) as exc:
+    except (AppError, CliFailure, OSError, ValueError) as exc:
         return _fail(out, name, _failure(exc))
     except Exception as exc:  # never a traceback: the type is enough to report it
         logging.getLogger(__name__).debug("unexpected failure: %s", exc)
@@ -83,10 +81,6 @@ async def _with_app(args: argparse.Namespace, out: Output) -> int:
     app = App(options, hooks=hooks, stored_pin=True)
     try:
         return await command(CommandContext(app=app, hooks=hooks, out=out, args=args))
-    except (StoreError, LockTimeout) as exc:
-        # Raised outside the App's typed methods (resolving a name reads the store): the
-        # App's words for it, which say where a corrupt store went and how to recover.
-        raise (app.translate(exc) or exc) from None
     finally:
         await app.aclose(announce=lambda message: out.note(f"multicodex: {message}"))
         _warn_about_repairs(app, out)

@@ -6,19 +6,19 @@ fit an LSP type, requests after ``shutdown``), log whole message bodies, and put
 tracebacks in error responses; this protocol class closes those gaps. Only ``initialize``,
 ``shutdown`` and the MultiCodex methods are served; ``initialized``, ``exit`` and
 ``$/cancelRequest`` are the notifications that matter; everything else is dropped.
+What this needs of pygls' internals goes through `multicodex.rpc.pygls_adapter`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, MsgId
 from pygls.protocol.language_server import lsp_method
 
@@ -37,6 +37,7 @@ from multicodex.rpc.errors import (
     internal_error,
 )
 from multicodex.rpc.framing import HEAD_BYTES, Misframed, Oversized
+from multicodex.rpc.pygls_adapter import PyglsProtocol
 from multicodex.rpc.salvage import request_id, valid_id
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,15 @@ def capabilities_extension() -> ServerCapabilitiesExtension:
     )
 
 
-class MultiCodexProtocol(LanguageServerProtocol):
+class MultiCodexProtocol(PyglsProtocol):
     def __init__(self, server: Any, converter: Any) -> None:
         super().__init__(server, converter)
         self.initialize_received = False
         self.initialized_received = False
         self.exit_requested = False
+        self.before_methods: Callable[[], None] = lambda: None
+        """Called before a MultiCodex method is handed to pygls: the server registers its
+        handlers there, once the application they belong to is loaded."""
 
     # -- incoming frames ------------------------------------------------------------------
 
@@ -104,25 +108,34 @@ class MultiCodexProtocol(LanguageServerProtocol):
     def _request(self, msg_id: Any, method: str, data: dict[str, Any]) -> None:
         if not valid_id(msg_id):
             self._reply_error(None, INVALID_REQUEST, "Invalid Request: bad id")
-        elif self._shutdown:
+        elif self.shutdown_received:
             self._reply_error(msg_id, INVALID_REQUEST, "The server is shutting down")
         elif method == types.INITIALIZE:
             self._initialize(msg_id, data)
         elif not self.initialize_received:
             self._reply_error(msg_id, SERVER_NOT_INITIALIZED, "The server is not initialized")
-        elif method == types.SHUTDOWN or method in SERVED_METHODS:
-            params = data.get("params")
-            self.handle_message(JsonRPCRequestMessage(msg_id, method, "2.0", params))
+        elif method == types.SHUTDOWN:
+            self.handle_message(JsonRPCRequestMessage(msg_id, method, "2.0", data.get("params")))
+        elif method in SERVED_METHODS:
+            self._method(msg_id, method, data.get("params"))
         else:
             shown = method[:MAX_ECHOED_METHOD]
             self._reply_error(msg_id, int(ErrorCode.METHOD_NOT_FOUND), f"Method Not Found: {shown}")
+
+    def _method(self, msg_id: MsgId, method: str, params: Any) -> None:
+        try:
+            self.before_methods()
+        except Exception as exc:  # the application could not be loaded
+            self.send_error(msg_id, internal_error(exc, method).to_response_error())
+            return
+        self.handle_message(JsonRPCRequestMessage(msg_id, method, "2.0", params))
 
     def _initialize(self, msg_id: MsgId, data: dict[str, Any]) -> None:
         if self.initialize_received:
             self._reply_error(msg_id, INVALID_REQUEST, "The server is already initialized")
             return
         try:
-            message: Any = self._converter.structure(data, types.InitializeRequest)
+            message: Any = self.structure(data, types.InitializeRequest)
         except Exception:
             self._reply_error(msg_id, int(ErrorCode.INVALID_PARAMS), "invalid initialize params")
             return
@@ -144,7 +157,7 @@ class MultiCodexProtocol(LanguageServerProtocol):
 
     def _cancel(self, params: Any) -> None:
         msg_id = params.get("id") if isinstance(params, dict) else None
-        if valid_id(msg_id) and (future := self._request_futures.pop(msg_id, None)) is not None:
+        if valid_id(msg_id) and (future := self.take_incoming_request(msg_id)) is not None:
             future.cancel()
 
     def _client_response(self, data: dict[str, Any]) -> None:
@@ -152,8 +165,7 @@ class MultiCodexProtocol(LanguageServerProtocol):
         msg_id = data.get("id")
         if not valid_id(msg_id):
             return
-        future = self._request_futures.pop(msg_id, None)
-        self._result_types.pop(msg_id, None)
+        future = self.take_outgoing_request(msg_id)
         if future is None or future.done():
             return
         error = data.get("error")
@@ -175,22 +187,22 @@ class MultiCodexProtocol(LanguageServerProtocol):
 
     def _reply_error(self, msg_id: MsgId | None, code: int, message: str) -> None:
         error = {"code": code, "message": message}
-        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
+        self.send_message({"jsonrpc": "2.0", "id": msg_id, "error": error})
 
-    def _send_handler_result(self, future: Future[Any], *, msg_id: MsgId) -> None:
+    def answer_request(self, future: Future[Any], msg_id: MsgId) -> None:
         """Answer a finished request: its result, its JSON-RPC error, or an internal error
         without any traceback."""
-        self._request_futures.pop(msg_id, None)
+        self.take_incoming_request(msg_id)
         if future.cancelled():
-            self._send_response(msg_id, error=cancelled().to_response_error())
+            self.send_error(msg_id, cancelled().to_response_error())
             return
         exc = future.exception()
         if exc is None:
-            self._send_response(msg_id, result=future.result())
+            self.send_result(msg_id, future.result())
             return
         if not isinstance(exc, JsonRpcException):
             exc = internal_error(exc, f"request {msg_id!r}")
-        self._send_response(msg_id, error=exc.to_response_error())
+        self.send_error(msg_id, exc.to_response_error())
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
