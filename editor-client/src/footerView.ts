@@ -1,7 +1,7 @@
 // What the status-bar item shows, decided from the server's status and the process state.
 // Pure: the vscode-facing renderer only copies these fields onto a StatusBarItem.
 import { CommandIds } from './commandIds';
-import { escapeCodicons } from './markdown';
+import { escapeCodicons, escapeMarkdown } from './markdown';
 import type { Severity, Status } from './protocol';
 import type { ServerState } from './serverState';
 import { describeState } from './serverState';
@@ -110,7 +110,8 @@ function serverStateView(server: ServerState): FooterView {
     case 'waiting':
       return {
         text: '$(warning) MultiCodex: restarting…',
-        tooltip: `The MultiCodex server stopped (${describeState(server)}).\n\n[Show logs](command:${CommandIds.showLogs})`,
+        // The reason is what the process said when it stopped (exit status, last stderr).
+        tooltip: `The MultiCodex server ${escapeMarkdown(describeState(server))}.\n\n[Show logs](command:${CommandIds.showLogs})`,
         background: 'warning',
         command: { command: CommandIds.showLogs },
         accessibilityLabel: 'The MultiCodex server is restarting.',
@@ -119,7 +120,7 @@ function serverStateView(server: ServerState): FooterView {
       return {
         text: '$(error) MultiCodex: server stopped',
         tooltip:
-          `The MultiCodex server is not running (${describeState(server)}).\n\n` +
+          `The MultiCodex server is not running (${escapeMarkdown(describeState(server))}).\n\n` +
           `[Restart server](command:${CommandIds.restartServer}) · [Show logs](command:${CommandIds.showLogs})`,
         background: 'error',
         command: { command: CommandIds.restartServer },

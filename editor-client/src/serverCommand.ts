@@ -58,6 +58,29 @@ export function findOnPath(
   return undefined;
 }
 
+/** The settings a start reads: how to launch, and extra environment variables. */
+export interface ServerStartSettings extends ServerCommandSettings {
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** What one start of the server runs: the command line and the whole environment. */
+export interface ServerStart {
+  readonly launch: ServerLaunch;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** The command line and environment for a start, from the settings in force now. */
+export function serverStart(
+  settings: ServerStartSettings,
+  editorEnv: NodeJS.ProcessEnv,
+  isExecutable: IsExecutable,
+): ServerStart {
+  return {
+    launch: resolveServerLaunch(settings, editorEnv.PATH, isExecutable),
+    env: serverEnvironment(editorEnv, settings.env),
+  };
+}
+
 /** The environment for the server: the editor's, plus the user's overrides. */
 export function serverEnvironment(
   base: NodeJS.ProcessEnv,

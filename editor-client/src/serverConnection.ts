@@ -1,5 +1,6 @@
 // Owns the LanguageClient: starts `multicodex serve`, restarts it with backoff when it
-// crashes, and keeps notification/request handlers attached across restarts.
+// crashes, and keeps notification/request handlers attached across restarts. Every start
+// (the first, a restart after a crash, one the user asked for) reads the settings anew.
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import {
@@ -13,12 +14,9 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { RestartBackoff } from './backoff';
-import {
-  describeLaunch,
-  resolveServerLaunch,
-  serverEnvironment,
-  type ServerLaunch,
-} from './serverCommand';
+import { describeLaunch, serverStart, type ServerStart } from './serverCommand';
+import { describeServerExit } from './serverExit';
+import { ServerProcess } from './serverProcess';
 import type { ExtensionSettings } from './settings';
 import { incompatibility } from './serverCompat';
 import { describeState, type ServerState } from './serverState';
@@ -29,9 +27,14 @@ type Attach = (client: LanguageClient) => vscode.Disposable;
 
 const CLIENT_ID = 'multicodex';
 const CLIENT_NAME = 'MultiCodex';
+/** How long a server that closed its connection gets to report its exit status. */
+const EXIT_REPORT_MS = 2000;
+/** How long a stopped server gets to exit by itself before SIGTERM. */
+const STOP_GRACE_MS = 2000;
 
 export class ServerConnection implements vscode.Disposable {
   private client: LanguageClient | undefined;
+  private process: ServerProcess | undefined;
   private clientDisposables: vscode.Disposable[] = [];
   private readonly attachments = new Set<Attach>();
   private readonly backoff = new RestartBackoff();
@@ -126,18 +129,18 @@ export class ServerConnection implements vscode.Disposable {
 
   private async launch(): Promise<void> {
     const generation = ++this.generation;
-    const settings = this.readSettings();
-    const launch = resolveServerLaunch(settings.server, process.env.PATH, isExecutableFile);
-    this.log.info(`Starting the MultiCodex server (${launch.origin}): ${describeLaunch(launch)}`);
+    const start = serverStart(this.readSettings().server, process.env, isExecutableFile);
+    this.log.info(`Starting the MultiCodex server (${start.launch.origin}): ${describeLaunch(start.launch)}`);
     this.setState({ kind: 'starting' });
-    const client = this.createClient(launch, settings, generation);
+    const client = this.createClient(start, generation);
     this.client = client;
     this.clientDisposables = [...this.attachments].map((attach) => attach(client));
     try {
       await client.start();
     } catch (error) {
-      this.log.error(`The MultiCodex server failed to start: ${errorText(error)}`);
-      await this.handleCrash(generation, `failed to start: ${errorText(error)}`);
+      const reason = await this.exitReason(`failed to start: ${errorText(error)}`);
+      this.log.error(`The MultiCodex server ${reason}`);
+      await this.handleCrash(generation, reason);
       return;
     }
     if (generation !== this.generation || this.client !== client) {
@@ -153,15 +156,14 @@ export class ServerConnection implements vscode.Disposable {
     this.log.info('The MultiCodex server is running.');
   }
 
-  private createClient(
-    launch: ServerLaunch,
-    settings: ExtensionSettings,
-    generation: number,
-  ): LanguageClient {
-    const serverOptions: ServerOptions = {
-      command: launch.command,
-      args: launch.args,
-      options: { env: serverEnvironment(process.env, settings.server.env) },
+  private createClient(start: ServerStart, generation: number): LanguageClient {
+    // The process is started here rather than by the client, so its exit status and last
+    // stderr lines are at hand when it stops (the client logs its stderr as before).
+    const serverOptions: ServerOptions = async () => {
+      const server = ServerProcess.start({ command: start.launch.command, args: start.launch.args, env: start.env });
+      this.process = server;
+      await server.spawned;
+      return server.child;
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
@@ -174,12 +176,26 @@ export class ServerConnection implements vscode.Disposable {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => {
           // Let the client finish its own cleanup before this one is discarded.
-          setTimeout(() => void this.handleCrash(generation, 'the server exited'), 0);
+          setTimeout(() => void this.onClosed(generation), 0);
           return { action: CloseAction.DoNotRestart, handled: true };
         },
       },
     };
     return new QuietLanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+  }
+
+  private async onClosed(generation: number): Promise<void> {
+    if (this.disposed || generation !== this.generation) {
+      return;
+    }
+    const reason = await this.exitReason('closed its connection');
+    await this.handleCrash(generation, reason);
+  }
+
+  /** Why the current server process stopped: its exit status and last stderr lines. */
+  private async exitReason(fallback: string): Promise<string> {
+    const exit = await this.process?.exitWithin(EXIT_REPORT_MS);
+    return exit ? describeServerExit(exit) : fallback;
   }
 
   private async handleCrash(generation: number, reason: string): Promise<void> {
@@ -190,7 +206,7 @@ export class ServerConnection implements vscode.Disposable {
     await this.discardClient();
     const delay = this.backoff.nextDelay(Date.now());
     if (delay === undefined) {
-      const message = `The MultiCodex server keeps stopping (${reason}); it will not be restarted automatically.`;
+      const message = `The MultiCodex server keeps stopping (it ${reason}); it will not be restarted automatically.`;
       this.log.error(message);
       this.setState({ kind: 'stopped', reason });
       void vscode.window
@@ -204,7 +220,7 @@ export class ServerConnection implements vscode.Disposable {
         });
       return;
     }
-    this.log.warn(`The MultiCodex server stopped (${reason}); restarting in ${delay / 1000} s.`);
+    this.log.warn(`The MultiCodex server ${reason}; restarting in ${delay / 1000} s.`);
     this.setState({ kind: 'waiting', retryInMs: delay, reason });
     this.clearRetry();
     this.retryTimer = setTimeout(() => {
@@ -227,11 +243,13 @@ export class ServerConnection implements vscode.Disposable {
 
   private async stopClient(): Promise<void> {
     const client = this.client;
+    const server = this.process;
     this.generation += 1;
     if (!client) {
       return;
     }
     this.client = undefined;
+    this.process = undefined;
     disposeAll(this.clientDisposables);
     this.clientDisposables = [];
     try {
@@ -239,13 +257,16 @@ export class ServerConnection implements vscode.Disposable {
     } catch (error) {
       this.log.warn(`Stopping the MultiCodex server: ${errorText(error)}`);
     }
+    await server?.stop(STOP_GRACE_MS);
     this.setState({ kind: 'stopped', reason: 'stopped' });
   }
 
   /** Forgets a client whose process is already gone. */
   private async discardClient(): Promise<void> {
     const client = this.client;
+    const server = this.process;
     this.client = undefined;
+    this.process = undefined;
     disposeAll(this.clientDisposables);
     this.clientDisposables = [];
     if (client) {
@@ -255,6 +276,7 @@ export class ServerConnection implements vscode.Disposable {
         // The process is already gone; nothing left to release.
       }
     }
+    await server?.stop(STOP_GRACE_MS);
   }
 
   private clearRetry(): void {

@@ -1,7 +1,7 @@
 // The extension's settings as typed values. Settings are read through an injected getter
 // that returns only what the user set explicitly (undefined otherwise): the server keeps
 // its own stored preferences, and only explicit editor settings override them.
-import type { ServerCommandSettings } from './serverCommand';
+import type { ServerStartSettings } from './serverCommand';
 import {
   FooterOrderValues,
   LogLevelValues,
@@ -12,12 +12,8 @@ import {
   type RotationPatch,
 } from './protocol';
 
-export interface ServerSettings extends ServerCommandSettings {
-  readonly env: Readonly<Record<string, string>>;
-}
-
 export interface ExtensionSettings {
-  readonly server: ServerSettings;
+  readonly server: ServerStartSettings;
   readonly footerVisible: boolean;
   /** Model used by the Ask command; empty means the server's default model. */
   readonly askModel: string;

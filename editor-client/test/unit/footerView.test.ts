@@ -64,4 +64,12 @@ describe('footerView', () => {
     assert.equal(stopped.command.command, 'multicodex.restartServer');
     assert.equal(footerView(undefined, { kind: 'waiting', retryInMs: 2000, reason: 'x' }, time).background, 'warning');
   });
+
+  it('says in the tooltip why the server stopped, in its own words', () => {
+    const reason = 'exited with code 1: multicodex: cannot read /home/u/.config/multicodex/accounts.json: Permission denied';
+    const waiting = footerView(undefined, { kind: 'waiting', retryInMs: 2000, reason }, time);
+    assert.match(waiting.tooltip, /^The MultiCodex server exited with code 1: multicodex: cannot read .*accounts\.json: Permission denied; restarting in 2 s\./);
+    const stopped = footerView(undefined, { kind: 'stopped', reason: 'exited with code 2: bad *flag* [x]' }, time);
+    assert.match(stopped.tooltip, /exited with code 2: bad \\\*flag\\\* \\\[x\\\]/);
+  });
 });

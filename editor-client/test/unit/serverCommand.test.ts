@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeLaunch, findOnPath, resolveServerLaunch, serverEnvironment } from '../../src/serverCommand';
+import { describeLaunch, findOnPath, resolveServerLaunch, serverEnvironment, serverStart } from '../../src/serverCommand';
 
 const none = (): boolean => false;
 
@@ -52,5 +52,25 @@ describe('serverEnvironment', () => {
 describe('describeLaunch', () => {
   it('quotes parts with spaces for the log', () => {
     assert.equal(describeLaunch({ command: '/my tools/python', args: ['-m', 'multicodex', 'serve'], origin: 'python' }), '"/my tools/python" -m multicodex serve');
+  });
+});
+
+describe('serverStart', () => {
+  const settings = { command: '/venv/bin/python', args: ['-m', 'multicodex', 'serve'], python: '', env: { MULTICODEX_HOME: '/tmp/store' } };
+
+  it('runs the configured command with the configured environment', () => {
+    const start = serverStart(settings, { PATH: '/usr/bin', HOME: '/home/u' }, none);
+    assert.deepEqual(start.launch, { command: '/venv/bin/python', args: ['-m', 'multicodex', 'serve'], origin: 'setting' });
+    assert.deepEqual(start.env, { PATH: '/usr/bin', HOME: '/home/u', MULTICODEX_HOME: '/tmp/store', PYTHONUNBUFFERED: '1' });
+  });
+
+  it('builds the same start every time from the same settings', () => {
+    const editorEnv = { PATH: '/usr/bin' };
+    assert.deepEqual(serverStart(settings, editorEnv, none), serverStart(settings, editorEnv, none));
+  });
+
+  it('looks the multicodex executable up on the PATH it starts with', () => {
+    const start = serverStart({ ...settings, command: '' }, { PATH: '/opt/mc/bin' }, (f) => f === '/opt/mc/bin/multicodex');
+    assert.equal(start.launch.command, '/opt/mc/bin/multicodex');
   });
 });

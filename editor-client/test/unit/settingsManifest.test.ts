@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+interface DeclaredSetting {
+  readonly scope?: string;
+}
+
+const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as {
+  contributes: { configuration: { properties: Record<string, DeclaredSetting> } };
+};
+const settings = manifest.contributes.configuration.properties;
+
+/** What every start of the server reads (command line, environment, store). */
+const START_SETTINGS = Object.keys(settings).filter((key) => key.startsWith('multicodex.server.') || key === 'multicodex.home');
+
+describe('the settings a server start reads', () => {
+  it('are declared', () => {
+    for (const key of ['multicodex.server.command', 'multicodex.server.args', 'multicodex.server.python', 'multicodex.server.env', 'multicodex.home']) {
+      assert.ok(START_SETTINGS.includes(key), key);
+    }
+  });
+
+  it('are read from User settings in remote windows too', () => {
+    // In a remote window (code-server, SSH, Codespaces) VS Code drops User-level values of
+    // machine and machine-overridable settings once the extension's settings are known:
+    // the first start would see them and every later restart would not.
+    for (const key of START_SETTINGS) {
+      assert.ok(!['machine', 'machine-overridable'].includes(settings[key]?.scope ?? ''), `${key} is ${settings[key]?.scope}`);
+    }
+  });
+});
