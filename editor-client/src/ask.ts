@@ -1,7 +1,8 @@
-// MultiCodex: Ask — streams a completion into a new untitled editor, cancellable from the
-// progress notification.
+// MultiCodex: Ask — streams a completion into a new untitled editor (opened when the first
+// text arrives), cancellable from the progress notification. The flow is askFlow.ts.
 import * as vscode from 'vscode';
-import { Methods, type CompletionDelta } from './protocol';
+import { runAsk, type AnswerSink, type AskUi } from './askFlow';
+import { Methods } from './protocol';
 import type { ServerConnection } from './serverConnection';
 import type { StreamRouter } from './streams';
 import { reportError } from './ui';
@@ -23,68 +24,37 @@ export async function askCommand(
   if (!prompt?.trim()) {
     return;
   }
-  const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: '' });
-  const editor = await vscode.window.showTextDocument(document, { preview: false });
-  const writer = new EditorWriter(editor);
-  const streamId = streams.newStreamId('ask');
-  await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'MultiCodex', cancellable: true },
-    async (progress, token) => {
-      progress.report({ message: 'choosing an account…' });
-      const close = streams.open(streamId, (delta) => onDelta(delta, writer, progress, log));
-      try {
-        const modelSlug = model || (await connection.request(Methods.modelsList, {})).default_model;
-        const result = await connection.request(
-          Methods.complete,
-          { stream_id: streamId, model: modelSlug, prompt: prompt.trim() },
-          token,
-        );
-        await writer.flush();
-        if (writer.written === 0 && result.text) {
-          writer.append(result.text);
-          await writer.flush();
-        }
-        log.info(`Ask answered by ${result.account.display_name} (${result.attempts} attempt(s), ${result.model}).`);
-      } catch (error) {
-        await writer.flush();
-        await reportError(error, 'Ask', log);
-      } finally {
-        close();
-      }
+  const ui: AskUi = {
+    withProgress: (task) => vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'MultiCodex', cancellable: true },
+      (progress, token) => task((message) => progress.report({ message }), token),
+    ),
+    openAnswer: openAnswerEditor,
+    reportError: (error) => reportError(error, 'Ask', log),
+    log: (message) => log.info(message),
+  };
+  await runAsk(
+    {
+      defaultModel: async () => (await connection.request(Methods.modelsList, {})).default_model,
+      complete: (params, token) => connection.request(Methods.complete, params, token),
     },
+    streams,
+    ui,
+    { prompt: prompt.trim(), model },
   );
 }
 
-function onDelta(
-  delta: CompletionDelta,
-  writer: EditorWriter,
-  progress: vscode.Progress<{ message?: string }>,
-  log: vscode.LogOutputChannel,
-): void {
-  switch (delta.kind) {
-    case 'text':
-      writer.append(delta.text);
-      return;
-    case 'start':
-      progress.report({ message: `answering with ${delta.account?.display_name ?? 'an account'}…` });
-      log.info(`Ask: ${delta.text}`);
-      return;
-    case 'switch':
-    case 'notice':
-      progress.report({ message: delta.text });
-      log.info(`Ask: ${delta.text}`);
-      return;
-    case 'reasoning':
-      return;
-  }
+async function openAnswerEditor(): Promise<AnswerSink> {
+  const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: '' });
+  const editor = await vscode.window.showTextDocument(document, { preview: false });
+  return new EditorWriter(editor);
 }
 
 /** Appends streamed text to the end of an editor, batching edits. */
-class EditorWriter {
+class EditorWriter implements AnswerSink {
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
-  written = 0;
 
   constructor(private readonly editor: vscode.TextEditor) {}
 
@@ -109,7 +79,6 @@ class EditorWriter {
         const edit = new vscode.WorkspaceEdit();
         edit.insert(document.uri, end, text);
         await vscode.workspace.applyEdit(edit);
-        this.written += text.length;
       });
     }
     return this.chain;
