@@ -1,15 +1,37 @@
-// Browser login (add an account or re-authenticate one). The server opens the authorize
-// URL through window/showDocument; this shows progress with Cancel and offers pasting the
-// redirect URL for machines whose browser cannot reach the loopback callback.
+// Adding an account or re-authenticating one, with the browser or a device code. While the
+// login runs there is a progress notification (Cancel stops the login) and a sign-in panel
+// with what to do (open or copy the page, copy the code, paste the redirect address on
+// machines the browser cannot reach). Both close the moment the login ends; the outcome
+// or the error is shown after that.
 import * as vscode from 'vscode';
-import { ErrorCode, Methods, Notifications, type AccountRef, type LoginProgress, type LoginResult, type LoginStartResult } from './protocol';
+import {
+  METHOD_CHOICES,
+  progressMessage,
+  signInActions,
+  signInInstruction,
+  type SignInAction,
+} from './loginModel';
+import {
+  ErrorCode,
+  Methods,
+  Notifications,
+  type AccountRef,
+  type LoginMethod,
+  type LoginProgress,
+  type LoginResult,
+  type LoginStartResult,
+} from './protocol';
 import type { ServerConnection } from './serverConnection';
 import { errorMessage, reportError } from './ui';
 
 export interface LoginOptions {
   readonly reauth?: AccountRef;
   readonly pin?: boolean;
+  /** Skips the choice between the browser and a device code. */
+  readonly method?: LoginMethod;
 }
+
+type Outcome = { readonly result: LoginResult } | { readonly error: unknown };
 
 export class LoginFlow implements vscode.Disposable {
   private readonly listeners = new Map<string, (progress: LoginProgress) => void>();
@@ -28,10 +50,14 @@ export class LoginFlow implements vscode.Disposable {
   /** Runs one login to the end; resolves undefined when it was cancelled or failed. */
   async run(options: LoginOptions = {}): Promise<LoginResult | undefined> {
     const action = options.reauth ? `Re-authenticating ${options.reauth.display_name}` : 'Adding an account';
+    const method = options.method ?? (await chooseMethod(action));
+    if (!method) {
+      return undefined;
+    }
     let start: LoginStartResult;
     try {
       start = await this.connection.request(Methods.loginStart, {
-        method: 'browser',
+        method,
         reauth: options.reauth?.key ?? null,
         pin: options.pin ?? false,
         open_browser: true,
@@ -40,25 +66,27 @@ export class LoginFlow implements vscode.Disposable {
       await reportError(error, action, this.log);
       return undefined;
     }
-    if (!start.browser_open_requested && start.authorize_url) {
-      await vscode.env.openExternal(vscode.Uri.parse(start.authorize_url));
+    const page = start.authorize_url ?? start.verification_url;
+    if (!start.browser_open_requested && page) {
+      await vscode.env.openExternal(vscode.Uri.parse(page));
     }
-    try {
-      const result = await this.waitWithProgress(start, action);
-      void vscode.window.showInformationMessage(describeOutcome(result));
-      return result;
-    } catch (error) {
-      await reportError(error, action, this.log);
+    const outcome = await this.waitWithProgress(start, action);
+    if ('error' in outcome) {
+      await reportError(outcome.error, action, this.log);
       return undefined;
     }
+    void vscode.window.showInformationMessage(describeOutcome(outcome.result));
+    return outcome.result;
   }
 
-  private waitWithProgress(start: LoginStartResult, action: string): Thenable<LoginResult> {
+  /** Waits for the login with the progress and the panel up; both are closed on return. */
+  private waitWithProgress(start: LoginStartResult, action: string): Thenable<Outcome> {
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `MultiCodex: ${action}`, cancellable: true },
-      async (progress, token) => {
-        progress.report({ message: 'finish signing in in your browser…' });
-        this.listeners.set(start.login_id, (p) => progress.report({ message: p.message }));
+      async (progress, token): Promise<Outcome> => {
+        const report = (message: string): void => progress.report({ message: progressMessage(start, message) });
+        report(`${signInInstruction(start)}…`);
+        this.listeners.set(start.login_id, (p) => report(p.message));
         const waitCancel = new vscode.CancellationTokenSource();
         const onCancel = token.onCancellationRequested(() => {
           waitCancel.cancel();
@@ -66,13 +94,14 @@ export class LoginFlow implements vscode.Disposable {
             .request(Methods.loginCancel, { login_id: start.login_id })
             .catch((error: unknown) => this.log.warn(`Cancelling the login: ${errorMessage(error)}`));
         });
-        const finished = { done: false };
+        const panel = new SignInPanel(start, action, (text) => this.paste(start, text));
         try {
           const wait = this.connection.request(Methods.loginWait, { login_id: start.login_id }, waitCancel.token);
-          const pasted = this.offerPaste(start, finished);
-          return await Promise.race([wait, pasted]);
+          return { result: await Promise.race([wait, panel.pasted]) };
+        } catch (error) {
+          return { error };
         } finally {
-          finished.done = true;
+          panel.dispose();
           this.listeners.delete(start.login_id);
           onCancel.dispose();
           waitCancel.dispose();
@@ -81,48 +110,105 @@ export class LoginFlow implements vscode.Disposable {
     );
   }
 
-  /** Resolves when a pasted redirect URL finishes the login; never rejects while waiting. */
-  private offerPaste(start: LoginStartResult, finished: { done: boolean }): Promise<LoginResult> {
-    return new Promise<LoginResult>((resolve) => {
-      const ask = async (): Promise<void> => {
-        const actions = ['Paste Redirect URL…', 'Open Browser Again', 'Copy Login Link'];
-        const choice = await vscode.window.showInformationMessage(
-          'Sign in with ChatGPT in your browser. If the browser cannot reach this machine, ' +
-            'paste the address it ends on.',
-          ...actions,
-        );
-        if (finished.done || !choice) {
-          return;
+  private paste(start: LoginStartResult, text: string): Promise<LoginResult> {
+    return this.connection.request(Methods.loginPaste, { login_id: start.login_id, text });
+  }
+}
+
+async function chooseMethod(action: string): Promise<LoginMethod | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    METHOD_CHOICES.map((choice) => ({ label: choice.label, detail: choice.detail, method: choice.method })),
+    { title: `MultiCodex: ${action}`, placeHolder: 'How do you want to sign in?', ignoreFocusOut: true },
+  );
+  return picked?.method;
+}
+
+interface ActionItem extends vscode.QuickPickItem {
+  readonly action: SignInAction;
+}
+
+/** The sign-in panel: a quick pick of actions (and the paste box), closed by dispose(). */
+class SignInPanel implements vscode.Disposable {
+  private readonly quickPick = vscode.window.createQuickPick<ActionItem>();
+  private inputBox: vscode.InputBox | undefined;
+  private disposed = false;
+  private resolvePasted: (result: LoginResult) => void = () => undefined;
+  /** Resolves when a pasted redirect address finished the login; never rejects. */
+  readonly pasted = new Promise<LoginResult>((resolve) => {
+    this.resolvePasted = resolve;
+  });
+
+  constructor(
+    private readonly start: LoginStartResult,
+    action: string,
+    private readonly paste: (text: string) => Promise<LoginResult>,
+  ) {
+    const quickPick = this.quickPick;
+    quickPick.title = `MultiCodex: ${action}: ${signInInstruction(start)}`;
+    quickPick.placeholder = 'Waiting for the sign-in… (Escape hides this; Cancel in the notification stops the login)';
+    quickPick.items = signInActions(start).map((a) => ({ label: a.label, action: a }));
+    quickPick.busy = true;
+    quickPick.ignoreFocusOut = true;
+    quickPick.onDidAccept(() => void this.run(quickPick.activeItems[0]?.action));
+    quickPick.show();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.quickPick.dispose();
+    this.inputBox?.dispose();
+  }
+
+  private async run(action: SignInAction | undefined): Promise<void> {
+    if (!action || this.disposed) {
+      return;
+    }
+    switch (action.id) {
+      case 'openPage':
+        await vscode.env.openExternal(vscode.Uri.parse(action.value ?? ''));
+        return;
+      case 'copyLink':
+      case 'copyCode':
+        await vscode.env.clipboard.writeText(action.value ?? '');
+        void vscode.window.setStatusBarMessage('MultiCodex: copied', 3000);
+        return;
+      case 'paste':
+        this.askForRedirect();
+        return;
+    }
+  }
+
+  private askForRedirect(): void {
+    const box = vscode.window.createInputBox();
+    this.inputBox = box;
+    box.title = 'MultiCodex: paste the address the browser ended on';
+    box.prompt = 'The full address after signing in (it contains code= and state=).';
+    box.placeholder = this.start.redirect_uri
+      ? `${this.start.redirect_uri}?code=…&state=…`
+      : 'http://localhost:1455/auth/callback?code=…';
+    box.ignoreFocusOut = true;
+    box.onDidAccept(async () => {
+      const text = box.value.trim();
+      if (!text) {
+        return;
+      }
+      box.busy = true;
+      try {
+        this.resolvePasted(await this.paste(text));
+      } catch (error) {
+        box.busy = false;
+        // Any other failure ended the login: the wait reports it and closes this box.
+        if (isPendingLoginFailure(error)) {
+          box.validationMessage = `${errorMessage(error)} Paste the whole address again.`;
         }
-        if (choice === actions[1] && start.authorize_url) {
-          await vscode.env.openExternal(vscode.Uri.parse(start.authorize_url));
-          return ask();
-        }
-        if (choice === actions[2] && start.authorize_url) {
-          await vscode.env.clipboard.writeText(start.authorize_url);
-          return ask();
-        }
-        const text = await vscode.window.showInputBox({
-          title: 'MultiCodex: paste the redirect URL',
-          prompt: 'The full address the browser ended on after signing in (it contains code= and state=).',
-          placeHolder: start.redirect_uri ? `${start.redirect_uri}?code=…&state=…` : 'http://localhost:1455/auth/callback?code=…',
-          ignoreFocusOut: true,
-        });
-        if (finished.done || !text?.trim()) {
-          return;
-        }
-        try {
-          resolve(await this.connection.request(Methods.loginPaste, { login_id: start.login_id, text: text.trim() }));
-        } catch (error) {
-          const pending = isPendingLoginFailure(error);
-          await reportError(error, 'Finishing the login', this.log);
-          if (pending && !finished.done) {
-            return ask();
-          }
-        }
-      };
-      void ask();
+      }
     });
+    box.onDidHide(() => {
+      if (!this.disposed) {
+        this.quickPick.show();
+      }
+    });
+    box.show();
   }
 }
 

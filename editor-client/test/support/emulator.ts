@@ -68,6 +68,17 @@ export class Emulator {
     return this.control('POST', '/authorize-as', { account_id: accountId });
   }
 
+  /** Changes emulator settings, e.g. `{ device_auto_approve_after: 10_000 }` so that only
+   * approveDevice confirms a device code. */
+  updateSettings(patch: Record<string, unknown>): Promise<unknown> {
+    return this.control('POST', '/settings', patch);
+  }
+
+  /** Confirms a device code as the user would on the verification page. */
+  approveDevice(userCode: string, accountId: string): Promise<unknown> {
+    return this.control('POST', '/device/approve', { user_code: userCode, account_id: accountId });
+  }
+
   async stop(): Promise<void> {
     await stopTracked(this.child);
   }
