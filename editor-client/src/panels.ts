@@ -2,7 +2,17 @@
 // Import.
 import * as vscode from 'vscode';
 import { asPatch, footerOptions, settingKeyFor, toggled, valueText, type FooterField } from './footerSettingsModel';
-import { Methods, ResetTargetValues, type CheckStatus, type FooterInfo, type FooterSettings, type ResetTarget } from './protocol';
+import {
+  Methods,
+  ResetTargetValues,
+  type CheckStatus,
+  type FooterInfo,
+  type FooterSettings,
+  type ResetTarget,
+  type RotationInfo,
+  type RotationPatch,
+} from './protocol';
+import { editKind, fieldLabel, parseNumber, patchFor, rotationRows, type RotationField } from './rotationPanelModel';
 import type { ServerConnection } from './serverConnection';
 import { writeGlobalSetting } from './settings';
 import type { StatusBar } from './statusBar';
@@ -87,28 +97,83 @@ export async function footerSettingsPanel(
   }
 }
 
+interface RotationItem extends vscode.QuickPickItem {
+  readonly field?: RotationField;
+}
+
+/** Shows every rotation setting with its value; Enter edits one (saved to the store, so the
+ * CLI and other windows follow) and the panel comes back with the server's answer. */
 export async function rotationPanel(connection: ServerConnection, log: vscode.LogOutputChannel): Promise<void> {
+  let info: RotationInfo;
   try {
-    const info = await connection.request(Methods.rotationGet, {});
-    const items: (vscode.QuickPickItem & { strategy?: string })[] = [
-      { label: 'Current behaviour', kind: vscode.QuickPickItemKind.Separator },
-      ...info.description.map((line) => ({ label: '$(info)', description: line })),
-      { label: 'Strategies (Enter switches, saved for every window and the CLI)', kind: vscode.QuickPickItemKind.Separator },
-      ...info.strategies.map((s) => ({
-        label: `${s.name === info.policy.strategy ? '$(check)' : '$(circle-large-outline)'} ${s.name}`,
-        description: s.description,
-        strategy: s.name,
-      })),
-    ];
-    const picked = await vscode.window.showQuickPick(items, {
-      title: `MultiCodex rotation: ${info.policy.strategy} · retries ${info.policy.retry_limit} · ${info.policy.sticky ? 'sticky' : 'not sticky'}`,
-    });
-    if (picked?.strategy && picked.strategy !== info.policy.strategy) {
-      const updated = await connection.request(Methods.rotationSet, { strategy: picked.strategy, persist: true });
-      void vscode.window.showInformationMessage(`MultiCodex: rotation strategy is now ${updated.policy.strategy}.`);
-    }
+    info = await connection.request(Methods.rotationGet, {});
   } catch (error) {
     await reportError(error, 'Rotation policy', log);
+    return;
+  }
+  for (;;) {
+    const picked = await vscode.window.showQuickPick(rotationItems(info), {
+      title: 'MultiCodex rotation policy (saved for every window and the CLI)',
+      placeHolder: 'Enter changes the selected setting',
+      ignoreFocusOut: true,
+    });
+    if (!picked?.field) {
+      return;
+    }
+    const patch = await editRotationField(picked.field, info);
+    if (!patch) {
+      continue;
+    }
+    try {
+      info = await connection.request(Methods.rotationSet, { ...patch, persist: true });
+      log.info(`Rotation policy: ${fieldLabel(picked.field)} is now ${String(info.policy[picked.field])}.`);
+    } catch (error) {
+      await reportError(error, 'Changing the rotation policy', log);
+    }
+  }
+}
+
+function rotationItems(info: RotationInfo): RotationItem[] {
+  return [
+    ...rotationRows(info).map((row) => ({ label: row.label, description: row.value, detail: row.detail, field: row.field })),
+    { label: 'Current behaviour', kind: vscode.QuickPickItemKind.Separator },
+    ...info.description.map((line) => ({ label: '$(info)', description: line })),
+  ];
+}
+
+/** Asks for the field's new value; undefined when the user backs out. */
+async function editRotationField(field: RotationField, info: RotationInfo): Promise<RotationPatch | undefined> {
+  const title = `MultiCodex rotation: ${fieldLabel(field)}`;
+  switch (editKind(field)) {
+    case 'strategy': {
+      const picked = await vscode.window.showQuickPick(
+        info.strategies.map((s) => ({
+          label: `${s.name === info.policy.strategy ? '$(check)' : '$(circle-large-outline)'} ${s.name}`,
+          description: s.description,
+          name: s.name,
+        })),
+        { title },
+      );
+      return picked ? patchFor(field, picked.name) : undefined;
+    }
+    case 'boolean':
+      return patchFor(field, !info.policy[field]);
+    case 'count':
+    case 'seconds': {
+      const text = await vscode.window.showInputBox({
+        title,
+        value: String(info.policy[field]),
+        validateInput: (value) => {
+          const parsed = parseNumber(field, value);
+          return 'error' in parsed ? parsed.error : undefined;
+        },
+      });
+      if (text === undefined) {
+        return undefined;
+      }
+      const parsed = parseNumber(field, text);
+      return 'value' in parsed ? patchFor(field, parsed.value) : undefined;
+    }
   }
 }
 
