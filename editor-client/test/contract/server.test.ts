@@ -9,6 +9,9 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import { asPatch, footerOptions, toggled } from '../../src/footerSettingsModel';
+import { deltaMessage } from '../../src/askFlow';
+import { signInActions } from '../../src/loginModel';
+import { parseNumber, patchFor, rotationRows } from '../../src/rotationPanelModel';
 import { ErrorCode, Methods, Notifications, type CompletionDelta } from '../../src/protocol';
 import { Emulator } from '../support/emulator';
 import { projectPython, stopAll, waitFor } from '../support/processes';
@@ -131,6 +134,9 @@ describe('multicodex serve, as the extension uses it', () => {
       prompt: 'Say hello again.',
     });
     assert.notEqual(result.account.key, exhausted.key);
+    const moved = server.deltas.find((d) => d.stream_id === 'contract-2' && d.kind === 'switch');
+    assert.ok(moved?.reason, `a switch delta with its reason: ${JSON.stringify(server.deltas.filter((d) => d.stream_id === 'contract-2' && d.kind !== 'text'))}`);
+    assert.equal(deltaMessage(moved), `${moved.text}: ${moved.reason}`);
     const status = await server.waitForStatus(
       (s) => s.active !== null && s.active.key !== exhausted.key,
       10_000,
@@ -191,6 +197,22 @@ describe('multicodex serve, as the extension uses it', () => {
     }
   });
 
+  it('accepts an edit of every rotation setting the panel shows', async () => {
+    const info = await server.connection.sendRequest(Methods.rotationGet, {});
+    for (const row of rotationRows(info)) {
+      const current = info.policy[row.field];
+      const value = typeof current === 'boolean'
+        ? !current
+        : typeof current === 'number'
+          ? (parseNumber(row.field, String(current + 1)) as { value: number }).value
+          : (info.strategies.find((s) => s.name !== current) ?? info.strategies[0])!.name;
+      const after = await server.connection.sendRequest(Methods.rotationSet, { ...patchFor(row.field, value), persist: false });
+      assert.equal(after.policy[row.field], value, row.field);
+    }
+    const restored = await server.connection.sendRequest(Methods.rotationSet, { ...info.policy, persist: false });
+    assert.deepEqual(restored.policy, info.policy);
+  });
+
   it('adds an account through the browser login (loopback callback)', async () => {
     const fresh = await emulator.createAccount('login-added@example.test');
     await emulator.authorizeAs(fresh.account_id);
@@ -208,6 +230,22 @@ describe('multicodex serve, as the extension uses it', () => {
     assert.equal(result.outcome, 'added');
     assert.equal(result.account.email, 'login-added@example.test');
     await server.waitForStatus((s) => s.accounts.length === 4, 10_000, 'four accounts');
+  });
+
+  it('adds an account with a device code, offering the code and the page the panel shows', async () => {
+    const fresh = await emulator.createAccount('device-added@example.test');
+    await emulator.updateSettings({ device_auto_approve_after: 10_000 });
+    const start = await server.connection.sendRequest(Methods.loginStart, { method: 'device', open_browser: false });
+    assert.equal(start.method, 'device');
+    assert.ok(start.user_code && start.verification_url, JSON.stringify(start));
+    const actions = signInActions(start);
+    assert.equal(actions.find((a) => a.id === 'copyCode')?.value, start.user_code);
+    assert.equal(actions.find((a) => a.id === 'openPage')?.value, start.verification_url);
+    const waiting = server.connection.sendRequest(Methods.loginWait, { login_id: start.login_id });
+    await emulator.approveDevice(start.user_code, fresh.account_id);
+    const result = await waiting;
+    assert.equal(result.outcome, 'added');
+    assert.equal(result.account.email, 'device-added@example.test');
   });
 
   it('answers invalid params with -32602 and the field at fault', async () => {
