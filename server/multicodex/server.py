@@ -22,10 +22,10 @@ from lsprotocol.converters import get_converter
 from pygls.lsp.server import LanguageServer
 
 from multicodex import __version__
+from multicodex.logsetup import configure_logging, set_level
 from multicodex.protocol import Method, Notification
 from multicodex.rpc.errors import internal_error, rpc_error
 from multicodex.rpc.framing import Frame, FrameReader
-from multicodex.rpc.logs import configure_logging, set_level
 from multicodex.rpc.lsp import MultiCodexProtocol
 from multicodex.rpc.options import read_options
 from multicodex.rpc.output import OutputLimits, WireOutput

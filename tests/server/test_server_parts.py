@@ -18,6 +18,7 @@ from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.status import StatusFeed
 from multicodex.auth.errors import LoginError
 from multicodex.auth.pkce_login import StateMismatch
+from multicodex.logsetup import ScrubbingFormatter, scrub
 from multicodex.model import (
     FooterSettings,
     RotationPolicy,
@@ -36,7 +37,6 @@ from multicodex.protocol import (
     RotationPatch,
     Status,
 )
-from multicodex.rpc.logs import ScrubbingFormatter, scrub
 from multicodex.server import MultiCodexServer
 from support.server_rig import free_port, server_env
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from multicodex.app import App, ClientHooks
+from multicodex.cli_commands.commands import app_commands_parser
 from multicodex.cli_commands.context import CommandContext
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.failure import CliFailure
@@ -277,11 +278,8 @@ class Demo:
 
     async def _run(self, *argv: str) -> None:
         """Run a real `multicodex` command against the demo's home and print its output."""
-        # Imported here: cli imports this module.
-        from multicodex.cli import build_parser
-
         self.out.line(f"$ multicodex {shlex.join(argv)}", "info")
-        args = with_global_defaults(build_parser().parse_args(list(argv)))
+        args = with_global_defaults(app_commands_parser().parse_args(list(argv)))
         ctx = CommandContext(app=self.app, hooks=self.hooks, out=self.out, args=args)
         code = await args.run(ctx)
         if isinstance(ctx.last_result, CompleteResult):

@@ -85,3 +85,9 @@ def identifier_argument(parser: argparse.ArgumentParser, required: bool = True) 
         nargs=None if required else "?",
         help="email, label, account id, key, or a unique prefix of an email or label",
     )
+
+
+def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
+    """The options of ``multicodex serve`` (its fast path parses them alone)."""
+    serve.add_argument("--home", help="store directory when the client names none")
+    serve.add_argument("--stdio", action="store_true", help="accepted and ignored (stdio is used)")

@@ -23,21 +23,19 @@ from multicodex.cli_commands.failure import CliFailure, one_line
 from multicodex.cli_commands.output import Output
 from multicodex.cli_commands.parsing import with_global_defaults
 from multicodex.cli_commands.prompts import end_open_prompt
-from multicodex.rpc.logs import LOUD_LIBRARIES, ScrubbingFormatter
+from multicodex.logsetup import CLI_LINE, configure_logging, level_for_verbosity
 from multicodex.store.salvage import REPAIR_LOGGER
 
 CommandFunc = Callable[[CommandContext], Awaitable[int]]
 StandaloneFunc = Callable[[argparse.Namespace, Output], Awaitable[int]]
 """A command that builds its own App (the demo: never the user's store)."""
 
-_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
-
 
 def run_command(args: argparse.Namespace) -> int:
     """Run ``args.run`` (a subcommand) and return the process exit code."""
     args = with_global_defaults(args)
     out = Output(json_mode=args.json)
-    _configure_logging(args.verbose)
+    configure_logging(level_for_verbosity(args.verbose), line=CLI_LINE)
     name = f"multicodex {args.command}"
     try:
         return asyncio.run(_run(args, out, name))
@@ -130,16 +128,3 @@ def _silence_stdout() -> None:
 def _fail(out: Output, name: str, failure: CliFailure) -> int:
     out.note(f"{name}: {one_line(failure.message)}", "error")
     return failure.exit_code
-
-
-def _configure_logging(verbose: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(ScrubbingFormatter("multicodex: %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(logging.WARNING)
-    for library in LOUD_LIBRARIES:
-        logging.getLogger(library).setLevel(logging.WARNING)
-    logging.getLogger("multicodex").setLevel(_LEVELS[min(verbose, len(_LEVELS) - 1)])

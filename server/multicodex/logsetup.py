@@ -1,5 +1,7 @@
-"""The server's log: stderr only, WARNING by default, and scrubbed of anything that looks
-like a credential before it is written (tracebacks included)."""
+"""The one logging setup of every MultiCodex process: stderr only, WARNING by default, and
+scrubbed of anything that looks like a credential before it is written (tracebacks
+included). The server and the CLI differ only in how a line starts (`SERVER_LINE`,
+`CLI_LINE`) and how the level is chosen."""
 
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ _PATTERNS = (
 )
 REDACTED = "[redacted]"
 LOUD_LIBRARIES = ("pygls", "httpx2", "httpcore", "uvicorn", "asyncio")
+SERVER_LINE = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+"""The server's stderr is the editor's output channel: times tell its lines apart."""
+CLI_LINE = "multicodex: %(levelname)s %(name)s: %(message)s"
+"""A command's stderr is read next to its other ``multicodex: ...`` lines."""
 
 
 def scrub(text: str) -> str:
@@ -38,11 +44,14 @@ class ScrubbingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
-def configure_logging(level: LogLevel = "warning", stream: TextIO | None = None) -> None:
-    """Send every log record to stderr, scrubbed; only MultiCodex's own logger follows
-    ``level`` (libraries stay at WARNING: pygls at INFO logs whole message bodies)."""
+def configure_logging(
+    level: LogLevel = "warning", *, line: str = SERVER_LINE, stream: TextIO | None = None
+) -> None:
+    """Send every log record to stderr (or ``stream``) as ``line``, scrubbed; only
+    MultiCodex's own logger follows ``level`` (libraries stay at WARNING: pygls at INFO
+    logs whole message bodies)."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(ScrubbingFormatter(line))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -55,3 +64,9 @@ def configure_logging(level: LogLevel = "warning", stream: TextIO | None = None)
 
 def set_level(level: LogLevel) -> None:
     logging.getLogger("multicodex").setLevel(level.upper())
+
+
+def level_for_verbosity(verbose: int) -> LogLevel:
+    """``-v`` INFO, ``-vv`` (or more) DEBUG, else WARNING."""
+    levels: tuple[LogLevel, ...] = ("warning", "info", "debug")
+    return levels[min(max(verbose, 0), len(levels) - 1)]
