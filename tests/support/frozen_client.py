@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rpcclient import content_length, encode
+from support.rpc_client import content_length, encode
 from support.server_rig import server_env
 
 START_WITHIN = 30.0

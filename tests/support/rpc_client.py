@@ -1,5 +1,23 @@
 """The tests' names for the one stdio JSON-RPC client (``rpcclient``, shared with bench/)."""
 
-from rpcclient import CLI_SERVE, SERVER_MODULE, RpcClient, RpcError, encode, frame
+from rpcclient import (
+    CLI_SERVE,
+    SERVER_MODULE,
+    RpcClient,
+    RpcError,
+    content_length,
+    encode,
+    frame,
+    server_env,
+)
 
-__all__ = ["CLI_SERVE", "SERVER_MODULE", "RpcClient", "RpcError", "encode", "frame"]
+__all__ = [
+    "CLI_SERVE",
+    "SERVER_MODULE",
+    "RpcClient",
+    "RpcError",
+    "content_length",
+    "encode",
+    "frame",
+    "server_env",
+]

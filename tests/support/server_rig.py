@@ -4,7 +4,6 @@ with its store and every other tool's credential location inside the test's dire
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import time
@@ -14,7 +13,7 @@ from typing import Any
 
 from multicodex.auth.importers.common import format_rfc3339
 from multicodex_emulator import EmuAccount, Emulator
-from support.rpc_client import RpcClient
+from support.rpc_client import RpcClient, server_env
 
 TOKEN_IN_TEXT = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}|\brt_[\w-]{20,}|\bac_[\w-]{20,}")
 
@@ -23,21 +22,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def server_env(root: Path) -> dict[str, str]:
-    """A clean environment: no MultiCodex, Codex CLI or pi state from the real user."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(root / "user"),
-        "CODEX_HOME": str(root / "user" / ".codex"),
-        "PI_CODING_AGENT_DIR": str(root / "user" / ".pi" / "agent"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("PYTHONPATH", "VIRTUAL_ENV", "LANG", "LC_ALL"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
 
 
 def write_codex_auth(path: Path, tokens: dict[str, Any], account_id: str) -> Path:
