@@ -565,6 +565,10 @@ export interface CompleteParams {
    * When every account is exhausted, wait up to this long for the earliest reset (notice deltas say so) instead of failing at once; fails at once if the reset is further away. Null: never wait.
    */
   wait_for_reset_seconds?: number | null;
+  /**
+   * Serve this request with this account only, leaving the pin as it is: no other account is tried, and when this one cannot serve (unknown, needs a new login, cooling down, at its limit) the request fails saying why. Null: the pool chooses.
+   */
+  account_key?: string | null;
 }
 
 /**

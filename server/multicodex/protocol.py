@@ -960,6 +960,13 @@ class CompleteParams(WireModel):
         ge=0,
         le=86400,
     )
+    account_key: str | None = Field(
+        description="Serve this request with this account only, leaving the pin as it is: no "
+        "other account is tried, and when this one cannot serve (unknown, needs a new login, "
+        "cooling down, at its limit) the request fails saying why. Null: the pool chooses.",
+        default=None,
+        min_length=1,
+    )
 
     @model_validator(mode="after")
     def _one_of_input_or_prompt(self) -> Self:
@@ -1385,6 +1392,8 @@ METHODS: Mapping[Method, MethodSpec] = MappingProxyType(
             CompleteParams,
             CompleteResult,
             (
+                _E.ACCOUNT_NOT_FOUND,
+                _E.NEEDS_REAUTH,
                 _E.NO_ACCOUNTS,
                 _E.POOL_EXHAUSTED,
                 _E.RATE_LIMITED,

@@ -101,11 +101,7 @@ class App:
         *,
         hooks: ClientHooks | None = None,
         env: Mapping[str, str] | None = None,
-        stored_pin: bool = False,
     ) -> None:
-        """``stored_pin``: keep the manual pin in the store, so that the next process with
-        ``stored_pin`` (the next CLI command) still honours it; a server's pin otherwise
-        lasts for its own life."""
         self.options = options or InitializationOptions()
         self.hooks = hooks or ClientHooks()
         self.env: Mapping[str, str] = dict(os.environ if env is None else env)
@@ -114,9 +110,7 @@ class App:
         self.http = httpx2.AsyncClient(timeout=HTTP_TIMEOUT)
         self.codex = CodexClient(self.endpoints, http=self.http)
         self.overrides = SessionOverrides(self.options.footer, self.options.rotation)
-        self.pool = SessionPool(
-            self.store, self.endpoints, self.http, self.codex, self.overrides, stored_pin=stored_pin
-        )
+        self.pool = SessionPool(self.store, self.endpoints, self.http, self.codex, self.overrides)
         self._recover_refresh_journal()
         self.engine = RotationEngine(self.pool, self.codex)
         self.status_feed = StatusFeed(self.snapshot, self._publish_status)

@@ -14,9 +14,10 @@ from typing import Any
 
 from multicodex.app.completion_errors import no_accounts, pool_exhausted, upstream_failure
 from multicodex.app.deltas import DeltaStream
-from multicodex.app.errors import invalid_field
+from multicodex.app.errors import account_not_found, invalid_field, needs_reauth
 from multicodex.app.hooks import ClientHooks
 from multicodex.app.snapshot import PoolSnapshot
+from multicodex.app.views import account_ref
 from multicodex.protocol import (
     AccountRef,
     CompleteParams,
@@ -63,6 +64,8 @@ class Completions:
         snapshot = self._snapshot()
         if not snapshot.accounts:
             raise no_accounts(await self._import_sources())
+        if params.account_key is not None:
+            _check_named_account(params.account_key, snapshot)
         self._running.add(params.stream_id)
         try:
             return await self._run(params, snapshot)
@@ -83,7 +86,8 @@ class Completions:
                         return _result(params, event, out)
                     _forward(event, out)
         except PoolExhausted as exc:
-            raise pool_exhausted(exc, self._clock(), out.waited_seconds) from None
+            named = snapshot.refs().get(params.account_key) if params.account_key else None
+            raise pool_exhausted(exc, self._clock(), out.waited_seconds, named) from None
         except UpstreamFailure as exc:
             raise upstream_failure(exc, out.account_concerned(exc.account_key), out.count) from None
         raise asyncio.CancelledError  # the engine ended without a result: it was cancelled
@@ -105,7 +109,17 @@ def completion_request(params: CompleteParams) -> CompletionRequest:
         tools=params.tools,
         conversation_id=params.conversation_id,
         wait_for_reset_seconds=params.wait_for_reset_seconds,
+        account_key=params.account_key,
     )
+
+
+def _check_named_account(key: str, snapshot: PoolSnapshot) -> None:
+    """The account a request names exists and can be used without a new login."""
+    account = snapshot.find(key)
+    if account is None:
+        raise account_not_found(key, list(snapshot.refs()))
+    if account.needs_reauth:
+        raise needs_reauth(account_ref(account), account.reauth_reason)
 
 
 def _forward(event: RotationEvent, out: DeltaStream) -> None:

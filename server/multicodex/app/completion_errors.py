@@ -38,14 +38,18 @@ def no_accounts(sources: list[ImportSourceInfo]) -> AppError:
     )
 
 
-def pool_exhausted(exc: PoolExhausted, now: float, waited_seconds: float) -> AppError:
+def pool_exhausted(
+    exc: PoolExhausted, now: float, waited_seconds: float, named: AccountRef | None = None
+) -> AppError:
+    """POOL_EXHAUSTED; ``named``: the one account the request asked for."""
     if exc.earliest_reset is not None:
         tail = f"the earliest reset is {until(exc.earliest_reset, now)}"
     else:
         tail = "no reset time is known (accounts may need re-authentication)"
+    who = "No MultiCodex account can" if named is None else f"{named.display_name} cannot"
     return AppError(
         ErrorCode.POOL_EXHAUSTED,
-        f"No MultiCodex account can serve this request now; {tail}",
+        f"{who} serve this request now; {tail}",
         PoolExhaustedData(
             earliest_reset=exc.earliest_reset,
             accounts=[_availability(s) for s in exc.accounts],

@@ -77,12 +77,9 @@ class SessionPool(Pool):
         http: httpx2.AsyncClient,
         codex: CodexClient,
         overrides: SessionOverrides,
-        *,
-        stored_pin: bool = False,
     ) -> None:
         super().__init__(store, endpoints, http, codex)
         self.overrides = overrides
-        self.stored_pin = stored_pin
         self._overlaid: tuple[StoreDocument, int, StoreDocument] | None = None
         """(shared document, overrides revision, that document with the overrides)."""
 
@@ -105,19 +102,6 @@ class SessionPool(Pool):
         overlaid = doc.model_copy(update={"settings": settings})
         self._overlaid = (doc, overrides.revision, overlaid)
         return overlaid
-
-    @property
-    def pinned(self) -> str | None:
-        if not self.stored_pin:
-            return super().pinned
-        doc = self.document()
-        return doc.pinned if doc.pinned and doc.find(doc.pinned) else None
-
-    async def pin(self, key: str | None) -> None:
-        await super().pin(key)
-        if self.stored_pin and not self.document().settings.persist_pin:
-            async with self.store.atransaction() as doc:
-                doc.pinned = key
 
 
 def _fields(patch: FooterPatch | RotationPatch | None) -> dict[str, object]:

@@ -15,7 +15,6 @@ from multicodex.cli_commands.output import Output, Style
 from multicodex.cli_commands.parsing import CliParser, Subparsers
 from multicodex.cli_commands.prompts import read_all, stdin_is_terminal
 from multicodex.protocol import (
-    AccountsUseParams,
     CompleteParams,
     CompleteResult,
     CompletionDelta,
@@ -47,7 +46,8 @@ def register(sub: Subparsers, common: CliParser) -> None:
     ask.add_argument(
         "--account",
         metavar="IDENTIFIER",
-        help="pin this account for the request (it is still left if it hits its limit)",
+        help="serve this request with this account only (the pin stays as it is); if it "
+        "cannot serve, the command fails instead of using another one",
     )
     ask.add_argument(
         "--wait",
@@ -60,9 +60,7 @@ def register(sub: Subparsers, common: CliParser) -> None:
 
 async def run_ask(ctx: CommandContext) -> int:
     prompt = await _prompt(ctx.args.prompt)
-    if ctx.args.account:
-        account = ctx.resolve(ctx.args.account)
-        await ctx.app.accounts_use(AccountsUseParams(key=account.key))
+    named = ctx.resolve(ctx.args.account).key if ctx.args.account else None
     model = ctx.args.model or (await ctx.app.models_list(ModelsListParams())).default_model
     printer = DeltaPrinter(ctx.out)
     ctx.hooks.completion_delta = printer.show
@@ -73,6 +71,7 @@ async def run_ask(ctx: CommandContext) -> int:
         instructions=ctx.args.instructions,
         conversation_id=ctx.args.conversation,
         wait_for_reset_seconds=ctx.args.wait,
+        account_key=named,
     )
     try:
         result = await ctx.app.complete(params)

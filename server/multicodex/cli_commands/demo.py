@@ -123,7 +123,6 @@ class Demo:
             ),
             hooks=self.hooks,
             env={"HOME": str(root), "PATH": os.environ.get("PATH", "")},
-            stored_pin=True,
         )
         self.last_answer: CompleteResult | None = None
 

@@ -76,7 +76,7 @@ async def _with_app(args: argparse.Namespace, out: Output) -> int:
         logging.getLogger(REPAIR_LOGGER).setLevel(logging.ERROR)
     hooks = ClientHooks()
     options = initialization_options(args, getattr(args, "callback_ports", None))
-    app = App(options, hooks=hooks, stored_pin=True)
+    app = App(options, hooks=hooks)
     try:
         return await command(CommandContext(app=app, hooks=hooks, out=out, args=args))
     finally:

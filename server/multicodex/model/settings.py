@@ -39,5 +39,4 @@ class RotationPolicy(BaseModel):
 class Settings(BaseModel):
     footer: FooterSettings = Field(default_factory=FooterSettings)
     rotation: RotationPolicy = Field(default_factory=RotationPolicy)
-    persist_pin: bool = False
     usage_ttl_seconds: int = Field(default=300, ge=1)

@@ -46,7 +46,6 @@ class Pool:
         self.codex = codex
         self.clock = clock
         self._listeners: list[Listener] = []
-        self._pinned: str | None = None
         locks = AccountLocks(lock_directory(store.home))
         self.tokens = TokenKeeper(store, locks, http, endpoints, clock, self._changed)
         self.usage = UsageKeeper(store, locks, self.tokens, codex, clock, self._changed)
@@ -106,16 +105,16 @@ class Pool:
 
     @property
     def pinned(self) -> str | None:
+        """The manual pin: one fact in the store, honoured by every process."""
         doc = self.document()
-        pinned = doc.pinned if doc.settings.persist_pin else self._pinned
-        return pinned if pinned and doc.find(pinned) else None
+        return doc.pinned if doc.pinned and doc.find(doc.pinned) else None
 
     async def pin(self, key: str | None) -> None:
+        """Pin ``key`` (None: unpin) for every process sharing the store."""
         if key is not None:
             self.get(key)
-        self._pinned = key
         async with self.store.atransaction() as doc:
-            doc.pinned = key if doc.settings.persist_pin else None
+            doc.pinned = key
             if key is not None:
                 doc.active = key
         self._changed()
@@ -179,8 +178,6 @@ class Pool:
                 doc.active = None
             if doc.pinned == key:
                 doc.pinned = None
-        if self._pinned == key:
-            self._pinned = None
         self._changed()
         return account
 
@@ -219,7 +216,6 @@ class Pool:
         manual_cleared = False
         if target in ("manual", "all"):
             manual_cleared = self.pinned is not None
-            self._pinned = None
         cleared = 0
         async with self.store.atransaction() as doc:
             if target in ("manual", "all"):

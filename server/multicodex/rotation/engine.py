@@ -197,13 +197,17 @@ class RequestRotation:
         """The strategy's choice for this request; ``leaving``: as if that account were
         excluded too."""
         excluded = {*self._excluded, leaving} if leaving is not None else self._excluded
+        named = self._request.account_key
+        accounts = self._pool.accounts()
         return get_strategy(self._policy.strategy).choose(
             SelectionRequest(
-                accounts=self._pool.accounts(),
+                # A request that names its account is served by that one or not at all;
+                # the pin and the conversation's account do not apply to it.
+                accounts=accounts if named is None else [a for a in accounts if a.key == named],
                 now=self._pool.clock(),
                 excluded=frozenset(excluded),
-                pinned=self._pool.pinned,
-                affinity=self._owner,
+                pinned=self._pool.pinned if named is None else None,
+                affinity=self._owner if named is None else None,
                 sticky=self._policy.sticky,
             )
         )

@@ -23,6 +23,8 @@ class CompletionRequest(BaseModel):
     """Keeps the conversation on one account and keys the backend's prompt cache."""
     wait_for_reset_seconds: float | None = Field(default=None, ge=0)
     """When every account is exhausted, wait up to this long for the earliest reset."""
+    account_key: str | None = None
+    """Only this account may serve the request (the pin does not apply to it)."""
 
 
 class FailureInfo(BaseModel):

@@ -16,7 +16,8 @@ class StoreDocument(BaseModel):
     version: int = STORE_VERSION
     accounts: list[StoredAccount] = Field(default_factory=list)
     pinned: str | None = None
-    """Manual pin (an account key); only kept on disk when settings.persist_pin."""
+    """The manual pin (an account key), honoured by every process sharing the store.
+    (A ``settings.persist_pin`` written by earlier versions is ignored.)"""
     active: str | None = None
     settings: Settings = Field(default_factory=Settings)
 
