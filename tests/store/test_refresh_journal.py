@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,3 +122,40 @@ def test_a_store_opened_elsewhere_sees_the_merged_tokens(
 
     assert Store.open(tmp_path).read().accounts[0].tokens.refresh_token == newer.refresh_token
     assert not journal.has_records()
+
+
+def test_threads_of_one_process_appending_and_merging_lose_nothing(
+    tmp_path: Path, mint: TokenMint
+) -> None:
+    """A process refreshes several accounts at once: appends on the event loop, merges in
+    worker threads. Every record appended is taken exactly by some merge."""
+    journal = RefreshJournal(tmp_path)
+    tokens = _tokens(mint, 2_000_000_000)
+    taken_keys: list[str] = []
+    done = threading.Event()
+
+    def append(writer: int) -> None:
+        for n in range(150):
+            journal.append(f"w{writer}-{n}", tokens, at=float(n))
+
+    def merge() -> None:
+        while True:
+            finished = done.is_set()
+            taken = journal.take()
+            taken_keys.extend(r.key for r in taken.records)
+            journal.discard(taken)
+            if finished:
+                return
+
+    mergers = [threading.Thread(target=merge) for _ in range(2)]
+    writers = [threading.Thread(target=append, args=(w,)) for w in range(4)]
+    for thread in [*mergers, *writers]:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    done.set()
+    for thread in mergers:
+        thread.join()
+
+    expected = {f"w{w}-{n}" for w in range(4) for n in range(150)}
+    assert set(taken_keys) == expected

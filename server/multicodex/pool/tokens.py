@@ -44,6 +44,11 @@ log = logging.getLogger(__name__)
 
 REFRESH_MARGIN_SECONDS = 300.0
 """Refresh when the access token has less than five minutes left (as the Codex CLI does)."""
+REFRESHES_AT_ONCE = 4
+"""Token requests one process has on the way at once. A refreshed pair exists only in its
+answer until the journal has it: a process killed at that moment loses every answer it is
+waiting for, so one process never waits for many (the other processes take the accounts it
+has not locked yet)."""
 SAVE_GRACE_SECONDS = 5.0
 """How long after the token request's own timeout an exiting process waits for the save."""
 
@@ -78,6 +83,7 @@ class TokenKeeper:
         self._on_change = on_change
         self.journal = RefreshJournal(store.home)
         self._flights: dict[str, _Flight] = {}
+        self._sending = asyncio.Semaphore(REFRESHES_AT_ONCE)
 
     # -- the public face ---------------------------------------------------------------
 
@@ -161,7 +167,7 @@ class TokenKeeper:
     async def _critical_section(
         self, key: str, rejected: str | None, flight: _Flight
     ) -> StoredAccount:
-        async with self._locks.hold(key, "refresh"):
+        async with self._sending, self._locks.hold(key, "refresh"):
             await self._merge_journal()
             account = self._current(key)
             if not self._must_refresh(account, rejected):

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -125,8 +126,10 @@ class RefreshJournal:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        """Exclusive across processes (the file lock) and across this process's threads:
+        a file lock held by one thread would let another thread of the same process in."""
         ensure_private_dir(self.home)
-        with self._lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
+        with _thread_lock(self.path), self._lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
             yield
 
     def _new_pending_path(self) -> Path:
@@ -143,6 +146,15 @@ class RefreshJournal:
             for name in names
             if name.startswith(prefix) and name.endswith(PENDING_SUFFIX)
         )
+
+
+_THREAD_LOCKS: dict[Path, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(path: Path) -> threading.Lock:
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(path, threading.Lock())
 
 
 def _nonempty(path: Path) -> bool:
