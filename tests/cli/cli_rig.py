@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from multicodex.auth.importers.common import format_rfc3339
 from multicodex.model import identity_key
 from multicodex.store.document import Store
 from multicodex.store.schema import StoreDocument
 from multicodex_emulator import EmuAccount, Emulator
-from support.accounts import stored_account
+from support.accounts import stored_account, write_codex_auth
 
 TOKEN_SHAPE = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}|\brt_[\w-]{20,}|\bac_[\w-]{20,}")
 RUN_TIMEOUT = 60.0
@@ -182,23 +181,8 @@ class CliRig:
 
     def write_codex_auth(self, account: EmuAccount) -> Path:
         """A Codex CLI auth.json (as `codex login` leaves it) holding fresh tokens."""
-        tokens = self.tokens_for(account)
         path = self.root / "codex" / account.email / "auth.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        body = {
-            "auth_mode": "chatgpt",
-            "OPENAI_API_KEY": None,
-            "tokens": {
-                "id_token": tokens["id_token"],
-                "access_token": tokens["access_token"],
-                "refresh_token": tokens["refresh_token"],
-                "account_id": account.account_id,
-            },
-            "last_refresh": format_rfc3339(time.time()),  # as `codex login` writes it
-        }
-        path.write_text(json.dumps(body))
-        path.chmod(0o600)
-        return path
+        return write_codex_auth(path, self.tokens_for(account), account.account_id)
 
     # -- the secrets check -----------------------------------------------------------------
 

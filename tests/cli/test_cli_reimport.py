@@ -20,23 +20,13 @@ import pytest
 from cli_rig import CliRig
 
 from multicodex_emulator import EmuAccount
+from support.accounts import write_codex_auth
 
 KEPT = "kept the newer tokens MultiCodex already has for"
 
 
 def _codex_cli_file(path: Path, tokens: dict[str, Any], account: EmuAccount) -> None:
-    body = {
-        "auth_mode": "chatgpt",
-        "OPENAI_API_KEY": None,
-        "tokens": {
-            "id_token": tokens["id_token"],
-            "access_token": tokens["access_token"],
-            "refresh_token": tokens["refresh_token"],
-            "account_id": account.account_id,
-        },
-        "last_refresh": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    path.write_text(json.dumps(body))
+    write_codex_auth(path, tokens, account.account_id)
 
 
 def _pi_file(path: Path, tokens: dict[str, Any], account: EmuAccount) -> None:

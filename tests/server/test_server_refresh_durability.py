@@ -176,18 +176,26 @@ async def test_a_refresh_not_yet_sent_does_not_hold_up_the_exit(
     assert "in flight" not in rig.client.stderr()
 
 
+async def _refresh_whose_answer_is_lost(
+    emu: Emulator, base_url: str, root: Path, after_rotate: bool
+) -> tuple[ServerRig, dict[str, Any], dict[str, Any]]:
+    """One account whose next token request loses its connection, and the refresh that
+    meets it."""
+    rig = await start_server(emu, base_url, root)
+    [alice] = await rig.seed("alice@example.test")
+    await rig.client.request(REFRESH, {})
+    emu.expire_access_tokens(alice["account_id"])
+    emu.script_token_faults([{"kind": "drop", "after_rotate": after_rotate}])
+    result = await rig.client.request(REFRESH, {"key": alice["key"]})
+    return rig, alice, result
+
+
 async def test_a_lost_answer_is_recovered_with_the_same_token_when_it_was_not_rotated(
     emulator_url: tuple[Emulator, str], tmp_path: Path
 ) -> None:
     emu, base_url = emulator_url
-    rig = await start_server(emu, base_url, tmp_path)
-    [alice] = await rig.seed("alice@example.test")
-    await rig.client.request(REFRESH, {})
-    emu.expire_access_tokens(alice["account_id"])
     # The connection drops before the grant is processed: nothing was rotated.
-    emu.script_token_faults([{"kind": "drop", "after_rotate": False}])
-
-    result = await rig.client.request(REFRESH, {"key": alice["key"]})
+    rig, alice, result = await _refresh_whose_answer_is_lost(emu, base_url, tmp_path, False)
 
     assert result["needs_reauth"] == 0
     counters = emu.counters(alice["account_id"])
@@ -201,13 +209,7 @@ async def test_a_lost_answer_after_rotation_marks_reauth_with_what_happened(
     emulator_url: tuple[Emulator, str], tmp_path: Path
 ) -> None:
     emu, base_url = emulator_url
-    rig = await start_server(emu, base_url, tmp_path)
-    [alice] = await rig.seed("alice@example.test")
-    await rig.client.request(REFRESH, {})
-    emu.expire_access_tokens(alice["account_id"])
-    emu.script_token_faults([{"kind": "drop", "after_rotate": True}])
-
-    result = await rig.client.request(REFRESH, {"key": alice["key"]})
+    rig, alice, result = await _refresh_whose_answer_is_lost(emu, base_url, tmp_path, True)
     assert result["needs_reauth"] == 1
     listing = await rig.client.request("multicodex/accounts/list")
 

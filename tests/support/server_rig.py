@@ -3,16 +3,14 @@ with its store and every other tool's credential location inside the test's dire
 
 from __future__ import annotations
 
-import json
 import re
 import socket
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from multicodex.auth.importers.common import format_rfc3339
 from multicodex_emulator import EmuAccount, Emulator
+from support.accounts import write_codex_auth
 from support.rpc_client import RpcClient, server_env
 
 TOKEN_IN_TEXT = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}|\brt_[\w-]{20,}|\bac_[\w-]{20,}")
@@ -22,23 +20,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def write_codex_auth(path: Path, tokens: dict[str, Any], account_id: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = {
-        "OPENAI_API_KEY": None,
-        "tokens": {
-            "id_token": tokens["id_token"],
-            "access_token": tokens["access_token"],
-            "refresh_token": tokens["refresh_token"],
-            "account_id": account_id,
-        },
-        "last_refresh": format_rfc3339(time.time()),  # as `codex login` writes it
-    }
-    path.write_text(json.dumps(body))
-    path.chmod(0o600)
-    return path
 
 
 @dataclass
