@@ -84,9 +84,8 @@ export class LoginFlow implements vscode.Disposable {
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `MultiCodex: ${action}`, cancellable: true },
       async (progress, token): Promise<Outcome> => {
-        const report = (message: string): void => progress.report({ message: progressMessage(start, message) });
-        report(`${signInInstruction(start)}…`);
-        this.listeners.set(start.login_id, (p) => report(p.message));
+        progress.report({ message: `${signInInstruction(start)}…` });
+        this.listeners.set(start.login_id, (p) => progress.report({ message: progressMessage(start, p.message) }));
         const waitCancel = new vscode.CancellationTokenSource();
         const onCancel = token.onCancellationRequested(() => {
           waitCancel.cancel();
