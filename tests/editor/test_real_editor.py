@@ -1,7 +1,9 @@
 """A real VS Code (code-server) with the packaged extension, in headless Chromium driven by
 Playwright, with the real server against the emulator: footer, tooltip, picker, pinning,
-rotation on exhaustion during Ask, and the vscode.lm chat-model probe. Screenshots and logs
-land in test-artifacts/editor/."""
+a crashed server restarted with the configured command and environment, rotation on
+exhaustion during Ask (saying why), Ask with no account that can serve, the rotation panel,
+device-code login, and the vscode.lm chat-model probe. Screenshots and logs land in
+test-artifacts/editor/; a run first removes what an earlier one left there."""
 
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ def test_real_editor() -> None:
     paths = manifest()
     if not server_implemented():
         pytest.xfail("`multicodex serve` is not implemented in this checkout yet")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stale_failure = ARTIFACTS / "failure.png"
+    stale_failure.write_bytes(b"left by an earlier failed run")
     result = run(
         [
             paths["node24"],
@@ -38,4 +43,5 @@ def test_real_editor() -> None:
     report = json.loads(report_file.read_text(encoding="utf-8"))
     failed = [f"{c['name']}: {c['detail']}" for c in report["checks"] if not c["ok"]]
     assert result.returncode == 0 and report["passed"], "\n".join([*failed, result.tail()])
-    assert len(report["checks"]) == 7, report["checks"]
+    assert len(report["checks"]) == 12, report["checks"]
+    assert not stale_failure.exists(), "a passing run left an earlier run's failure.png"

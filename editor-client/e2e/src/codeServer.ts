@@ -86,6 +86,11 @@ export class CodeServer {
     return new CodeServer(child, url, dirs.userData);
   }
 
+  /** code-server's process id: the extension host and its servers run below it. */
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
   async stop(): Promise<void> {
     await stopTracked(this.child, 5000);
   }

@@ -4,22 +4,39 @@
 //   node out/e2e/runEditorTest.js --manifest build/editor-test.json --artifacts ../test-artifacts/editor --python ../.venv/bin/python
 //
 // Exit code 0 when every check passed. Writes result.json, screenshots and logs to the
-// artifacts directory. Loopback only; every process it starts is stopped before it exits.
+// artifacts directory (what an earlier run left there is removed first). Loopback only;
+// every process it starts is stopped before it exits.
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { Emulator } from '../../test/support/emulator';
 import { stopAll, waitFor } from '../../test/support/processes';
 import { seedAccounts, ServerSession } from '../../test/support/server';
 import { CodeServer, type Manifest } from './codeServer';
+import { serverProcessesBelow, type ServerProcess } from './serverProcesses';
+import {
+  editorTabs,
+  focusedQuickInput,
+  FOOTER,
+  pickRow,
+  QUICK_INPUT,
+  QUICK_ROWS,
+  quickInputTitle,
+  runCommand,
+  STEP_TIMEOUT_MS,
+  toastTexts,
+  typeInQuickInput,
+  waitForFooter,
+  waitForLogLine,
+  waitForToast,
+} from './workbench';
 
-const FOOTER = '[id="multicodex.multicodex.footer"]';
-const QUICK_INPUT = '.quick-input-widget';
-const QUICK_ROWS = '.quick-input-widget .monaco-list-row';
 const OVERALL_TIMEOUT_MS = 300_000;
-const STEP_TIMEOUT_MS = 60_000;
+/** What a run writes to the artifacts directory; a new run first removes an older run's. */
+const OWN_ARTIFACT = /\.(png|log)$|^(result|probe)\.json$/;
 
 interface Check {
   name: string;
@@ -62,9 +79,11 @@ async function main(): Promise<number> {
   const artifacts = path.resolve(required(values.artifacts, '--artifacts'));
   const python = path.resolve(required(values.python, '--python'));
   mkdirSync(artifacts, { recursive: true });
+  removeEarlierArtifacts(artifacts);
   const root = mkdtempSync(path.join(tmpdir(), 'multicodex-editor-'));
   const home = path.join(root, 'multicodex-home');
   const probeFile = path.join(root, 'probe.json');
+  const settingsFile = path.join(root, 'settings-to-apply.json');
   let emulator: Emulator | undefined;
   let codeServer: CodeServer | undefined;
   let browser: Browser | undefined;
@@ -78,7 +97,7 @@ async function main(): Promise<number> {
     await seed.stop();
     log(`seeded ${emails.join(', ')}`);
 
-    codeServer = await CodeServer.start(manifest, root, editorSettings(python, emulator, home, probeFile), path.join(artifacts, 'code-server.log'));
+    codeServer = await CodeServer.start(manifest, root, editorSettings(python, emulator, home, probeFile, settingsFile), path.join(artifacts, 'code-server.log'));
     log(`code-server at ${codeServer.url}`);
     browser = await chromium.launch({
       executablePath: manifest.chromium,
@@ -102,6 +121,13 @@ async function main(): Promise<number> {
       }
     });
     page = await context.newPage();
+    // Pages the editor opens (the sign-in page of a login) would leave the workbench in a
+    // background tab, where the browser pauses its animations (hovers stay faded out).
+    const workbench = page;
+    context.on('page', (opened) => {
+      log(`the editor opened ${opened.url() || 'a page'}; closing it`);
+      void opened.close().then(() => workbench.bringToFront()).catch(() => undefined);
+    });
     const consoleLog: string[] = [];
     page.on('console', (message) => consoleLog.push(`[${message.type()}] ${message.text()}`));
     page.on('pageerror', (error) => consoleLog.push(`[pageerror] ${error.message}`));
@@ -110,9 +136,20 @@ async function main(): Promise<number> {
     log('workbench loaded');
 
     const p = page;
+    const cs = codeServer;
+    const emu = emulator;
+    /** Changes User settings through VS Code's configuration API (the probe extension). */
+    const applySettings = async (page: Page, settings: Record<string, unknown>): Promise<void> => {
+      writeFileSync(settingsFile, JSON.stringify(settings));
+      await runCommand(page, 'MultiCodex Probe: Apply the Test Settings');
+    };
+    /** What the store says, read with the CLI (`multicodex --json <command>`). */
+    const storedByCli = <T>(command: string): T => JSON.parse(
+      execFileSync(python, ['-m', 'multicodex', '--home', home, '--json', command], { encoding: 'utf8', env: { ...process.env, ...emu.serverEnv(home) } }),
+    ) as T;
     let activeEmail = '';
     await check('footer shows the active account and both percentages', async () => {
-      const text = await waitForFooter(p, (t) => /5h:\s*\d+%/.test(t) && /7d:\s*\d+%/.test(t) && emails.some((e) => t.includes(e)));
+      const text = await waitForFooter(p, (t) => /5h \d+% left/.test(t) && /weekly \d+% left/.test(t) && emails.some((e) => t.includes(e)));
       activeEmail = emails.find((e) => text.includes(e)) as string;
       await p.locator(FOOTER).screenshot({ path: path.join(artifacts, 'footer.png') });
       await p.locator('[id="workbench.parts.statusbar"]').screenshot({ path: path.join(artifacts, 'statusbar.png') });
@@ -148,19 +185,48 @@ async function main(): Promise<number> {
       }, 20_000, 'picker rows for every account');
       await p.screenshot({ path: path.join(artifacts, 'picker.png') });
       pinned = emails.find((e) => e !== activeEmail) as string;
-      await p.keyboard.type(pinned);
+      await typeInQuickInput(p, pinned);
       await p.keyboard.press('Enter');
       const text = await waitForFooter(p, (t) => t.includes(pinned));
       await p.locator(FOOTER).screenshot({ path: path.join(artifacts, 'footer-pinned.png') });
       return `${rows.length} rows; footer now: ${text}`;
     });
 
-    await check('Ask streams an answer; exhausting the pinned account moves the footer on', async () => {
-      const account = (await emulator!.accounts()).find((a) => a.email === pinned);
-      await emulator!.setUsage(account!.account_id, { five_hour_used: 100 });
+    await check('after Footer Settings, a crashed server restarts with the configured command and environment', async () => {
+      await runCommand(p, 'MultiCodex: Footer Settings');
+      await focusedQuickInput(p, 'Footer preview');
+      // Usage display to "used" and back, each saved (to the store) before the next step.
+      for (const mode of ['used', 'left']) {
+        await p.keyboard.press('Enter');
+        await waitForFooter(p, (t) => new RegExp(`5h \\d+% ${mode}`).test(t));
+        await waitFor(() => (storedByCli<{ settings: { usage_mode: string } }>('footer').settings.usage_mode === mode ? true : undefined), 15_000, `usage mode ${mode} saved`);
+      }
+      await p.keyboard.press('Escape');
+      const first = await waitFor(() => onlyServer(cs.pid), STEP_TIMEOUT_MS, 'one running server');
+      process.kill(first.pid, 'SIGKILL');
+      const restarted = await waitFor(() => onlyServer(cs.pid, first.pid), STEP_TIMEOUT_MS, 'the restarted server');
+      const expected = [python, '-m', 'multicodex', 'serve'];
+      if (JSON.stringify(restarted.argv) !== JSON.stringify(expected)) {
+        throw new Error(`restarted as ${JSON.stringify(restarted.argv)}, not ${JSON.stringify(expected)}`);
+      }
+      for (const [name, value] of Object.entries(emu.serverEnv(home))) {
+        if (restarted.env[name] !== value) {
+          throw new Error(`restarted with ${name}=${restarted.env[name] ?? '(unset)'}, not ${value}`);
+        }
+      }
+      const cause = await waitForLogLine(cs.userDataDir, /The MultiCodex server (.*); restarting in/, 'the logged reason of the crash');
+      if (!/was killed by SIGKILL/.test(cause) || /disposed/.test(cause)) {
+        throw new Error(`the crash is logged as: ${cause}`);
+      }
+      const text = await waitForFooter(p, (t) => emails.some((e) => t.includes(e)));
+      return `server ${first.pid} killed ("${cause.replace(/^.*\] /, '')}"); ${restarted.pid} runs ${restarted.argv.join(' ')} with multicodex.server.env; footer: ${text}`;
+    });
+
+    await check('Ask streams an answer; exhausting the pinned account moves the footer on, saying why', async () => {
+      const account = (await emu.accounts()).find((a) => a.email === pinned);
+      await emu.setUsage(account!.account_id, { five_hour_used: 100 });
       await runCommand(p, 'MultiCodex: Ask');
-      await p.waitForSelector(`${QUICK_INPUT} input`, { state: 'visible', timeout: 15_000 });
-      await p.keyboard.type('Say hello from the editor test.');
+      await typeInQuickInput(p, 'Say hello from the editor test.', 'MultiCodex: Ask');
       await p.keyboard.press('Enter');
       const text = await waitForFooter(p, (t) => emails.some((e) => e !== pinned && t.includes(e)));
       const answer = await waitFor(async () => {
@@ -169,7 +235,8 @@ async function main(): Promise<number> {
       }, STEP_TIMEOUT_MS, 'the answer in the untitled editor');
       await p.screenshot({ path: path.join(artifacts, 'ask.png') });
       await p.locator(FOOTER).screenshot({ path: path.join(artifacts, 'footer-after-exhaustion.png') });
-      return `footer: ${text}; answer starts: ${answer.slice(0, 60)}`;
+      const switched = await waitForLogLine(cs.userDataDir, /Ask: switched from \S+ to \S+: \S/, 'the switch and its reason');
+      return `footer: ${text}; answer starts: ${answer.slice(0, 60)}; ${switched.replace(/^.*\] /, '')}`;
     });
 
     await check('vscode.lm: the probe extension streams an answer from a MultiCodex model', async () => {
@@ -192,17 +259,129 @@ async function main(): Promise<number> {
 
     await check('footer turns to the warning colour when the active account runs low', async () => {
       // Every account at 80% of its 5h window: whichever is active has 20% left (warning tier).
-      for (const account of await emulator!.accounts()) {
-        await emulator!.setUsage(account.account_id, { five_hour_used: 80 });
+      for (const account of await emu.accounts()) {
+        await emu.setUsage(account.account_id, { five_hour_used: 80 });
       }
       await runCommand(p, 'MultiCodex: Refresh All Accounts');
-      const text = await waitForFooter(p, (t) => emails.some((e) => t.includes(e)) && /5h:20% left/.test(t));
+      const text = await waitForFooter(p, (t) => emails.some((e) => t.includes(e)) && /5h 20% left/.test(t));
       const classes = await waitFor(async () => {
         const value = (await p.locator(FOOTER).getAttribute('class')) ?? '';
         return value.includes('warning-kind') ? value : undefined;
       }, 15_000, 'the warning background');
       await p.locator(FOOTER).screenshot({ path: path.join(artifacts, 'footer-warning.png') });
       return `${text} [${classes}]`;
+    });
+
+    await check('Ask when no account can serve: no empty editor, the progress ends before the error', async () => {
+      for (const account of await emu.accounts()) {
+        await emu.setUsage(account.account_id, { five_hour_used: 100 });
+      }
+      const untitledBefore = (await editorTabs(p)).filter((t) => t.startsWith('Untitled'));
+      await runCommand(p, 'MultiCodex: Ask');
+      await typeInQuickInput(p, 'Anyone there?', 'MultiCodex: Ask');
+      await p.keyboard.press('Enter');
+      const error = await waitForToast(p, /MultiCodex: Ask failed/, 'the error of the Ask');
+      // VS Code shows a progress for at least 800 ms; it must then go while the error is
+      // still there, unanswered.
+      await waitFor(async () => {
+        const toasts = await toastTexts(p);
+        return toasts.some((t) => /choosing an account|answering with|switched from/.test(t)) ? undefined : toasts;
+      }, 10_000, 'the progress to close while the error is shown').catch(async (failure: Error) => {
+        throw new Error(`${failure.message}: ${(await toastTexts(p)).join(' | ')}`);
+      });
+      if (!(await toastTexts(p)).some((t) => t.includes('MultiCodex: Ask failed'))) {
+        throw new Error('the error went away with the progress');
+      }
+      const untitledAfter = (await editorTabs(p)).filter((t) => t.startsWith('Untitled'));
+      await p.screenshot({ path: path.join(artifacts, 'ask-no-account.png') });
+      if (untitledAfter.length !== untitledBefore.length) {
+        throw new Error(`an editor was opened for no answer: ${untitledAfter.join(', ')}`);
+      }
+      await p.keyboard.press('Escape');
+      // The server's words, the same `multicodex status` prints.
+      const footer = await waitForFooter(p, (t) => /Codex · all accounts exhausted · next reset in \d/.test(t));
+      return `${error}; footer: ${footer}`;
+    });
+
+    await check('the rotation panel shows every rotation setting and edits one', async () => {
+      await runCommand(p, 'MultiCodex: Rotation Policy');
+      await focusedQuickInput(p, 'MultiCodex rotation policy');
+      const labels = ['Strategy', 'Retries on other accounts', 'Cooldown without a reset time', 'Sticky conversations', 'First output timeout', 'Stall timeout'];
+      const rows = await waitFor(async () => {
+        const texts = await p.locator(QUICK_ROWS).allInnerTexts();
+        return labels.every((l) => texts.some((t) => t.includes(l))) ? texts : undefined;
+      }, 15_000, 'a row for every rotation setting');
+      await p.screenshot({ path: path.join(artifacts, 'rotation.png') });
+      await pickRow(p, 'Retries on other accounts');
+      await typeInQuickInput(p, '3', 'Retries on other accounts');
+      await p.keyboard.press('Enter');
+      await focusedQuickInput(p, 'MultiCodex rotation policy');
+      const edited = await waitFor(async () => {
+        const texts = await p.locator(QUICK_ROWS).allInnerTexts();
+        return texts.find((t) => /Retries on other accounts\s*3\b/.test(t));
+      }, 15_000, 'the panel showing 3 retries');
+      const stored = storedByCli<{ policy: { retry_limit: number } }>('rotation');
+      if (stored.policy.retry_limit !== 3) {
+        throw new Error(`the CLI reads retry_limit ${stored.policy.retry_limit}`);
+      }
+      await p.keyboard.press('Escape');
+      return `${rows.filter((r) => labels.some((l) => r.includes(l))).length} settings; ${edited.replace(/\s+/g, ' ')}; the CLI reads 3`;
+    });
+
+    await check('device-code login in the editor; its panel and progress close when it succeeds', async () => {
+      await emu.updateSettings({ device_auto_approve_after: 10_000 });
+      const fresh = await emu.createAccount('device-login@example.test');
+      await runCommand(p, 'MultiCodex: Add Account');
+      await focusedQuickInput(p, 'MultiCodex: Adding an account');
+      await pickRow(p, 'device code');
+      await focusedQuickInput(p, /Enter the code/);
+      const title = await quickInputTitle(p);
+      const code = /Enter the code (\S+) at/.exec(title)?.[1];
+      if (!code) {
+        throw new Error(`no code in the sign-in panel: ${title}`);
+      }
+      await waitForToast(p, new RegExp(`Adding an account.*${code}`), 'the progress with the code');
+      await p.screenshot({ path: path.join(artifacts, 'device-login.png') });
+      await emu.approveDevice(code, fresh.account_id);
+      const added = await waitForToast(p, /MultiCodex: added device-login@example\.test/, 'the success message');
+      await waitFor(async () => {
+        const open = (await toastTexts(p)).filter((t) => /Adding an account/.test(t));
+        const panel = await p.locator(QUICK_INPUT, { hasText: code }).isVisible().catch(() => false);
+        return open.length === 0 && !panel ? true : undefined;
+      }, 15_000, 'the sign-in panel and progress to close');
+      await p.screenshot({ path: path.join(artifacts, 'device-login-done.png') });
+      return `code ${code}; ${added}`;
+    });
+
+    await check('a server that cannot start: the footer tooltip gives its exit code and last stderr line', async () => {
+      const serve = ['-m', 'multicodex', 'serve'];
+      await applySettings(p, { 'multicodex.server.args': [...serve, '--no-such-option'] });
+      // The footer alternates between "restarting…" (with the reason) and a start attempt.
+      const tooltip = await waitFor(async () => {
+        await waitForFooter(p, (t) => t.includes('restarting'));
+        await p.locator(FOOTER).hover();
+        const hover = p.locator('.monaco-hover:visible, .workbench-hover:visible', { hasText: /MultiCodex server/ }).last();
+        const shown = await hover.waitFor({ timeout: 2500 }).then(() => true, () => false);
+        // The picture first (once the hover has faded in): the footer soon moves on to the
+        // next start attempt.
+        const picture = shown ? await fadedIn(p, hover).then(() => p.screenshot()).catch(() => undefined) : undefined;
+        const text = shown ? await hover.innerText({ timeout: 1000 }).catch(() => '') : '';
+        if (/exited with code \d+: .*--no-such-option/.test(text)) {
+          if (picture) {
+            writeFileSync(path.join(artifacts, 'crash-tooltip.png'), picture);
+          }
+          return text;
+        }
+        await p.mouse.move(800, 400);
+        return undefined;
+      }, 45_000, 'the reason in the footer tooltip', 200);
+      if (/disposed/.test(tooltip)) {
+        throw new Error(`the tooltip speaks of the connection: ${tooltip}`);
+      }
+      await p.mouse.move(800, 400);
+      await applySettings(p, { 'multicodex.server.args': serve });
+      await waitForFooter(p, (t) => /5h \d+%/.test(t));
+      return tooltip.split('\n')[0] ?? tooltip;
     });
 
     await check('nothing left the machine', async () => {
@@ -237,7 +416,7 @@ async function main(): Promise<number> {
   }
 }
 
-function editorSettings(python: string, emulator: Emulator, home: string, probeFile: string): Record<string, unknown> {
+function editorSettings(python: string, emulator: Emulator, home: string, probeFile: string, settingsFile: string): Record<string, unknown> {
   return {
     'telemetry.telemetryLevel': 'off',
     'update.mode': 'none',
@@ -254,32 +433,41 @@ function editorSettings(python: string, emulator: Emulator, home: string, probeF
     'multicodex.server.env': emulator.serverEnv(home),
     'multicodex.server.logLevel': 'info',
     'multicodexProbe.outputFile': probeFile,
+    'multicodexProbe.settingsFile': settingsFile,
   };
 }
 
-async function waitForFooter(page: Page, predicate: (text: string) => boolean): Promise<string> {
-  return waitFor(async () => {
-    const text = (await page.locator(FOOTER).innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
-    return predicate(text) ? text : undefined;
-  }, STEP_TIMEOUT_MS, 'the footer', 250).catch(async (error: Error) => {
-    const text = await page.locator(FOOTER).innerText().catch(() => '(no footer)');
-    throw new Error(`${error.message}; footer reads: ${text}`);
-  });
+/** Waits until the element and its ancestors are fully opaque (VS Code fades hovers in). */
+async function fadedIn(page: Page, element: Locator): Promise<void> {
+  const handle = await element.elementHandle();
+  await page.waitForFunction((node: StyledNode | null) => {
+    const view = globalThis as unknown as { getComputedStyle(n: StyledNode): { opacity: string } };
+    for (let n = node; n; n = n.parentElement) {
+      if (view.getComputedStyle(n).opacity !== '1') {
+        return false;
+      }
+    }
+    return node !== null;
+  }, handle as unknown as StyledNode, { timeout: 2000 });
 }
 
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  await page.waitForSelector(`${QUICK_INPUT} input`, { state: 'visible', timeout: 15_000 });
-  await page.keyboard.type(title);
-  // Click the row itself: recently used commands may sort above the one typed.
-  const row = page.locator(QUICK_ROWS, { hasText: new RegExp(`^\\s*${escapeRegExp(title)}`) }).first();
-  await row.waitFor({ timeout: 15_000 });
-  await row.click();
+/** The little of a DOM element that fadedIn reads (the test has no DOM types). */
+interface StyledNode {
+  readonly parentElement: StyledNode | null;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The one `multicodex serve` below code-server (other than `not`), if exactly one runs. */
+function onlyServer(codeServerPid: number, not?: number): ServerProcess | undefined {
+  const found = serverProcessesBelow(codeServerPid).filter((server) => server.pid !== not);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+function removeEarlierArtifacts(artifacts: string): void {
+  for (const name of readdirSync(artifacts)) {
+    if (OWN_ARTIFACT.test(name)) {
+      rmSync(path.join(artifacts, name), { force: true });
+    }
+  }
 }
 
 function copyExtensionLogs(userDataDir: string, artifacts: string): void {

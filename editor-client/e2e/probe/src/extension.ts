@@ -1,6 +1,8 @@
 // Test-only: selects the MultiCodex chat models through vscode.lm, streams one answer and
-// writes what it saw to the file named by `multicodexProbe.outputFile`.
-import { writeFileSync } from 'node:fs';
+// writes what it saw to the file named by `multicodexProbe.outputFile`. It also changes
+// User settings through VS Code's configuration API, as the Settings editor does, from the
+// JSON object in the file named by `multicodexProbe.settingsFile`.
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 
 interface ProbeRecord {
@@ -15,7 +17,19 @@ const VENDOR = 'multicodex';
 const MODEL_WAIT_MS = 60_000;
 
 export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand('multicodexProbe.run', runProbe));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('multicodexProbe.run', runProbe),
+    vscode.commands.registerCommand('multicodexProbe.applySettings', applySettings),
+  );
+}
+
+async function applySettings(): Promise<void> {
+  const file = vscode.workspace.getConfiguration('multicodexProbe').get<string>('settingsFile', '');
+  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const config = vscode.workspace.getConfiguration();
+  for (const [key, value] of Object.entries(settings)) {
+    await config.update(key, value, vscode.ConfigurationTarget.Global);
+  }
 }
 
 async function runProbe(): Promise<void> {
