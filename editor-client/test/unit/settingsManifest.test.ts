@@ -9,6 +9,7 @@ interface DeclaredSetting {
 
 const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, DeclaredSetting> } };
+  capabilities?: { untrustedWorkspaces?: { restrictedConfigurations?: readonly string[] } };
 };
 const settings = manifest.contributes.configuration.properties;
 
@@ -19,6 +20,13 @@ describe('the settings a server start reads', () => {
   it('are declared', () => {
     for (const key of ['multicodex.server.command', 'multicodex.server.args', 'multicodex.server.python', 'multicodex.server.env', 'multicodex.home']) {
       assert.ok(START_SETTINGS.includes(key), key);
+    }
+  });
+
+  it('cannot be set by an untrusted workspace (they choose what runs)', () => {
+    const restricted = manifest.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? [];
+    for (const key of START_SETTINGS) {
+      assert.ok(restricted.includes(key), `${key} is not restricted in untrusted workspaces`);
     }
   });
 
