@@ -30,7 +30,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from multicodex.model import StoredAccount, UsageWindow
+from multicodex.headroom import used_now
+from multicodex.model import StoredAccount
 from multicodex.timefmt import clock_time
 
 log = logging.getLogger(__name__)
@@ -424,19 +425,10 @@ def _standing(account: StoredAccount, position: int, now: float) -> AccountStand
     return AccountStanding(
         account,
         position,
-        five_hour=_used_now(usage.five_hour, now),
-        weekly=_used_now(usage.weekly, now),
+        five_hour=used_now(usage.five_hour, now),
+        weekly=used_now(usage.weekly, now),
         weekly_reset=weekly_reset,
     )
-
-
-def _used_now(window: UsageWindow | None, now: float) -> float | None:
-    """The window's used percent as of ``now``: 0 once its reset time has passed."""
-    if window is None or not math.isfinite(window.used_percent):
-        return None
-    if window.resets_at is not None and window.resets_at <= now:
-        return 0.0
-    return min(100.0, max(0.0, window.used_percent))
 
 
 def _fallback(standings: Sequence[AccountStanding]) -> Pick | None:
