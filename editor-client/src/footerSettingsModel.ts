@@ -21,10 +21,14 @@ interface FooterText {
 /** The panel's words for each setting, in the panel's order. */
 const FOOTER_TEXT: Readonly<Record<FooterField, FooterText>> = {
   usage_mode: { label: 'Usage display', description: 'Show remaining or consumed quota percentages' },
-  reset_window: { label: 'Reset countdown window', description: 'Show the 5h countdown, the 7d countdown, or both' },
+  reset_window: {
+    label: 'Reset countdown window',
+    description: 'The window closest to running out (binding), always 5h, always weekly (7d), or both',
+  },
   show_account: { label: 'Show account', description: 'Display the active account in the footer' },
   show_reset: { label: 'Show reset countdown', description: 'Display the time until the window resets' },
   order: { label: 'Footer order', description: 'Account before or after the usage fields' },
+  compact: { label: 'Compact footer', description: 'One window (the binding one) and a short name, for narrow status bars' },
 };
 
 /** One option per setting, offering the values the server lists for it. */

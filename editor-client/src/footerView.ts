@@ -5,7 +5,6 @@ import { escapeCodicons, escapeMarkdown } from './markdown';
 import type { Severity, Status } from './protocol';
 import type { ServerState } from './serverState';
 import { describeState } from './serverState';
-import { countdown } from './timeFormat';
 import { statusTooltip, type TimeContext } from './tooltip';
 
 export type FooterBackground = 'warning' | 'error' | undefined;
@@ -32,48 +31,29 @@ export function footerView(
   if (server.kind !== 'running' || !status) {
     return serverStateView(server);
   }
-  if (status.no_accounts) {
-    return {
-      text: '$(add) MultiCodex: add an account',
-      tooltip: statusTooltip(status, time),
-      background: 'warning',
-      command: { command: CommandIds.addAccount },
-      accessibilityLabel: 'MultiCodex has no accounts. Add an account.',
-    };
-  }
-  const reauth = status.needs_reauth;
-  const firstReauth = reauth[0];
-  if (!status.active && firstReauth && !status.all_exhausted) {
-    return {
-      text: `$(key) MultiCodex: re-authenticate ${escapeCodicons(firstReauth.display_name)}`,
-      tooltip: statusTooltip(status, time),
-      background: 'error',
-      command: { command: CommandIds.reauth, arguments: [firstReauth.key] },
-      accessibilityLabel: `MultiCodex: ${firstReauth.display_name} needs a new login.`,
-    };
-  }
-  if (status.all_exhausted) {
-    const next = status.earliest_reset === null
-      ? ''
-      : ` · next reset in ${countdown(status.earliest_reset - time.now)}`;
-    return {
-      text: `$(circle-slash) MultiCodex: all accounts exhausted${next}`,
-      tooltip: statusTooltip(status, time),
-      background: 'error',
-      command: { command: CommandIds.accounts },
-      accessibilityLabel: `MultiCodex: every account is exhausted${next}.`,
-    };
-  }
-  const reauthBadge = reauth.length > 0 ? ` $(key) ${reauth.length}` : '';
-  return {
-    text: `${severityIcon(status.footer.severity)} ${escapeCodicons(status.footer.text)}${reauthBadge}`,
+  // The server's words, as `multicodex status` prints them; the state picks icon and action.
+  const footer = status.footer;
+  const view = {
     tooltip: statusTooltip(status, time),
-    background: backgroundFor(status.footer.severity),
-    command: { command: CommandIds.accounts },
-    accessibilityLabel: `MultiCodex: ${status.footer.text}${
-      reauth.length > 0 ? `; ${reauth.length} account(s) need re-authentication` : ''
-    }`,
+    background: backgroundFor(footer.severity),
+    accessibilityLabel: `MultiCodex: ${footer.text}`,
   };
+  const text = (icon: string): string => `${icon} ${escapeCodicons(footer.text)}`;
+  switch (footer.state) {
+    case 'no_accounts':
+      return { ...view, text: text('$(add)'), command: { command: CommandIds.addAccount } };
+    case 'needs_reauth': {
+      const first = status.needs_reauth[0];
+      const command = first
+        ? { command: CommandIds.reauth, arguments: [first.key] }
+        : { command: CommandIds.accounts };
+      return { ...view, text: text('$(key)'), command };
+    }
+    case 'exhausted':
+      return { ...view, text: text('$(circle-slash)'), command: { command: CommandIds.accounts } };
+    default:
+      return { ...view, text: text(severityIcon(footer.severity)), command: { command: CommandIds.accounts } };
+  }
 }
 
 export function backgroundFor(severity: Severity): FooterBackground {

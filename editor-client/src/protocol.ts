@@ -74,11 +74,11 @@ export interface AccountInfo {
    */
   account_id: string | null;
   /**
-   * needs_reauth, else cooldown (cooldown_until in the future), else active (it is the active account), else available. Precedence in that order.
+   * needs_reauth, else cooldown (cooldown_until in the future), else at_limit (its usage shows a window at 100% whose reset is still ahead; limit_until), else active (it is the active account), else available. Precedence in that order: an account at its limit is never available, and an active one at its limit (a last resort, or pinned) is at_limit with is_active.
    */
   state: AccountState;
   /**
-   * Status tags in this order when present: active, manual (pinned), needs_reauth, quota (on cooldown), untouched (every window at 0%), stale (usage old or fetch failed), linked (credentials synced with another tool's file).
+   * Status tags in this order when present: active, manual (pinned), needs_reauth, quota (on cooldown), at_limit (a window at 100%, no cooldown), untouched (every window at 0%), stale (usage old or fetch failed), linked (credentials synced with another tool's file).
    */
   tags: AccountTag[];
   /**
@@ -97,6 +97,10 @@ export interface AccountInfo {
    * Why it is cooling down, in words.
    */
   cooldown_reason: string | null;
+  /**
+   * When state is at_limit: when its full windows have all reset (unix seconds); null otherwise, or when a full window's reset is unknown.
+   */
+  limit_until: number | null;
   /**
    * Why it needs a new login, in words; null if it does not.
    */
@@ -126,11 +130,11 @@ export interface AccountInfo {
    */
   last_used_at: number | null;
   /**
-   * One line for listings, e.g. 'alice@x.com (active, untouched) - 5h 0% reset:in 5h | weekly 0% reset:in 7d' (tags shown with spaces: 'needs reauth').
+   * One line for listings, e.g. 'alice@x.com (active, untouched) - 5h 100% left ↺5h0m · weekly 100% left ↺7d0h' (tags shown with spaces: 'needs reauth'). Each window is named and its percentage follows the footer's usage_mode ('% left' or '% used'), as in the footer; ↺ is the time until it resets.
    */
   status_line: string;
   /**
-   * The part of status_line after ' - ', for a picker's description column.
+   * The part of status_line after ' - ' (both windows), for a picker's description column or a tooltip.
    */
   usage_line: string;
 }
@@ -184,13 +188,13 @@ export interface AccountSource {
 /**
  * Whether an account can serve requests now.
  */
-export type AccountState = 'active' | 'available' | 'cooldown' | 'needs_reauth';
+export type AccountState = 'active' | 'available' | 'at_limit' | 'cooldown' | 'needs_reauth';
 
 /**
  * A status tag shown next to an account.
  */
 export type AccountTag =
-  'active' | 'manual' | 'needs_reauth' | 'quota' | 'untouched' | 'stale' | 'linked';
+  'active' | 'manual' | 'needs_reauth' | 'quota' | 'at_limit' | 'untouched' | 'stale' | 'linked';
 
 /**
  * An account's last known quota windows and how fresh that knowledge is.
@@ -770,6 +774,10 @@ export interface FooterChoices {
    * Values of order.
    */
   order: FooterOrder[];
+  /**
+   * Values of compact.
+   */
+  compact: boolean[];
 }
 
 /**
@@ -800,7 +808,7 @@ export interface FooterInfo {
  */
 export interface FooterLine {
   /**
-   * The whole footer, e.g. 'Codex · a@x.com · 5h:75% left (↺2h13m)'.
+   * The whole footer, e.g. 'Codex · a@x.com · 5h 75% left ↺2h13m · weekly 60% left' or 'Codex · all accounts exhausted · next reset in 4h59m'.
    */
   text: string;
   /**
@@ -808,9 +816,13 @@ export interface FooterLine {
    */
   segments: FooterSegment[];
   /**
-   * The worst usage tier: success, info, warning, error, or dim (loading / unknown).
+   * serving: the worst usage tier (success, info, warning, error; dim when no window is known); loading: dim; no_accounts: warning; exhausted and needs_reauth: error.
    */
   severity: Severity;
+  /**
+   * What the footer tells: the pool's state.
+   */
+  state: FooterState;
 }
 
 /**
@@ -842,6 +854,10 @@ export interface FooterPatch {
    * Account before or after the usage fields.
    */
   order?: FooterOrder | null;
+  /**
+   * A short footer for narrow status bars: the binding window only and a short account name.
+   */
+  compact?: boolean | null;
 }
 
 /**
@@ -867,11 +883,11 @@ export interface FooterSegment {
    */
   text: string;
   /**
-   * brand, separator, muted, dim: fixed de-emphasised styles; account: normal text; usage: coloured by severity.
+   * brand, separator, muted, dim: fixed de-emphasised styles; account: normal text; usage and state: coloured by severity.
    */
   role: SegmentRole;
   /**
-   * success, info, warning, error or dim; set on usage segments and on the no-account warning, else null.
+   * success, info, warning, error or dim; set on usage and state segments, else null.
    */
   severity: Severity | null;
 }
@@ -901,6 +917,10 @@ export interface FooterSetParams {
    */
   order?: FooterOrder | null;
   /**
+   * A short footer for narrow status bars: the binding window only and a short account name.
+   */
+  compact?: boolean | null;
+  /**
    * Save to the store; false applies to this server only (an editor that keeps footer preferences in its own settings sends false).
    */
   persist?: boolean;
@@ -915,7 +935,7 @@ export interface FooterSettings {
    */
   usage_mode: UsageMode;
   /**
-   * Which window's reset countdown is shown: 5h, 7d or both.
+   * Which window's reset countdown is shown: binding (the window closest to running out), 5h, 7d (the weekly window) or both.
    */
   reset_window: ResetWindow;
   /**
@@ -930,7 +950,16 @@ export interface FooterSettings {
    * account-first or usage-first.
    */
   order: FooterOrder;
+  /**
+   * The short footer for narrow status bars: the binding window only (with its countdown when show_reset), a short account name, no separators; reset_window does not apply.
+   */
+  compact: boolean;
 }
+
+/**
+ * What the footer tells: serving (the active account's usage), loading (its usage not known yet), no_accounts, exhausted (no account has room; the next reset), needs_reauth (only a new login would help).
+ */
+export type FooterState = 'serving' | 'loading' | 'no_accounts' | 'exhausted' | 'needs_reauth';
 
 /**
  * data of IMPORT_FAILED: no source yielded an account and at least one failed.
@@ -1494,7 +1523,7 @@ export type ResetTarget = 'manual' | 'quota' | 'all';
 /**
  * Which window's reset countdown the footer shows.
  */
-export type ResetWindow = '5h' | '7d' | 'both';
+export type ResetWindow = 'binding' | '5h' | '7d' | 'both';
 
 /**
  * The rotation policy in force and the choices available.
@@ -1611,7 +1640,7 @@ export interface RotationSetParams {
 /**
  * How a footer segment is styled.
  */
-export type SegmentRole = 'brand' | 'separator' | 'account' | 'usage' | 'muted' | 'dim';
+export type SegmentRole = 'brand' | 'separator' | 'account' | 'usage' | 'state' | 'muted' | 'dim';
 
 /**
  * Sent in the initialize result as capabilities.experimental.multicodex.
@@ -1666,11 +1695,11 @@ export interface Status {
    */
   no_accounts: boolean;
   /**
-   * Accounts exist but none can serve a request now.
+   * Accounts exist and each is cooling down, at its limit or needs a new login, at least one waiting for a reset (footer.state exhausted); active is then null, or a last resort.
    */
   all_exhausted: boolean;
   /**
-   * When all_exhausted: the earliest moment one becomes usable (unix seconds).
+   * When all_exhausted: the earliest known moment one becomes usable (unix seconds): the end of a cooldown or the reset of a full window; the footer's 'next reset in'.
    */
   earliest_reset: number | null;
   /**
@@ -1999,6 +2028,7 @@ export interface VerifyResult {
 export const AccountStateValues: readonly AccountState[] = [
   'active',
   'available',
+  'at_limit',
   'cooldown',
   'needs_reauth',
 ];
@@ -2007,6 +2037,7 @@ export const AccountTagValues: readonly AccountTag[] = [
   'manual',
   'needs_reauth',
   'quota',
+  'at_limit',
   'untouched',
   'stale',
   'linked',
@@ -2022,6 +2053,13 @@ export const FailureKindValues: readonly FailureKind[] = [
   'cancelled',
 ];
 export const FooterOrderValues: readonly FooterOrder[] = ['account-first', 'usage-first'];
+export const FooterStateValues: readonly FooterState[] = [
+  'serving',
+  'loading',
+  'no_accounts',
+  'exhausted',
+  'needs_reauth',
+];
 export const ImportSourceKindValues: readonly ImportSourceKind[] = [
   'codex-cli',
   'pi',
@@ -2031,12 +2069,13 @@ export const LogLevelValues: readonly LogLevel[] = ['debug', 'info', 'warning', 
 export const LoginMethodValues: readonly LoginMethod[] = ['browser', 'device'];
 export const RecoverActionValues: readonly RecoverAction[] = ['start_empty'];
 export const ResetTargetValues: readonly ResetTarget[] = ['manual', 'quota', 'all'];
-export const ResetWindowValues: readonly ResetWindow[] = ['5h', '7d', 'both'];
+export const ResetWindowValues: readonly ResetWindow[] = ['binding', '5h', '7d', 'both'];
 export const SegmentRoleValues: readonly SegmentRole[] = [
   'brand',
   'separator',
   'account',
   'usage',
+  'state',
   'muted',
   'dim',
 ];

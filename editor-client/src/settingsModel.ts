@@ -33,6 +33,7 @@ export const FOOTER_SETTING_KEYS: Readonly<Record<FooterField, string>> = {
   show_account: 'footer.showAccount',
   show_reset: 'footer.showReset',
   order: 'footer.order',
+  compact: 'footer.compact',
 };
 
 const BOOLEANS: readonly boolean[] = [true, false];
@@ -44,6 +45,7 @@ const FOOTER_CHOICES: Readonly<Record<FooterField, readonly (string | boolean)[]
   show_account: BOOLEANS,
   show_reset: BOOLEANS,
   order: FooterOrderValues,
+  compact: BOOLEANS,
 };
 
 export function readExtensionSettings(read: SettingReader): ExtensionSettings {

@@ -1,8 +1,9 @@
-// The footer's hover: every account with its state, both windows, reset times and how
-// fresh the numbers are, and why the active account was chosen. Markdown with theme icons.
+// The footer's hover: every account with its state, both windows in the server's words
+// (the footer's units), how fresh the numbers are, and why the active account was chosen.
+// Markdown with theme icons.
 import { CommandIds } from './commandIds';
 import { commandUri, escapeMarkdown } from './markdown';
-import type { AccountInfo, Status, UsageWindow } from './protocol';
+import type { AccountInfo, Status } from './protocol';
 import { ago, clockTime, resetIn } from './timeFormat';
 
 export interface TimeContext {
@@ -13,28 +14,41 @@ export interface TimeContext {
 }
 
 export function statusTooltip(status: Status, time: TimeContext): string {
-  const parts: string[] = [header(status)];
-  if (status.active) {
-    const active = status.active;
-    parts.push(
-      `$(check) **${escapeMarkdown(active.display_name)}** is active` +
-        `${active.pinned ? ' (pinned)' : ''}: ${escapeMarkdown(active.reason)}`,
-    );
-  } else if (status.no_accounts) {
-    parts.push('No accounts yet. Add one to start using Codex through MultiCodex.');
-  } else if (status.all_exhausted) {
-    const next = status.earliest_reset === null
-      ? 'no reset time known'
-      : `next reset ${resetIn(status.earliest_reset, time.now)} (${clockTime(status.earliest_reset, time.now, time.timeZone)})`;
-    parts.push(`$(circle-slash) Every account is exhausted; ${next}.`);
-  } else {
-    parts.push('$(warning) No account can serve a request right now.');
-  }
+  const parts: string[] = [header(status), ...poolSummary(status, time)];
   if (status.accounts.length > 0) {
     parts.push(accountTable(status.accounts, time));
   }
   parts.push(actionLinks(status));
   return parts.join('\n\n');
+}
+
+/** What the pool can do (the footer's state), then the active account and why. */
+function poolSummary(status: Status, time: TimeContext): string[] {
+  const lines: string[] = [];
+  switch (status.footer.state) {
+    case 'no_accounts':
+      return ['No accounts yet. Add one to start using Codex through MultiCodex.'];
+    case 'needs_reauth':
+      lines.push('$(key) Every account needs a new login.');
+      break;
+    case 'exhausted': {
+      const next = status.earliest_reset === null
+        ? 'no reset time known'
+        : `next reset ${resetIn(status.earliest_reset, time.now)} (${clockTime(status.earliest_reset, time.now, time.timeZone)})`;
+      lines.push(`$(circle-slash) Every account is exhausted; ${next}.`);
+      break;
+    }
+    default:
+      break;
+  }
+  const active = status.active;
+  if (active) {
+    lines.push(
+      `$(check) **${escapeMarkdown(active.display_name)}** is active` +
+        `${active.pinned ? ' (pinned)' : ''}: ${escapeMarkdown(active.reason)}`,
+    );
+  }
+  return lines;
 }
 
 function header(status: Status): string {
@@ -51,15 +65,14 @@ function accountTable(accounts: readonly AccountInfo[], time: TimeContext): stri
       stateIcon(account),
       escapeMarkdown(account.display_name),
       escapeMarkdown(stateText(account, time)),
-      windowCell(account.usage?.five_hour ?? null, time),
-      windowCell(account.usage?.weekly ?? null, time),
+      escapeMarkdown(account.usage_line),
       escapeMarkdown(freshness(account, time)),
     ];
     return `| ${cells.join(' | ')} |`;
   });
   return [
-    '| | Account | State | 5h used | Weekly used | Usage data |',
-    '|---|---|---|---|---|---|',
+    '| | Account | State | Usage (↺ resets in) | Usage data |',
+    '|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -73,6 +86,8 @@ export function stateIcon(account: AccountInfo): string {
       return '$(key)';
     case 'cooldown':
       return '$(watch)';
+    case 'at_limit':
+      return '$(circle-slash)';
     default:
       return account.is_pinned ? '$(pinned)' : '$(account)';
   }
@@ -85,6 +100,12 @@ export function stateText(account: AccountInfo, time: TimeContext): string {
       return `active${pinned}`;
     case 'available':
       return `available${pinned}`;
+    case 'at_limit': {
+      const until = account.limit_until === null
+        ? ' (reset unknown)'
+        : ` until ${clockTime(account.limit_until, time.now, time.timeZone)}`;
+      return `at its limit${until}${account.is_active ? ', active' : ''}${pinned}`;
+    }
     case 'needs_reauth':
       return `needs re-auth${account.reauth_reason ? `: ${account.reauth_reason}` : ''}`;
     case 'cooldown': {
@@ -94,18 +115,6 @@ export function stateText(account: AccountInfo, time: TimeContext): string {
       return `cooling down${until}${account.cooldown_reason ? ` (${account.cooldown_reason})` : ''}`;
     }
   }
-}
-
-function windowCell(window: UsageWindow | null, time: TimeContext): string {
-  if (!window) {
-    return '—';
-  }
-  const percent = `${Math.round(window.used_percent)}%`;
-  if (window.resets_at === null) {
-    return percent;
-  }
-  const at = clockTime(window.resets_at, time.now, time.timeZone);
-  return `${percent}, resets ${resetIn(window.resets_at, time.now)} (${escapeMarkdown(at)})`;
 }
 
 export function freshness(account: AccountInfo, time: TimeContext): string {

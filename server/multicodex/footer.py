@@ -1,8 +1,14 @@
-"""The usage footer and the account status line, formatted once for every client.
+"""The footer and the account status lines, formatted once for every client.
 
-Pure: ``now`` is always a parameter. Formats follow the original (pi-multicodex-spec §12.2
-and §11.3); one addition: a footer built from an out-of-date snapshot (``stale=True``)
-ends with a muted `` (stale)`` segment so the user knows the numbers may have moved.
+Pure: ``now`` is always a parameter. One function, ``format_footer``, decides what the
+footer says in every state of the pool (no accounts, every account exhausted, only a new
+login would help, loading, serving); the server pushes it, the editor shows it and
+``multicodex status`` prints it.
+
+Every number says what it is, in the same words everywhere: a window's name, its
+percentage followed by the user's ``usage_mode`` (``5h 88% left``, ``weekly 40% used``)
+and its countdown (``↺2h10m``). Percentages are read as of now (a window whose reset has
+passed shows no use), the same way selection reads them.
 
 A ``FooterLine``'s ``text`` is always the concatenation of its segments' texts, spaces
 and separators included, so a client may render either.
@@ -10,30 +16,43 @@ and separators included, so a client may render either.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypeAliasType
 
-from multicodex.model import FooterSettings, UsageMode, UsageSnapshot, UsageWindow
-from multicodex.timefmt import countdown, relative_reset, round_half_up
+from multicodex.headroom import NamedWindow, binding_window, named_windows, upcoming_reset, used_now
+from multicodex.model import FooterSettings, UsageMode, UsageSnapshot
+from multicodex.timefmt import countdown, round_half_up
 
 Severity = TypeAliasType("Severity", Literal["success", "info", "warning", "error", "dim"])
 SegmentRole = TypeAliasType(
-    "SegmentRole", Literal["brand", "separator", "account", "usage", "muted", "dim"]
+    "SegmentRole", Literal["brand", "separator", "account", "usage", "state", "muted", "dim"]
 )
 """brand/separator/muted/dim: fixed de-emphasised styles; account: normal text;
-usage: coloured by the segment's severity."""
-WindowLabel = Literal["5h", "7d"]
+usage and state: coloured by the segment's severity."""
+FooterState = TypeAliasType(
+    "FooterState", Literal["serving", "loading", "no_accounts", "exhausted", "needs_reauth"]
+)
 
 BRAND = "Codex"
 SEPARATOR = " · "
+SPACE = " "
 LOADING = "loading..."
-NO_ACTIVE_ACCOUNT = "no active account"
 STALE_MARKER = " (stale)"
-UNKNOWN_PERCENT = "--"
+UNKNOWN = "unknown"
+RESET_MARK = "↺"
+NO_ACCOUNTS = "no accounts"
+ADD_ONE = "add one (multicodex login)"
+ALL_EXHAUSTED = "all accounts exhausted"
+ALL_EXHAUSTED_COMPACT = "all exhausted"
+COMPACT_NAME_MAX = 10
+USAGE_SEPARATOR = " · "
+"""Between the windows of a status line."""
+STATUS_SEPARATOR = " - "
+"""Between an account's name and tags and its usage, in a status line."""
 
 _SEVERITY_RANK: dict[Severity, int] = {"success": 0, "info": 1, "warning": 2, "error": 3}
 
@@ -44,7 +63,7 @@ class FooterSegment(BaseModel):
     text: str
     role: SegmentRole
     severity: Severity | None = None
-    """Set on usage segments (and on the no-account warning)."""
+    """Set on usage and state segments."""
 
 
 class FooterLine(BaseModel):
@@ -53,38 +72,53 @@ class FooterLine(BaseModel):
     text: str
     segments: list[FooterSegment]
     severity: Severity
-    """The worst usage tier; ``dim`` while loading or when no window is known."""
+    """The worst usage tier while serving; the state's tier otherwise."""
+    state: FooterState
 
 
-def format_footer(
-    account_name: str | None,
-    usage: UsageSnapshot | None,
-    settings: FooterSettings,
-    now: float,
-    *,
-    stale: bool = False,
-) -> FooterLine:
-    """The footer for the active account, e.g.
-    ``Codex · a@x.com · 5h:75% left (↺2h13m) · 7d:40% left (↺6d19h)``."""
-    if account_name is None:
-        warning = FooterSegment(text=NO_ACTIVE_ACCOUNT, role="account", severity="warning")
-        return _line([_brand(), _separator(), warning], "warning")
-    if usage is None:
-        return _line(_loading_segments(account_name, settings), "dim")
-    windows = [
-        _usage_segment("5h", usage.five_hour, settings, now),
-        _usage_segment("7d", usage.weekly, settings, now),
-    ]
-    fields = list(windows)
-    if settings.show_account:
-        account = FooterSegment(text=account_name, role="account")
-        fields = [account, *fields] if settings.order == "account-first" else [*fields, account]
-    segments = [_brand()]
-    for field in fields:
-        segments += [_separator(), field]
-    if stale:
-        segments.append(FooterSegment(text=STALE_MARKER, role="muted"))
-    return _line(segments, _worst([w.severity for w in windows]))
+@dataclass(frozen=True)
+class PoolFacts:
+    """What the footer is decided from: the pool as it stands now."""
+
+    accounts: int
+    active_name: str | None = None
+    """The account the next request would use."""
+    active_usage: UsageSnapshot | None = None
+    active_stale: bool = False
+    waiting: int = 0
+    """Accounts that need no new login but are cooling down or at a limit."""
+    next_reset: float | None = None
+    """The first known moment one of the waiting accounts can serve again."""
+    needs_reauth: Sequence[str] = ()
+    """Names of the accounts that need a new login."""
+
+    @property
+    def blocked(self) -> bool:
+        """No account has room: each is waiting for a reset or needs a new login."""
+        return self.waiting + len(self.needs_reauth) >= self.accounts
+
+
+def footer_state(facts: PoolFacts) -> FooterState:
+    if facts.accounts == 0:
+        return "no_accounts"
+    if facts.blocked or facts.active_name is None:
+        return "exhausted" if facts.waiting else "needs_reauth"
+    return "loading" if facts.active_usage is None else "serving"
+
+
+def format_footer(facts: PoolFacts, settings: FooterSettings, now: float) -> FooterLine:
+    """The footer, e.g. ``Codex · a@x.com · 5h 75% left ↺2h13m · weekly 40% left``
+    (compact: ``Codex a 5h 75% left ↺2h13m``)."""
+    state = footer_state(facts)
+    if state == "no_accounts":
+        return _no_accounts(settings)
+    if state == "needs_reauth":
+        return _needs_reauth(facts, settings)
+    if state == "exhausted":
+        return _with_reauth(_exhausted(facts, settings, now), facts, settings)
+    if state == "loading":
+        return _with_reauth(_loading(facts, settings), facts, settings)
+    return _with_reauth(_serving(facts, settings, now), facts, settings)
 
 
 def severity_for(display_percent: float | None, usage_mode: UsageMode) -> Severity:
@@ -100,59 +134,165 @@ def severity_for(display_percent: float | None, usage_mode: UsageMode) -> Severi
     return _tier(display_percent >= 90, display_percent >= 75, display_percent >= 50)
 
 
-def format_status_line(
-    account: str, usage: UsageSnapshot | None, tags: Sequence[str], now: float
+def percent_phrase(named: NamedWindow, usage_mode: UsageMode, now: float) -> str:
+    """``88% left``, ``12% used`` or ``unknown``."""
+    display = _display_percent(named, usage_mode, now)
+    return UNKNOWN if display is None else f"{round_half_up(display)}% {usage_mode}"
+
+
+def window_phrase(
+    named: NamedWindow, usage_mode: UsageMode, now: float, *, with_countdown: bool
 ) -> str:
-    """One account for listings, e.g.
-    ``alice@x.com (active, untouched) - 5h 0% reset:in 5h | weekly 0% reset:in 7d``."""
-    head = f"{account} ({', '.join(tags)})" if tags else account
-    five_hour = _status_window("5h", usage.five_hour if usage else None, now)
-    weekly = _status_window("weekly", usage.weekly if usage else None, now)
-    return f"{head} - {five_hour} | {weekly}"
+    """``5h 88% left ↺2h10m``: the window's name, its percentage and, when asked and
+    known, the time until it resets."""
+    text = f"{named.name} {percent_phrase(named, usage_mode, now)}"
+    reset = upcoming_reset(named.window, now)
+    if with_countdown and reset is not None:
+        text += f" {RESET_MARK}{countdown(reset - now)}"
+    return text
 
 
-def _usage_segment(
-    label: WindowLabel, window: UsageWindow | None, settings: FooterSettings, now: float
-) -> FooterSegment:
-    display = _display_percent(window, settings.usage_mode)
-    text = f"{label}:{_percent_text(display, settings.usage_mode)}"
-    if _shows_countdown(label, settings) and window is not None and window.resets_at is not None:
-        text += f" (↺{countdown(window.resets_at - now)})"
-    return FooterSegment(
-        text=text, role="usage", severity=severity_for(display, settings.usage_mode)
+def format_usage_line(usage: UsageSnapshot | None, usage_mode: UsageMode, now: float) -> str:
+    """Both windows with their countdowns, e.g. ``5h 12% used ↺2h13m · weekly 40% used ↺3d0h``."""
+    return USAGE_SEPARATOR.join(
+        window_phrase(named, usage_mode, now, with_countdown=True) for named in named_windows(usage)
     )
 
 
-def _display_percent(window: UsageWindow | None, usage_mode: UsageMode) -> float | None:
-    if window is None or not math.isfinite(window.used_percent):
-        return None
-    used = min(100.0, max(0.0, window.used_percent))
-    return used if usage_mode == "used" else 100.0 - used
+def format_status_line(
+    account: str,
+    usage: UsageSnapshot | None,
+    tags: Sequence[str],
+    usage_mode: UsageMode,
+    now: float,
+) -> str:
+    """One account for listings, e.g.
+    ``alice@x.com (active, untouched) - 5h 100% left ↺5h0m · weekly 100% left ↺7d0h``."""
+    head = f"{account} ({', '.join(tags)})" if tags else account
+    return f"{head}{STATUS_SEPARATOR}{format_usage_line(usage, usage_mode, now)}"
 
 
-def _percent_text(display: float | None, usage_mode: UsageMode) -> str:
-    if display is None:
-        return UNKNOWN_PERCENT
-    return f"{round_half_up(display)}% {usage_mode}"
+def compact_name(name: str) -> str:
+    """An email's local part, or the name, cut to a few characters."""
+    short = name.split("@", 1)[0] if "@" in name else name
+    return short if len(short) <= COMPACT_NAME_MAX else short[: COMPACT_NAME_MAX - 1].rstrip() + "…"
 
 
-def _shows_countdown(label: WindowLabel, settings: FooterSettings) -> bool:
-    return settings.show_reset and settings.reset_window in (label, "both")
+def reauth_phrase(names: Sequence[str]) -> str:
+    return "1 needs re-auth" if len(names) == 1 else f"{len(names)} need re-auth"
 
 
-def _loading_segments(account_name: str, settings: FooterSettings) -> list[FooterSegment]:
+# -- the states ------------------------------------------------------------------------------
+
+
+def _no_accounts(settings: FooterSettings) -> FooterLine:
+    segments = [_brand(), _gap(settings), _state(NO_ACCOUNTS, "warning")]
+    if not settings.compact:
+        segments += [_separator(), _state(ADD_ONE, "warning")]
+    return _line(segments, "warning", "no_accounts")
+
+
+def _needs_reauth(facts: PoolFacts, settings: FooterSettings) -> FooterLine:
+    names = list(facts.needs_reauth)
+    if settings.compact:
+        text = f"re-auth {compact_name(names[0])}" if len(names) == 1 else reauth_phrase(names)
+    else:
+        text = (
+            f"{names[0]} needs re-auth"
+            if len(names) == 1
+            else f"{len(names)} accounts need re-auth"
+        )
+    return _line([_brand(), _gap(settings), _state(text, "error")], "error", "needs_reauth")
+
+
+def _exhausted(facts: PoolFacts, settings: FooterSettings, now: float) -> FooterLine:
+    reset = facts.next_reset
+    if settings.compact:
+        text = ALL_EXHAUSTED_COMPACT
+        if reset is not None:
+            text += f" {RESET_MARK}{countdown(reset - now)}"
+        return _line([_brand(), _space(), _state(text, "error")], "error", "exhausted")
+    segments = [_brand(), _separator(), _state(ALL_EXHAUSTED, "error")]
+    if reset is not None:
+        segments += [_separator(), _state(f"next reset in {countdown(reset - now)}", "error")]
+    return _line(segments, "error", "exhausted")
+
+
+def _loading(facts: PoolFacts, settings: FooterSettings) -> FooterLine:
     segments = [_brand(), _space()]
-    if settings.show_account:
-        segments += [FooterSegment(text=account_name, role="account"), _space()]
+    if settings.show_account and facts.active_name is not None:
+        segments += [_account(facts.active_name, settings), _space()]
     segments.append(FooterSegment(text=LOADING, role="muted"))
-    return segments
+    return _line(segments, "dim", "loading")
 
 
-def _status_window(label: str, window: UsageWindow | None, now: float) -> str:
-    percent = _display_percent(window, "used")
-    percent_text = "unknown" if percent is None else f"{round_half_up(percent)}%"
-    resets_at = window.resets_at if window is not None else None
-    return f"{label} {percent_text} reset:{relative_reset(resets_at, now)}"
+def _serving(facts: PoolFacts, settings: FooterSettings, now: float) -> FooterLine:
+    usage = facts.active_usage
+    binding = binding_window(usage, now)
+    every_window = [_usage_segment(w, settings, now, binding) for w in named_windows(usage)]
+    shown = every_window
+    if settings.compact:
+        shown = [_compact_usage(binding, settings, now)]
+    fields: list[FooterSegment] = list(shown)
+    if settings.show_account and facts.active_name is not None:
+        account = _account(facts.active_name, settings)
+        fields = [account, *fields] if settings.order == "account-first" else [*fields, account]
+    segments = [_brand()]
+    for field in fields:
+        segments += [_gap(settings), field]
+    if facts.active_stale:
+        segments.append(FooterSegment(text=STALE_MARKER, role="muted"))
+    return _line(segments, _worst([s.severity for s in every_window]), "serving")
+
+
+def _with_reauth(line: FooterLine, facts: PoolFacts, settings: FooterSettings) -> FooterLine:
+    """The accounts that need a new login, said after the rest (the full footer only)."""
+    if settings.compact or not facts.needs_reauth:
+        return line
+    extra = [_separator(), _state(reauth_phrase(facts.needs_reauth), "warning")]
+    return _line([*line.segments, *extra], line.severity, line.state)
+
+
+# -- pieces --------------------------------------------------------------------------------
+
+
+def _usage_segment(
+    named: NamedWindow, settings: FooterSettings, now: float, binding: NamedWindow | None
+) -> FooterSegment:
+    shows = settings.show_reset and _counts_down(named, settings, binding)
+    return FooterSegment(
+        text=window_phrase(named, settings.usage_mode, now, with_countdown=shows),
+        role="usage",
+        severity=severity_for(
+            _display_percent(named, settings.usage_mode, now), settings.usage_mode
+        ),
+    )
+
+
+def _compact_usage(
+    binding: NamedWindow | None, settings: FooterSettings, now: float
+) -> FooterSegment:
+    if binding is None:
+        return FooterSegment(text=f"usage {UNKNOWN}", role="usage", severity="dim")
+    return _usage_segment(
+        binding, settings.model_copy(update={"reset_window": "binding"}), now, binding
+    )
+
+
+def _counts_down(named: NamedWindow, settings: FooterSettings, binding: NamedWindow | None) -> bool:
+    chosen = settings.reset_window
+    if chosen == "binding":
+        return binding is not None and binding.name == named.name
+    if chosen == "both":
+        return True
+    return (chosen, named.name) in (("5h", "5h"), ("7d", "weekly"))
+
+
+def _display_percent(named: NamedWindow, usage_mode: UsageMode, now: float) -> float | None:
+    used = used_now(named.window, now)
+    if used is None:
+        return None
+    return used if usage_mode == "used" else 100.0 - used
 
 
 def _tier(error: bool, warning: bool, info: bool) -> Severity:
@@ -170,8 +310,18 @@ def _worst(severities: Sequence[Severity | None]) -> Severity:
     return max(known, key=_SEVERITY_RANK.__getitem__) if known else "dim"
 
 
-def _line(segments: list[FooterSegment], severity: Severity) -> FooterLine:
-    return FooterLine(text="".join(s.text for s in segments), segments=segments, severity=severity)
+def _line(segments: list[FooterSegment], severity: Severity, state: FooterState) -> FooterLine:
+    return FooterLine(
+        text="".join(s.text for s in segments), segments=segments, severity=severity, state=state
+    )
+
+
+def _account(name: str, settings: FooterSettings) -> FooterSegment:
+    return FooterSegment(text=compact_name(name) if settings.compact else name, role="account")
+
+
+def _state(text: str, severity: Severity) -> FooterSegment:
+    return FooterSegment(text=text, role="state", severity=severity)
 
 
 def _brand() -> FooterSegment:
@@ -183,4 +333,9 @@ def _separator() -> FooterSegment:
 
 
 def _space() -> FooterSegment:
-    return FooterSegment(text=" ", role="separator")
+    return FooterSegment(text=SPACE, role="separator")
+
+
+def _gap(settings: FooterSettings) -> FooterSegment:
+    """Between the fields: `` · `` in the full footer, a space in the compact one."""
+    return _space() if settings.compact else _separator()

@@ -118,14 +118,16 @@ class WireModel(BaseModel):
 AccountState = TypeAliasType(
     "AccountState",
     Annotated[
-        Literal["active", "available", "cooldown", "needs_reauth"],
+        Literal["active", "available", "at_limit", "cooldown", "needs_reauth"],
         Field(description="Whether an account can serve requests now."),
     ],
 )
 AccountTag = TypeAliasType(
     "AccountTag",
     Annotated[
-        Literal["active", "manual", "needs_reauth", "quota", "untouched", "stale", "linked"],
+        Literal[
+            "active", "manual", "needs_reauth", "quota", "at_limit", "untouched", "stale", "linked"
+        ],
         Field(description="A status tag shown next to an account."),
     ],
 )
@@ -233,15 +235,17 @@ class AccountInfo(WireModel):
     label: str | None = Field(description="Display name chosen by the user, if any.")
     account_id: str | None = Field(description="ChatGPT account (workspace) id from the tokens.")
     state: AccountState = Field(
-        description="needs_reauth, else cooldown (cooldown_until in the future), else active "
-        "(it is the "
-        "active account), else available. Precedence in that order."
+        description="needs_reauth, else cooldown (cooldown_until in the future), else at_limit "
+        "(its usage shows a window at 100% whose reset is still ahead; limit_until), else "
+        "active (it is the active account), else available. Precedence in that order: an "
+        "account at its limit is never available, and an active one at its limit (a last "
+        "resort, or pinned) is at_limit with is_active."
     )
     tags: list[AccountTag] = Field(
         description="Status tags in this order when present: active, manual (pinned), "
-        "needs_reauth, "
-        "quota (on cooldown), untouched (every window at 0%), stale (usage old or fetch "
-        "failed), linked (credentials synced with another tool's file)."
+        "needs_reauth, quota (on cooldown), at_limit (a window at 100%, no cooldown), "
+        "untouched (every window at 0%), stale (usage old or fetch failed), linked "
+        "(credentials synced with another tool's file)."
     )
     is_active: bool = Field(description="This is the account the next request would use.")
     is_pinned: bool = Field(description="The user pinned this account (manual override).")
@@ -249,6 +253,10 @@ class AccountInfo(WireModel):
         description="End of the quota cooldown (unix seconds); null when not cooling down."
     )
     cooldown_reason: str | None = Field(description="Why it is cooling down, in words.")
+    limit_until: float | None = Field(
+        description="When state is at_limit: when its full windows have all reset (unix "
+        "seconds); null otherwise, or when a full window's reset is unknown."
+    )
     reauth_reason: str | None = Field(
         description="Why it needs a new login, in words; null if it does not."
     )
@@ -263,12 +271,14 @@ class AccountInfo(WireModel):
         description="When it last served a completion (unix seconds)."
     )
     status_line: str = Field(
-        description="One line for listings, e.g. 'alice@x.com (active, untouched) - 5h 0% "
-        "reset:in 5h | "
-        "weekly 0% reset:in 7d' (tags shown with spaces: 'needs reauth')."
+        description="One line for listings, e.g. 'alice@x.com (active, untouched) - 5h 100% "
+        "left ↺5h0m · weekly 100% left ↺7d0h' (tags shown with spaces: 'needs reauth'). Each "
+        "window is named and its percentage follows the footer's usage_mode ('% left' or "
+        "'% used'), as in the footer; ↺ is the time until it resets."
     )
     usage_line: str = Field(
-        description="The part of status_line after ' - ', for a picker's description column."
+        description="The part of status_line after ' - ' (both windows), for a picker's "
+        "description column or a tooltip."
     )
 
 
@@ -682,6 +692,11 @@ class FooterPatch(WireModel):
     order: FooterOrder | None = Field(
         description="Account before or after the usage fields.", default=None
     )
+    compact: bool | None = Field(
+        description="A short footer for narrow status bars: the binding window only and a "
+        "short account name.",
+        default=None,
+    )
 
 
 class FooterSetParams(FooterPatch):
@@ -716,6 +731,9 @@ class FooterChoices(WireModel):
     )
     order: list[FooterOrder] = Field(
         description="Values of order.", default_factory=lambda: _values_of(FooterOrder)
+    )
+    compact: list[bool] = Field(
+        description="Values of compact.", default_factory=lambda: [False, True]
     )
 
 
@@ -853,9 +871,15 @@ class Status(WireModel):
     accounts: list[AccountInfo] = Field(description="Every account, in pool order.")
     needs_reauth: list[AccountRef] = Field(description="Accounts that need a new login.")
     no_accounts: bool = Field(description="The pool is empty.")
-    all_exhausted: bool = Field(description="Accounts exist but none can serve a request now.")
+    all_exhausted: bool = Field(
+        description="Accounts exist and each is cooling down, at its limit or needs a new "
+        "login, at least one waiting for a reset (footer.state exhausted); active is then "
+        "null, or a last resort."
+    )
     earliest_reset: float | None = Field(
-        description="When all_exhausted: the earliest moment one becomes usable (unix seconds)."
+        description="When all_exhausted: the earliest known moment one becomes usable (unix "
+        "seconds): the end of a cooldown or the reset of a full window; the footer's 'next "
+        "reset in'."
     )
     stale: bool = Field(description="The active account's usage is stale (see AccountUsage.stale).")
     updated_at: float = Field(description="When this status was computed (unix seconds).")
@@ -1458,10 +1482,14 @@ SHARED_FIELD_DESCRIPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "FooterSettings": {
             "": "Footer preferences (pi-multicodex-spec §12), as stored.",
             "usage_mode": "left: remaining percentage; used: consumed percentage.",
-            "reset_window": "Which window's reset countdown is shown: 5h, 7d or both.",
+            "reset_window": "Which window's reset countdown is shown: binding (the window "
+            "closest to running out), 5h, 7d (the weekly window) or both.",
             "show_account": "The active account's name is shown.",
             "show_reset": "Reset countdowns are shown.",
             "order": "account-first or usage-first.",
+            "compact": "The short footer for narrow status bars: the binding window only (with "
+            "its countdown when show_reset), a short account name, no separators; "
+            "reset_window does not apply.",
         },
         "RotationPolicy": {
             "": "How requests are spread over accounts, as stored.",
@@ -1484,21 +1512,29 @@ SHARED_FIELD_DESCRIPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         },
         "FooterLine": {
             "": "The formatted footer; text is the concatenation of the segments' texts.",
-            "text": "The whole footer, e.g. 'Codex · a@x.com · 5h:75% left (↺2h13m)'.",
+            "text": "The whole footer, e.g. 'Codex · a@x.com · 5h 75% left ↺2h13m · weekly "
+            "60% left' or 'Codex · all accounts exhausted · next reset in 4h59m'.",
             "segments": "The footer in styled pieces, in order.",
-            "severity": "The worst usage tier: success, info, warning, error, or dim "
-            "(loading / unknown).",
+            "severity": "serving: the worst usage tier (success, info, warning, error; dim "
+            "when no window is known); loading: dim; no_accounts: warning; exhausted and "
+            "needs_reauth: error.",
+            "state": "What the footer tells: the pool's state.",
         },
         "FooterSegment": {
             "": "A styled piece of the footer.",
             "text": "The piece's text (separators include their spaces).",
             "role": "brand, separator, muted, dim: fixed de-emphasised styles; account: "
-            "normal text; usage: coloured by severity.",
-            "severity": "success, info, warning, error or dim; set on usage segments and on "
-            "the no-account warning, else null.",
+            "normal text; usage and state: coloured by severity.",
+            "severity": "success, info, warning, error or dim; set on usage and state "
+            "segments, else null.",
         },
         "UsageMode": {"": "Footer percentages: left (remaining) or used (consumed)."},
         "ResetWindow": {"": "Which window's reset countdown the footer shows."},
+        "FooterState": {
+            "": "What the footer tells: serving (the active account's usage), loading (its "
+            "usage not known yet), no_accounts, exhausted (no account has room; the next "
+            "reset), needs_reauth (only a new login would help)."
+        },
         "FooterOrder": {"": "The account before or after the usage fields in the footer."},
         "Severity": {"": "A usage tier, worst last: success, info, warning, error; dim: unknown."},
         "SegmentRole": {"": "How a footer segment is styled."},

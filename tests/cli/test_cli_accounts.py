@@ -26,8 +26,8 @@ def test_accounts_lists_status_lines_and_the_active_account(cli: CliRig) -> None
     listing = machine.json()
     lines = [a["status_line"] for a in listing["accounts"]]
     assert lines[0].startswith("alice@example.test (active")
-    assert "5h 10%" in lines[0] and "weekly 20%" in lines[0]
-    assert lines[1].startswith("bob@example.test") and "5h 60%" in lines[1]
+    assert "5h 90% left" in lines[0] and "weekly 80% left" in lines[0]
+    assert lines[1].startswith("bob@example.test") and "5h 40% left" in lines[1]
     human = cli.run("accounts", "--cached")
     assert human.code == 0
     printed = human.stdout.splitlines()
@@ -45,7 +45,7 @@ def test_one_account_by_unique_prefix(cli: CliRig) -> None:
     )
     assert human.code == 0
     assert human.stdout.splitlines()[0].startswith("bob@example.test")
-    assert "5h window:" in human.stdout and "30% used" in human.stdout
+    assert "5h window:" in human.stdout and "70% left" in human.stdout
     shown = as_json.json()
     assert shown["key"] == cli.key_of(alice) and shown["email"] == "alice@example.test"
 
@@ -104,7 +104,7 @@ def test_status_prints_exactly_the_footer_text(cli: CliRig) -> None:
     as_json, footer_info = cli.run_many(("status", "--json", "--cached"), ("footer", "--json"))
     footer = as_json.json()["footer"]["text"]
     assert status.stdout == footer + "\n"
-    assert footer.startswith("Codex · alice@example.test · 5h:75% left")
+    assert footer.startswith("Codex · alice@example.test · 5h 75% left")
     assert footer_info.json()["line"]["text"] == footer
 
 
@@ -115,7 +115,7 @@ def test_refresh_all_and_one(cli: CliRig) -> None:
     assert everyone.code == 0
     lines = everyone.stdout.splitlines()
     assert lines[0] == "refreshed 2 of 2 accounts"
-    assert "5h 5%" in lines[1] and "5h 15%" in lines[2]
+    assert "5h 95% left" in lines[1] and "5h 85% left" in lines[2]
     one, both = cli.run_many(("refresh", "bob", "--json"), ("refresh", "bob", "--all"))
     assert one.json()["refreshed"] == 1
     assert [a["email"] for a in one.json()["accounts"]] == ["bob@example.test"]

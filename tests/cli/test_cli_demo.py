@@ -15,7 +15,7 @@ def test_demo_tells_the_whole_story(cli: CliRig) -> None:
     footers = [line for line in lines if line.startswith("Codex · ")]
     assert len(footers) == 2
     before, after = footers
-    assert "bob@example.test" in before and "5h:3% left" in before
+    assert "bob@example.test" in before and "5h 3% left ↺" in before
     assert "alice@example.test" in after
     assert "Footer BEFORE:" in out and "Footer AFTER:" in out
     assert "-> 429 usage_limit_reached" in out

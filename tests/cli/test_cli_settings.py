@@ -46,7 +46,8 @@ def test_footer_settings_change_what_status_prints(cli: CliRig) -> None:
     cli.run("refresh")
     shown, status_before = cli.run_many(("footer",), ("status",))
     assert shown.stdout.splitlines() == [
-        "footer: usageMode=left resetWindow=7d showAccount=on showReset=on order=account-first",
+        "footer: usageMode=left resetWindow=binding showAccount=on showReset=on "
+        "order=account-first compact=off",
         status_before.stdout.strip(),
     ]
     changed = cli.run("footer", "--usage-mode", "used", "--no-show-account", "--json")
@@ -55,7 +56,8 @@ def test_footer_settings_change_what_status_prints(cli: CliRig) -> None:
     assert info["settings"]["usage_mode"] == "used" and info["settings"]["show_account"] is False
     status = cli.run("status").stdout.strip()
     assert status == info["line"]["text"]
-    assert status.startswith("Codex · 5h:30% used · 7d:10% used")
+    assert status.startswith("Codex · 5h 30% used ↺")
+    assert status.endswith(" · weekly 10% used")
     assert "alice" not in status
 
 

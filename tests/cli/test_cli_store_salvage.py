@@ -65,7 +65,7 @@ def test_an_invalid_setting_falls_back_with_one_warning(cli: CliRig) -> None:
         assert "settings.footer.usage_mode fell back to its default" in line
         assert "bogus" not in line
     assert status.code == 0, status
-    assert "5h:90% left" in status.stdout  # the default usage mode
+    assert "5h 90% left" in status.stdout  # the default usage mode
     on_disk = json.loads((cli.home / "accounts.json").read_text())
     assert on_disk["settings"]["footer"]["usage_mode"] == "left"  # saved by the first write
     assert status.stderr == ""  # nothing is wrong any more

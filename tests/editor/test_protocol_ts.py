@@ -31,6 +31,7 @@ FOOTER_SETTING_FIELDS = {
     "multicodex.footer.showAccount": "show_account",
     "multicodex.footer.showReset": "show_reset",
     "multicodex.footer.order": "order",
+    "multicodex.footer.compact": "compact",
 }
 
 

@@ -38,7 +38,8 @@ async def test_initialize_answers_capabilities_and_a_status_follows_initialized(
     status = await client.notification("multicodex/status")
     assert status["no_accounts"] is True
     assert status["active"] is None
-    assert status["footer"]["text"] == "Codex · no active account"
+    assert status["footer"]["text"] == "Codex · no accounts · add one (multicodex login)"
+    assert status["footer"]["state"] == "no_accounts"
     assert status["revision"] >= 1
 
 

@@ -78,7 +78,7 @@ async def test_rotation_set_rejects_an_unknown_strategy_by_name(server_rig: Serv
 async def test_footer_preview_set_and_the_status_push_that_follows(server_rig: ServerRig) -> None:
     await server_rig.seed("alice@example.test")
     client = server_rig.client
-    await client.notification(STATUS, lambda s: "5h:" in s["footer"]["text"])
+    await client.notification(STATUS, lambda s: s["footer"]["state"] == "serving")
     before = await client.request("multicodex/footer/get")
 
     preview = await client.request(
@@ -92,7 +92,7 @@ async def test_footer_preview_set_and_the_status_push_that_follows(server_rig: S
     assert before["settings"]["usage_mode"] == "left"
     assert before["session_override"] is False
     assert preview["settings"]["order"] == "usage-first"
-    assert preview["line"]["text"].startswith("Codex · 5h:0% used")
+    assert preview["line"]["text"].startswith("Codex · 5h 0% used")
     assert preview["line"]["text"].endswith("alice@example.test")
     assert unchanged["settings"] == before["settings"]
     assert "% left" in unchanged["line"]["text"]
@@ -100,7 +100,7 @@ async def test_footer_preview_set_and_the_status_push_that_follows(server_rig: S
     assert "% used" in applied["line"]["text"]
     assert applied["line"]["text"] == "".join(s["text"] for s in applied["line"]["segments"])
     status = await client.notification(STATUS, lambda s: "% used" in s["footer"]["text"])
-    assert status["footer"]["text"].startswith("Codex · alice@example.test · 5h:0% used")
+    assert status["footer"]["text"].startswith("Codex · alice@example.test · 5h 0% used")
     stored = json.loads((Path(server_rig.options["home"]) / "accounts.json").read_text())
     assert stored["settings"]["footer"]["usage_mode"] == "left"
 
@@ -117,10 +117,11 @@ async def test_footer_choices_list_every_value_each_setting_takes(server_rig: Se
 
     assert choices == {
         "usage_mode": ["left", "used"],
-        "reset_window": ["5h", "7d", "both"],
+        "reset_window": ["binding", "5h", "7d", "both"],
         "show_account": [True, False],
         "show_reset": [True, False],
         "order": ["account-first", "usage-first"],
+        "compact": [False, True],
     }
     assert set(choices) == set(footer["settings"])
     for field, values in choices.items():

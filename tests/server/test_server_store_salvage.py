@@ -57,7 +57,7 @@ async def test_the_server_starts_with_one_warning_and_serves_the_good_accounts(
     assert "tokens: Field required" in message
     assert len(client.notifications("window/showMessage")) == 1
     assert [a["email"] for a in listing["accounts"]] == ["alice@example.test", "carol@example.test"]
-    assert footer["settings"]["reset_window"] == "7d"
+    assert footer["settings"]["reset_window"] == "binding"
     [check] = [c for c in verify["checks"] if c["name"] == "store_invalid_parts"]
     assert check["status"] == "warn" and verify["status"] == "warn"
     # The setting is named only until a write saved the repaired document (the server's

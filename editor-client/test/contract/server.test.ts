@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import { asPatch, footerOptions, toggled } from '../../src/footerSettingsModel';
+import { footerView } from '../../src/footerView';
 import { deltaMessage } from '../../src/askFlow';
 import { signInActions } from '../../src/loginModel';
 import { parseNumber, patchFor, rotationRows } from '../../src/rotationPanelModel';
@@ -75,15 +76,18 @@ describe('multicodex serve, as the extension uses it', () => {
     // The footer reads "loading..." until the active account's usage is fetched; the
     // server fetches it by itself (no refresh request here).
     const status = await server.waitForStatus(
-      (s) => s.accounts.length === 3 && s.active !== null && s.footer.text.includes('5h:'),
+      (s) => s.accounts.length === 3 && s.active !== null && s.footer.state === 'serving',
       30_000,
       'three accounts and the active one with usage',
     );
     assert.equal(status.no_accounts, false);
     assert.ok(status.active);
-    assert.match(status.footer.text, /5h:/);
-    assert.match(status.footer.text, /7d:/);
+    assert.match(status.footer.text, / · 5h \d+% left/);
+    assert.match(status.footer.text, / · weekly \d+% left/);
     assert.equal(status.footer.text, status.footer.segments.map((s) => s.text).join(''));
+    const shown = footerView(status, { kind: 'running' }, { now: Date.now() / 1000 });
+    assert.match(shown.text, /^\$\([a-z~-]+\) /);
+    assert.equal(shown.text.replace(/^\$\([a-z~-]+\) /, ''), status.footer.text, 'the status bar shows the server text');
     const list = await server.connection.sendRequest(Methods.accountsList, { refresh_stale: false });
     assert.deepEqual(new Set(list.accounts.map((a) => a.email)), new Set(emails));
     for (const account of list.accounts) {

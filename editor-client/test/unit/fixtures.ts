@@ -16,6 +16,7 @@ export function account(overrides: Partial<AccountInfo> & { key: string }): Acco
     is_pinned: false,
     cooldown_until: null,
     cooldown_reason: null,
+    limit_until: null,
     reauth_reason: null,
     usage: {
       plan_type: 'plus',
@@ -32,14 +33,18 @@ export function account(overrides: Partial<AccountInfo> & { key: string }): Acco
     source: { kind: 'login', path: null, linked: false },
     added_at: NOW - 86400,
     last_used_at: null,
-    status_line: `${overrides.key} - 5h 12% reset:in 2h | weekly 40% reset:in 3d`,
-    usage_line: '5h 12% reset:in 2h | weekly 40% reset:in 3d',
+    status_line: `${overrides.key} - 5h 88% left ↺2h13m · weekly 60% left ↺3d0h`,
+    usage_line: '5h 88% left ↺2h13m · weekly 60% left ↺3d0h',
     ...overrides,
   };
 }
 
-export function footer(text: string, severity: FooterLine['severity'] = 'success'): FooterLine {
-  return { text, segments: [{ text, role: 'usage', severity }], severity };
+export function footer(
+  text: string,
+  severity: FooterLine['severity'] = 'success',
+  state: FooterLine['state'] = 'serving',
+): FooterLine {
+  return { text, segments: [{ text, role: 'usage', severity }], severity, state };
 }
 
 export function status(overrides: Partial<Status> = {}): Status {
@@ -55,7 +60,7 @@ export function status(overrides: Partial<Status> = {}): Status {
       strategy: 'default',
       pinned: false,
     },
-    footer: footer('Codex · alice · 5h:88% left (↺2h13m) · 7d:60% left'),
+    footer: footer('Codex · alice · 5h 88% left ↺2h13m · weekly 60% left'),
     accounts: [alice, bob],
     needs_reauth: [],
     no_accounts: false,

@@ -9,7 +9,8 @@ const time = { now: NOW, timeZone: 'UTC' };
 describe('footerView', () => {
   it('shows the server footer text with an icon and opens the picker', () => {
     const view = footerView(status(), running, time);
-    assert.equal(view.text, '$(pulse) Codex · alice · 5h:88% left (↺2h13m) · 7d:60% left');
+    assert.equal(view.text, '$(pulse) Codex · alice · 5h 88% left ↺2h13m · weekly 60% left');
+    assert.equal(view.accessibilityLabel, 'MultiCodex: Codex · alice · 5h 88% left ↺2h13m · weekly 60% left');
     assert.equal(view.background, undefined);
     assert.deepEqual(view.command, { command: 'multicodex.accounts' });
   });
@@ -21,9 +22,14 @@ describe('footerView', () => {
     assert.equal(footerView(status({ footer: footer('x', 'dim') }), running, time).background, undefined);
   });
 
-  it('invites adding an account when there is none', () => {
-    const view = footerView(status({ no_accounts: true, accounts: [], active: null }), running, time);
-    assert.match(view.text, /add an account/);
+  it('invites adding an account when there is none, in the server words', () => {
+    const text = 'Codex · no accounts · add one (multicodex login)';
+    const view = footerView(
+      status({ no_accounts: true, accounts: [], active: null, footer: footer(text, 'warning', 'no_accounts') }),
+      running,
+      time,
+    );
+    assert.equal(view.text, `$(add) ${text}`);
     assert.equal(view.command.command, 'multicodex.addAccount');
     assert.equal(view.background, 'warning');
   });
@@ -31,25 +37,39 @@ describe('footerView', () => {
   it('invites re-authentication when no account is usable because of it', () => {
     const carol = account({ key: 'carol', state: 'needs_reauth' });
     const view = footerView(
-      status({ active: null, accounts: [carol], needs_reauth: [{ key: 'carol', display_name: 'Carol' }] }),
+      status({
+        active: null,
+        accounts: [carol],
+        needs_reauth: [{ key: 'carol', display_name: 'Carol' }],
+        footer: footer('Codex · Carol needs re-auth', 'error', 'needs_reauth'),
+      }),
       running,
       time,
     );
-    assert.equal(view.text, '$(key) MultiCodex: re-authenticate Carol');
+    assert.equal(view.text, '$(key) Codex · Carol needs re-auth');
     assert.deepEqual(view.command, { command: 'multicodex.reauth', arguments: ['carol'] });
     assert.equal(view.background, 'error');
   });
 
-  it('badges accounts needing re-auth next to a healthy footer', () => {
-    const view = footerView(status({ needs_reauth: [{ key: 'bob', display_name: 'bob' }] }), running, time);
-    assert.match(view.text, / \$\(key\) 1$/);
+  it('shows the accounts needing re-auth as the server counts them, next to a healthy footer', () => {
+    const text = 'Codex · alice · 5h 88% left ↺2h13m · weekly 60% left · 1 needs re-auth';
+    const view = footerView(status({ needs_reauth: [{ key: 'bob', display_name: 'bob' }], footer: footer(text) }), running, time);
+    assert.equal(view.text, `$(pulse) ${text}`);
     assert.match(view.tooltip, /Re-authenticate bob\]\(command:multicodex\.reauth\?%5B%22bob%22%5D\)/);
   });
 
-  it('says when every account is exhausted and when the next one resets', () => {
-    const view = footerView(status({ active: null, all_exhausted: true, earliest_reset: NOW + 3600 + 60 }), running, time);
-    assert.equal(view.text, '$(circle-slash) MultiCodex: all accounts exhausted · next reset in 1h1m');
+  it('says every account is exhausted with the text multicodex status prints', () => {
+    const text = 'Codex · all accounts exhausted · next reset in 4h59m';
+    const exhausted = status({
+      active: null,
+      all_exhausted: true,
+      earliest_reset: NOW + 4 * 3600 + 59 * 60,
+      footer: footer(text, 'error', 'exhausted'),
+    });
+    const view = footerView(exhausted, running, { now: NOW + 1800, timeZone: 'UTC' });
+    assert.equal(view.text, `$(circle-slash) ${text}`, 'the server text, not a countdown of its own');
     assert.equal(view.background, 'error');
+    assert.equal(view.command.command, 'multicodex.accounts');
   });
 
   it('escapes codicon syntax coming from the server', () => {

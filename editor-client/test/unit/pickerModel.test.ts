@@ -9,7 +9,7 @@ describe('pickerRows', () => {
     const rows = pickerRows(s.accounts, s.active, { now: NOW, timeZone: 'UTC' });
     assert.deepEqual(rows.map((r) => r.key), ['alice', 'bob']);
     assert.equal(rows[0]!.label, '$(check) alice');
-    assert.equal(rows[0]!.description, '5h 12% reset:in 2h | weekly 40% reset:in 3d');
+    assert.equal(rows[0]!.description, '5h 88% left ↺2h13m · weekly 60% left ↺3d0h');
     assert.match(rows[0]!.detail, /chosen: alice: 40% weekly, lowest usage/);
     assert.equal(rows[0]!.isActive, true);
     assert.equal(rows[1]!.label, '$(account) bob');
@@ -25,6 +25,18 @@ describe('pickerRows', () => {
     assert.equal(rows[0]!.label, '$(key) c');
     assert.equal(rows[0]!.needsReauth, true);
     assert.equal(rows[1]!.label, '$(pinned) p');
+  });
+});
+
+describe('pickerRows for an account at its limit', () => {
+  it('says so and when it ends, never "available"', () => {
+    const [row] = pickerRows(
+      [account({ key: 'bob', state: 'at_limit', limit_until: NOW + 3600 })],
+      null,
+      { now: NOW, timeZone: 'UTC' },
+    );
+    assert.match(row!.detail, /^at its limit until \d\d:\d\d · plus · usage /);
+    assert.doesNotMatch(row!.detail, /available/);
   });
 });
 

@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { FooterOrderValues, ResetWindowValues, UsageModeValues } from '../../src/protocol';
+import { FOOTER_SETTING_KEYS } from '../../src/settingsModel';
 
 interface DeclaredSetting {
   readonly scope?: string;
+  readonly type?: string;
+  readonly enum?: readonly string[];
+  readonly default?: unknown;
 }
 
 const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as {
@@ -37,5 +42,19 @@ describe('the settings a server start reads', () => {
     for (const key of START_SETTINGS) {
       assert.ok(!['machine', 'machine-overridable'].includes(settings[key]?.scope ?? ''), `${key} is ${settings[key]?.scope}`);
     }
+  });
+});
+
+describe('the footer settings', () => {
+  it('are all declared, with the values and defaults of the protocol', () => {
+    for (const key of Object.values(FOOTER_SETTING_KEYS)) {
+      assert.ok(settings[`multicodex.${key}`], `multicodex.${key} is declared`);
+    }
+    assert.deepEqual(settings['multicodex.footer.usageMode']?.enum, UsageModeValues);
+    assert.deepEqual(settings['multicodex.footer.resetWindow']?.enum, ResetWindowValues);
+    assert.equal(settings['multicodex.footer.resetWindow']?.default, 'binding');
+    assert.deepEqual(settings['multicodex.footer.order']?.enum, FooterOrderValues);
+    assert.equal(settings['multicodex.footer.compact']?.type, 'boolean');
+    assert.equal(settings['multicodex.footer.compact']?.default, false);
   });
 });

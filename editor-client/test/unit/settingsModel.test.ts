@@ -48,6 +48,9 @@ describe('readExtensionSettings', () => {
     for (const value of FooterOrderValues) {
       assert.deepEqual(readFooterPatch(reader({ 'footer.order': value })), { order: value });
     }
+    for (const value of [true, false]) {
+      assert.deepEqual(readFooterPatch(reader({ 'footer.compact': value })), { compact: value });
+    }
   });
 
   it('drops invalid values instead of sending them (the server rejects unknown shapes)', () => {

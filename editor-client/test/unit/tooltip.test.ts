@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { statusTooltip } from '../../src/tooltip';
-import { account, NOW, status } from './fixtures';
+import { stateText, statusTooltip } from '../../src/tooltip';
+import { account, footer, NOW, status } from './fixtures';
 
 const time = { now: NOW, timeZone: 'UTC' };
 
@@ -19,10 +19,11 @@ describe('statusTooltip', () => {
     const md = statusTooltip(status({ accounts: [status().accounts[0]!, bob, carol] }), time);
     const rows = md.split('\n').filter((line) => line.startsWith('| $('));
     assert.equal(rows.length, 3);
-    assert.match(rows[0]!, /^\| \$\(check\) \| alice \| active \| 12%, resets in 2h13m \(\d\d:\d\d\) \| 40%, resets in 3d0h \(\w{3} \d\d:\d\d\) \| 2 min ago \|$/);
+    assert.equal(rows[0], '| $(check) | alice | active | 5h 88% left ↺2h13m · weekly 60% left ↺3d0h | 2 min ago |');
     assert.match(rows[1]!, /\$\(watch\) \| bob \| cooling down until \d\d:\d\d \(5h limit reached\)/);
     assert.match(rows[1]!, /last fetch failed 1 min ago: HTTP 502/);
-    assert.match(rows[2]!, /\$\(key\) \| carol \| needs re-auth: refresh token was already used \| — \| — \| not fetched yet \|/);
+    assert.match(rows[2]!, /\$\(key\) \| carol \| needs re-auth: refresh token was already used \| 5h 88% left/);
+    assert.match(rows[2]!, / \| not fetched yet \|$/);
   });
 
   it('says why the active account was chosen', () => {
@@ -42,8 +43,37 @@ describe('statusTooltip', () => {
     assert.match(md, /a\\\|b\\\*c/);
   });
 
+  it('never calls an account at 100% of a window available: at its limit until the reset', () => {
+    const bob = account({
+      key: 'bob',
+      state: 'at_limit',
+      tags: ['at_limit'],
+      limit_until: NOW + 42 * 60,
+      usage_line: '5h 0% left ↺42m · weekly 37% left ↺3d0h',
+    });
+    const md = statusTooltip(status({ accounts: [status().accounts[0]!, bob] }), time);
+    const row = md.split('\n').find((line) => line.includes('| bob |'));
+    assert.ok(row);
+    assert.doesNotMatch(row, /available/);
+    const at = new Date((NOW + 42 * 60) * 1000).toISOString().slice(11, 16);
+    assert.match(row, new RegExp(`\\| \\$\\(circle-slash\\) \\| bob \\| at its limit until ${at} \\| 5h 0% left ↺42m`));
+    const unknown = stateText({ ...bob, limit_until: null, is_active: true }, time);
+    assert.equal(unknown, 'at its limit (reset unknown), active');
+  });
+
+  it('says when every account is exhausted and which one is tried as a last resort', () => {
+    const exhausted = status({
+      all_exhausted: true,
+      earliest_reset: NOW + 3600,
+      footer: footer('Codex · all accounts exhausted · next reset in 1h0m', 'error', 'exhausted'),
+    });
+    const md = statusTooltip(exhausted, time);
+    assert.match(md, /Every account is exhausted; next reset in 1h0m \(\d\d:\d\d\)\./);
+    assert.match(md, /\*\*alice\*\* is active/);
+  });
+
   it('offers add and import when there are no accounts', () => {
-    const md = statusTooltip(status({ no_accounts: true, accounts: [], active: null }), time);
+    const md = statusTooltip(status({ no_accounts: true, accounts: [], active: null, footer: footer('Codex · no accounts', 'warning', 'no_accounts') }), time);
     assert.match(md, /command:multicodex\.addAccount/);
     assert.match(md, /command:multicodex\.importAccounts/);
     assert.doesNotMatch(md, /\| Account \|/);

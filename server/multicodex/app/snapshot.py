@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from multicodex.app.views import account_info, account_ref, active_account, usage_is_stale
+from multicodex.footer import PoolFacts
+from multicodex.headroom import Wait, earliest, wait_of
 from multicodex.model import FooterSettings, RotationPolicy, StoredAccount
 from multicodex.pool import Pool
 from multicodex.protocol import AccountInfo, AccountRef, ActiveAccount
@@ -54,6 +56,7 @@ class PoolSnapshot:
             ttl=self.usage_ttl,
             active_key=self.active_key,
             pinned_key=self.pinned,
+            usage_mode=self.footer.usage_mode,
         )
 
     def infos(self) -> list[AccountInfo]:
@@ -72,6 +75,26 @@ class PoolSnapshot:
 
     def needs_reauth(self) -> list[StoredAccount]:
         return [a for a in self.accounts if a.needs_reauth]
+
+    def waits(self) -> list[Wait]:
+        """One per account that needs no new login but cannot serve now (cooling down or
+        at a limit)."""
+        waits = (wait_of(a, self.now) for a in self.accounts if not a.needs_reauth)
+        return [w for w in waits if w is not None]
+
+    def facts(self) -> PoolFacts:
+        """The pool as the footer tells it."""
+        account = self.active_account()
+        waits = self.waits()
+        return PoolFacts(
+            accounts=len(self.accounts),
+            active_name=account.display_name if account is not None else None,
+            active_usage=account.usage if account is not None else None,
+            active_stale=self.active_is_stale(),
+            waiting=len(waits),
+            next_reset=earliest(waits),
+            needs_reauth=[a.display_name for a in self.needs_reauth()],
+        )
 
     def _choose(self) -> Selection:
         """The account the next request would get."""

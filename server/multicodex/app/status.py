@@ -26,28 +26,23 @@ TICK_JITTER = 0.1
 
 
 def footer_line(snapshot: PoolSnapshot, settings: FooterSettings | None = None) -> FooterLine:
-    """The footer for the account the next request would use."""
-    account = snapshot.active_account()
-    return format_footer(
-        account.display_name if account is not None else None,
-        account.usage if account is not None else None,
-        settings or snapshot.footer,
-        snapshot.now,
-        stale=snapshot.active_is_stale(),
-    )
+    """The footer: the pool's state and the account the next request would use."""
+    return format_footer(snapshot.facts(), settings or snapshot.footer, snapshot.now)
 
 
 def build_status(snapshot: PoolSnapshot, revision: int) -> Status:
-    exhausted = bool(snapshot.accounts) and snapshot.active_key is None
+    facts = snapshot.facts()
+    footer = format_footer(facts, snapshot.footer, snapshot.now)
+    exhausted = footer.state == "exhausted"
     return Status(
         revision=revision,
         active=snapshot.active(),
-        footer=footer_line(snapshot),
+        footer=footer,
         accounts=snapshot.infos(),
         needs_reauth=[account_ref(a) for a in snapshot.needs_reauth()],
         no_accounts=not snapshot.accounts,
         all_exhausted=exhausted,
-        earliest_reset=snapshot.selection.earliest_reset if exhausted else None,
+        earliest_reset=facts.next_reset if exhausted else None,
         stale=snapshot.active_is_stale(),
         updated_at=snapshot.now,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from multicodex.footer import format_status_line
-from multicodex.model import StoredAccount
+from multicodex.footer import format_status_line, format_usage_line
+from multicodex.headroom import cooldown_of, limit_of
+from multicodex.model import StoredAccount, UsageMode
 from multicodex.protocol import (
     AccountInfo,
     AccountRef,
@@ -14,8 +15,6 @@ from multicodex.protocol import (
     ActiveAccount,
 )
 from multicodex.selection import Selection
-
-STATUS_SEPARATOR = " - "
 
 
 def account_ref(account: StoredAccount) -> AccountRef:
@@ -48,7 +47,12 @@ def account_usage(account: StoredAccount, now: float, ttl: float) -> AccountUsag
 
 
 def is_cooling_down(account: StoredAccount, now: float) -> bool:
-    return account.cooldown_until is not None and account.cooldown_until > now
+    return cooldown_of(account, now) is not None
+
+
+def is_at_limit(account: StoredAccount, now: float) -> bool:
+    """A window at 100 % as of now, with no cooldown saying so already."""
+    return not is_cooling_down(account, now) and limit_of(account.usage, now) is not None
 
 
 def account_state(account: StoredAccount, now: float, active_key: str | None) -> AccountState:
@@ -56,6 +60,8 @@ def account_state(account: StoredAccount, now: float, active_key: str | None) ->
         return "needs_reauth"
     if is_cooling_down(account, now):
         return "cooldown"
+    if is_at_limit(account, now):
+        return "at_limit"
     return "active" if account.key == active_key else "available"
 
 
@@ -74,6 +80,7 @@ def account_tags(
         ("manual", account.key == pinned_key),
         ("needs_reauth", account.needs_reauth),
         ("quota", is_cooling_down(account, now)),
+        ("at_limit", is_at_limit(account, now)),
         ("untouched", usage is not None and usage.untouched),
         ("stale", usage_is_stale(account, now, ttl)),
         ("linked", account.source is not None and account.source.linked),
@@ -96,11 +103,12 @@ def account_info(
     ttl: float,
     active_key: str | None,
     pinned_key: str | None,
+    usage_mode: UsageMode,
 ) -> AccountInfo:
     tags = account_tags(account, now=now, ttl=ttl, active_key=active_key, pinned_key=pinned_key)
     shown_tags = [tag.replace("_", " ") for tag in tags]
-    status_line = format_status_line(account.display_name, account.usage, shown_tags, now)
     cooling = is_cooling_down(account, now)
+    limit = limit_of(account.usage, now) if not cooling else None
     return AccountInfo(
         key=account.key,
         display_name=account.display_name,
@@ -114,6 +122,7 @@ def account_info(
         is_pinned=account.key == pinned_key,
         cooldown_until=account.cooldown_until if cooling else None,
         cooldown_reason=account.cooldown_reason if cooling else None,
+        limit_until=limit.until if limit is not None else None,
         reauth_reason=(account.reauth_reason or "re-authentication required")
         if account.needs_reauth
         else None,
@@ -123,8 +132,10 @@ def account_info(
         source=account_source(account),
         added_at=account.added_at,
         last_used_at=account.last_used_at,
-        status_line=status_line,
-        usage_line=status_line.rsplit(STATUS_SEPARATOR, 1)[-1],
+        status_line=format_status_line(
+            account.display_name, account.usage, shown_tags, usage_mode, now
+        ),
+        usage_line=format_usage_line(account.usage, usage_mode, now),
     )
 
 

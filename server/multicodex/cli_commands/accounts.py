@@ -19,6 +19,7 @@ from multicodex.protocol import (
     AccountsResetParams,
     AccountsUseParams,
     ActiveAccount,
+    NoParams,
 )
 
 NO_ACCOUNTS = (
@@ -95,7 +96,7 @@ async def run_accounts(ctx: CommandContext) -> int:
     if identifier is not None:
         account = ctx.resolve(identifier)
         shown = next((a for a in listing.accounts if a.key == account.key), account)
-        return _show_account(ctx, shown, listing.updated_at)
+        return await _show_account(ctx, shown, listing.updated_at)
     if ctx.out.json_mode:
         ctx.out.result(listing)
         return ExitCode.OK
@@ -103,12 +104,13 @@ async def run_accounts(ctx: CommandContext) -> int:
     return ExitCode.OK
 
 
-def _show_account(ctx: CommandContext, account: AccountInfo, now: float) -> int:
+async def _show_account(ctx: CommandContext, account: AccountInfo, now: float) -> int:
     if ctx.out.json_mode:
         ctx.out.result(account)
         return ExitCode.OK
+    footer = await ctx.app.footer_get(NoParams())  # percentages as the footer shows them
     ctx.out.line(account.status_line, "bold")
-    ctx.out.lines(account_details(account, now))
+    ctx.out.lines(account_details(account, footer.settings.usage_mode, now))
     return ExitCode.OK
 
 
@@ -131,7 +133,7 @@ def print_active(ctx: CommandContext, active: ActiveAccount | None, label: str =
 def _style_of(account: AccountInfo) -> Style | None:
     if account.state == "needs_reauth":
         return "error"
-    if account.state == "cooldown":
+    if account.state in ("cooldown", "at_limit"):
         return "warning"
     return "accent" if account.is_active else None
 

@@ -9,6 +9,7 @@ from multicodex.cli_commands.context import CommandContext
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.output import Style
 from multicodex.cli_commands.parsing import CliParser, Subparsers
+from multicodex.footer import FooterState
 from multicodex.protocol import (
     AccountsImportParams,
     AccountsImportResult,
@@ -23,6 +24,13 @@ IMPORT_KINDS = ("codex-cli", "pi", "pi-multicodex")
 _VERIFY_MARKS: dict[CheckStatus, str] = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL"}
 _VERIFY_STYLES: dict[CheckStatus, Style] = {"pass": "success", "warn": "warning", "fail": "error"}
 USAGE_FETCH_SECONDS = 10.0
+STATUS_EXIT_CODES: dict[FooterState, ExitCode] = {
+    "no_accounts": ExitCode.EXHAUSTED,
+    "exhausted": ExitCode.EXHAUSTED,
+    "needs_reauth": ExitCode.NEEDS_REAUTH,
+}
+"""`status` prints the footer in every state; its exit code says whether an account can
+serve a request now (0), none can (5), or only a new login would help (4)."""
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +41,9 @@ def register(sub: Subparsers, common: CliParser) -> None:
         parents=[common],
         help="print the footer line (active account and its usage)",
         description="Prints the footer exactly as the editor shows it. The active account's "
-        "usage is fetched first when it is older than five minutes (at most ~10 s).",
+        "usage is fetched first when it is older than five minutes (at most ~10 s). Exits 0 "
+        "when an account can serve a request, 5 when none can (every account exhausted or "
+        "cooling down, or no accounts), 4 when only a new login would help.",
     )
     status.add_argument(
         "--cached", action="store_true", help="answer from what is known, fetch nothing"
@@ -78,7 +88,7 @@ async def run_status(ctx: CommandContext) -> int:
         ctx.out.result(status)
     else:
         ctx.out.footer(status.footer)
-    return ExitCode.OK
+    return STATUS_EXIT_CODES.get(status.footer.state, ExitCode.OK)
 
 
 async def _refresh_active_usage(ctx: CommandContext) -> None:

@@ -3,34 +3,41 @@ reasons)."""
 
 from __future__ import annotations
 
-from multicodex.model import UsageWindow
+from multicodex.footer import percent_phrase
+from multicodex.headroom import NamedWindow, named_windows, upcoming_reset
+from multicodex.model import UsageMode
 from multicodex.protocol import AccountInfo
-from multicodex.timefmt import ago, clock_time, relative_reset, until
+from multicodex.timefmt import ago, clock_time, until
 
 NONE = "-"
 
 
-def window(window: UsageWindow | None, now: float) -> str:
-    if window is None:
-        return "unknown"
-    used = f"{window.used_percent:.0f}% used"
-    if window.resets_at is None:
-        return used
-    relative = relative_reset(window.resets_at, now)
-    return f"{used}, resets {clock_time(window.resets_at, now)} ({relative})"
+def window(named: NamedWindow, usage_mode: UsageMode, now: float) -> str:
+    """``88% left, resets 14:05 UTC (in 2h10m)``: the footer's percentage, and the reset."""
+    percent = percent_phrase(named, usage_mode, now)
+    reset = upcoming_reset(named.window, now)
+    return percent if reset is None else f"{percent}, resets {until(reset, now)}"
 
 
-def account_details(account: AccountInfo, now: float) -> list[str]:
+def state_text(account: AccountInfo, now: float) -> str:
+    if account.state != "at_limit":
+        return account.state.replace("_", " ")
+    if account.limit_until is None:
+        return "at its limit (reset unknown)"
+    return f"at its limit until {until(account.limit_until, now)}"
+
+
+def account_details(account: AccountInfo, usage_mode: UsageMode, now: float) -> list[str]:
     """Everything known about one account, one fact a line (for `accounts <identifier>`)."""
     usage = account.usage
+    windows = named_windows(usage)
     facts: list[tuple[str, str]] = [
         ("email", account.email or NONE),
         ("label", account.label or NONE),
         ("plan", account.plan or NONE),
         ("account id", account.account_id or NONE),
-        ("state", account.state.replace("_", " ")),
-        ("5h window", window(usage.five_hour if usage else None, now)),
-        ("weekly window", window(usage.weekly if usage else None, now)),
+        ("state", state_text(account, now)),
+        *((f"{w.name} window", window(w, usage_mode, now)) for w in windows),
         ("usage as of", _usage_age(account)),
     ]
     if account.usage_error:

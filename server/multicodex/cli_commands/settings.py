@@ -8,7 +8,13 @@ import argparse
 from multicodex.cli_commands.context import CommandContext
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.parsing import CliParser, Subparsers
-from multicodex.protocol import FooterInfo, FooterSetParams, NoParams, RotationSetParams
+from multicodex.protocol import (
+    FooterChoices,
+    FooterInfo,
+    FooterSetParams,
+    NoParams,
+    RotationSetParams,
+)
 from multicodex.selection import STRATEGIES
 
 
@@ -57,9 +63,12 @@ def register(sub: Subparsers, common: CliParser) -> None:
         description="Without options, shows the footer settings and the footer they give "
         "now. Options change them and save them to the store.",
     )
-    footer.add_argument("--usage-mode", choices=("left", "used"), help="percent left or used")
+    choices = FooterChoices()
+    footer.add_argument("--usage-mode", choices=choices.usage_mode, help="percent left or used")
     footer.add_argument(
-        "--reset-window", choices=("5h", "7d", "both"), help="which reset countdown to show"
+        "--reset-window",
+        choices=choices.reset_window,
+        help="which reset countdown to show (binding: the window closest to running out)",
     )
     footer.add_argument(
         "--show-account",
@@ -73,8 +82,12 @@ def register(sub: Subparsers, common: CliParser) -> None:
         default=None,
         help="show reset countdowns",
     )
+    footer.add_argument("--order", choices=choices.order, help="account before or after usage")
     footer.add_argument(
-        "--order", choices=("account-first", "usage-first"), help="account before or after usage"
+        "--compact",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a short footer for narrow status bars (the binding window, a short name)",
     )
     footer.set_defaults(run=run_footer)
 
@@ -120,6 +133,7 @@ async def run_footer(ctx: CommandContext) -> int:
         "show_account": args.show_account,
         "show_reset": args.show_reset,
         "order": args.order,
+        "compact": args.compact,
     }
     if any(value is not None for value in changes.values()):
         info = await ctx.app.footer_set(FooterSetParams.model_validate(changes))
@@ -139,5 +153,6 @@ def footer_summary(info: FooterInfo) -> str:
     return (
         f"footer: usageMode={s.usage_mode} resetWindow={s.reset_window} "
         f"showAccount={'on' if s.show_account else 'off'} "
-        f"showReset={'on' if s.show_reset else 'off'} order={s.order}"
+        f"showReset={'on' if s.show_reset else 'off'} order={s.order} "
+        f"compact={'on' if s.compact else 'off'}"
     )

@@ -9,7 +9,7 @@ from typing_extensions import TypeAliasType
 
 # Named, so the protocol's JSON Schema carries each list of values once.
 UsageMode = TypeAliasType("UsageMode", Literal["left", "used"])
-ResetWindow = TypeAliasType("ResetWindow", Literal["5h", "7d", "both"])
+ResetWindow = TypeAliasType("ResetWindow", Literal["binding", "5h", "7d", "both"])
 FooterOrder = TypeAliasType("FooterOrder", Literal["account-first", "usage-first"])
 
 
@@ -17,10 +17,13 @@ class FooterSettings(BaseModel):
     """Footer preferences (formats of the original, pi-multicodex-spec §12)."""
 
     usage_mode: UsageMode = "left"
-    reset_window: ResetWindow = "7d"
+    reset_window: ResetWindow = "binding"
+    """binding: the countdown of the window closest to running out."""
     show_account: bool = True
     show_reset: bool = True
     order: FooterOrder = "account-first"
+    compact: bool = False
+    """One window (the binding one) and a short account name, for narrow status bars."""
 
 
 class RotationPolicy(BaseModel):
