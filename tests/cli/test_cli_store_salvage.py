@@ -55,7 +55,7 @@ def test_an_invalid_setting_falls_back_with_one_warning(cli: CliRig) -> None:
     assert verify.stdout.startswith("verify: WARN storage=ok accounts=2")
     assert (
         "  [WARN] invalid parts of the store: settings.footer.usage_mode at its default "
-        "(Input should be 'left' or 'used')\n"
+        "(must be 'left' or 'used')\n"
     ) in verify.stdout
     assert listing.code == 0, listing
     assert listing.stdout.startswith("alice@example.test (active")
@@ -99,7 +99,7 @@ def test_an_invalid_account_is_set_aside_and_the_others_keep_working(cli: CliRig
     assert kept["name"] == "account #2 (bob@example.test)"
     line = the_warning(refreshed)
     assert f"account #2 (bob@example.test) was set aside in {side_file}" in line
-    assert "added_at: Input should be a valid number" in line
+    assert "added_at must be a number" in line
     assert cli.stored_emails() == ["alice@example.test", "carol@example.test"]
 
     label = cli.run("label", "alice", "Work")
@@ -112,7 +112,7 @@ def test_an_invalid_account_is_set_aside_and_the_others_keep_working(cli: CliRig
     [check] = [c for c in verify.json()["checks"] if c["name"] == "store_invalid_parts"]
     assert check["status"] == "warn"
     assert str(side_file) in check["detail"]
-    assert "account #2 (bob@example.test): added_at: Input should be" in check["detail"]
+    assert "account #2 (bob@example.test): added_at must be a number" in check["detail"]
     assert verify.json()["accounts"] == 2
 
 

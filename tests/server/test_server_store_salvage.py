@@ -54,7 +54,7 @@ async def test_the_server_starts_with_one_warning_and_serves_the_good_accounts(
     assert message.startswith(f"MultiCodex: {home / 'accounts.json'} has invalid parts")
     assert "settings.footer.reset_window fell back to its default" in message
     assert f"account #2 (bob@example.test) was set aside in {side_file}" in message
-    assert "tokens: Field required" in message
+    assert "tokens is required" in message
     assert len(client.notifications("window/showMessage")) == 1
     assert [a["email"] for a in listing["accounts"]] == ["alice@example.test", "carol@example.test"]
     assert footer["settings"]["reset_window"] == "binding"

@@ -87,7 +87,7 @@ def test_an_invalid_setting_falls_back_to_its_default_and_nothing_else_changes(
     assert side_files(home) == []
     lines = repair_lines(caplog)
     assert len(lines) == 4, lines  # each problem once per store, and two stores read it
-    assert "settings.footer.usage_mode is not valid (Input should be 'left' or 'used')" in lines[0]
+    assert "settings.footer.usage_mode is not valid (must be 'left' or 'used')" in lines[0]
     assert all("bogus" not in line for line in lines)
 
 
@@ -115,7 +115,7 @@ def test_a_pin_or_active_account_that_names_nobody_is_cleared(
     document = store.read()
 
     assert document.pinned is None and document.active is None
-    assert store.repairs().fallbacks == (FieldFallback("active", "Input should be a valid string"),)
+    assert store.repairs().fallbacks == (FieldFallback("active", "must be text"),)
 
 
 # -- accounts ----------------------------------------------------------------------------
@@ -136,9 +136,9 @@ def _unknown_source(entry: Raw) -> None:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (_without_tokens, "tokens: Field required"),
-        (_added_yesterday, "added_at: Input should be a valid number"),
-        (_unknown_source, "source.kind: Input should be"),
+        (_without_tokens, "tokens is required"),
+        (_added_yesterday, "added_at must be a number"),
+        (_unknown_source, "source.kind must be"),
     ],
 )
 def test_an_invalid_account_is_set_aside_verbatim_and_the_others_load(
@@ -191,7 +191,7 @@ def test_entries_that_are_no_object_or_repeat_a_key_are_set_aside(
     reasons = {a.name: a.reason for a in store.repairs().set_aside}
     assert reasons == {
         "account #2 (alice@example.test)": "the same key as account #1",
-        "account #3": "the entry: Input should be a valid dictionary or instance of StoredAccount",
+        "account #3": "the entry must be an object",
     }
     [side_file] = side_files(home)
     assert [e["entry"] for e in json.loads(side_file.read_text())["accounts"]] == [

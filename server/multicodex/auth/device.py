@@ -18,6 +18,7 @@ from multicodex.auth.errors import LoginCancelled, LoginError, LoginTimeout
 from multicodex.auth.exchange import exchange_code
 from multicodex.auth.tokens import LoginResult
 from multicodex.config import CLIENT_ID, ORIGINATOR, Endpoints
+from multicodex.neterrors import describe_transport_error
 
 DEFAULT_INTERVAL = 5.0
 PENDING_STATUSES = frozenset({403, 404})
@@ -81,7 +82,7 @@ class DeviceLogin:
             response = await self._post("usercode", {"client_id": CLIENT_ID})
         except httpx2.TransportError as exc:
             raise LoginError(
-                f"Device code request could not reach the server ({type(exc).__name__})"
+                f"Device code request could not reach the server ({describe_transport_error(exc)})"
             ) from None
         if response.status_code == 404:
             raise LoginError(

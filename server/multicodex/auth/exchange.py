@@ -15,6 +15,7 @@ from multicodex.auth.tokens import (
     tokens_from_response,
 )
 from multicodex.config import CLIENT_ID, ORIGINATOR, Endpoints
+from multicodex.neterrors import describe_transport_error
 
 FORM_HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded",
@@ -47,7 +48,8 @@ async def exchange_code(
         )
     except httpx2.HTTPError as exc:
         raise LoginError(
-            f"Token exchange failed: could not reach the token endpoint ({type(exc).__name__})"
+            "Token exchange failed: could not reach the token endpoint "
+            f"({describe_transport_error(exc)})"
         ) from None
     payload = _json_or_none(response)
     if not response.is_success:

@@ -16,6 +16,7 @@ import httpx2
 from multicodex.auth.tokens import TokenResponseError, tokens_from_response
 from multicodex.config import CLIENT_ID, ORIGINATOR, Endpoints
 from multicodex.model import TokenSet
+from multicodex.neterrors import describe_transport_error
 
 REFRESH_SCOPE = "openid profile email"
 REFRESH_TIMEOUT_SECONDS = 15.0
@@ -195,9 +196,9 @@ def _json_or_none(response: httpx2.Response) -> object:
 
 
 def _transport_error(exc: httpx2.HTTPError, *, ambiguous: bool) -> RefreshError:
-    kind = type(exc).__name__
+    what = describe_transport_error(exc)
     if ambiguous:
-        message = f"Token refresh interrupted ({kind}); the token may have been rotated"
+        message = f"Token refresh interrupted ({what}); the token may have been rotated"
     else:
-        message = f"Token refresh could not reach the token endpoint ({kind})"
+        message = f"Token refresh could not reach the token endpoint ({what})"
     return RefreshError(message, permanent=False, ambiguous=ambiguous)

@@ -30,6 +30,7 @@ from multicodex.codex.errors import CodexFailure
 from multicodex.codex.events import ERROR, RESPONSE_FAILED, ResponseEvent
 from multicodex.codex.usage import parse_usage_headers
 from multicodex.model import FailureKind, UsageSnapshot
+from multicodex.neterrors import describe_transport_error
 
 QUOTA_CODES = frozenset(
     {"usage_limit_reached", "usage_not_included", "insufficient_quota", "quota_exceeded"}
@@ -193,11 +194,8 @@ def classify_exception(exc: BaseException) -> CodexFailure | None:
         return exc
     if isinstance(exc, asyncio.CancelledError):
         return CodexFailure(FailureKind.CANCELLED, "request cancelled")
-    if isinstance(exc, httpx2.TimeoutException | TimeoutError):
-        return CodexFailure(FailureKind.TRANSIENT, f"timed out ({type(exc).__name__})")
-    if isinstance(exc, httpx2.TransportError):
-        detail = _short(str(exc)) or type(exc).__name__
-        return CodexFailure(FailureKind.TRANSIENT, f"connection failed: {detail}")
+    if isinstance(exc, httpx2.TimeoutException | TimeoutError | httpx2.TransportError):
+        return CodexFailure(FailureKind.TRANSIENT, describe_transport_error(exc))
     return None
 
 

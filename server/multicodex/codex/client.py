@@ -32,6 +32,7 @@ from multicodex.codex.sse import DONE_SENTINEL, SSEEvent, SSEParser, SSEProtocol
 from multicodex.codex.usage import parse_usage_headers, parse_usage_payload
 from multicodex.config import CLIENT_VERSION, ORIGINATOR, Endpoints
 from multicodex.model import FailureKind, UsageSnapshot
+from multicodex.neterrors import describe_transport_error
 
 DEFAULT_IDLE_TIMEOUT = 300.0
 """Seconds without a byte on the stream before it counts as dead (the Codex CLI's value);
@@ -162,7 +163,7 @@ class ResponseStream:
             self._raise(
                 CodexFailure(
                     FailureKind.TRANSIENT,
-                    f"connection lost mid-stream ({type(exc).__name__})",
+                    f"connection lost mid-stream: {describe_transport_error(exc)}",
                     request_id=self.request_id,
                 ),
                 cause=exc,

@@ -22,6 +22,8 @@ from pydantic import ValidationError
 
 from multicodex.model import StoredAccount
 from multicodex.store.schema import StoreDocument
+from multicodex.validation_words import describe as describe_error
+from multicodex.validation_words import field_problems
 
 REPAIR_LOGGER = "multicodex.store.salvage"
 """Each repair is logged here once per process (a warning): a client that says them in
@@ -106,10 +108,7 @@ def salvage(data: dict[str, Any]) -> tuple[StoreDocument, Repairs]:
 
 def summarise(exc: ValidationError, root: str = "(root)") -> str:
     """Where and why validation failed, without the input values (they may be tokens)."""
-    parts = [
-        f"{'.'.join(str(p) for p in error['loc']) or root}: {error['msg']}"
-        for error in exc.errors(include_url=False, include_input=False, include_context=False)[:3]
-    ]
+    parts = [problem.sentence(problem.field or root) for problem in field_problems(exc)[:3]]
     more = exc.error_count() - len(parts)
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
@@ -167,10 +166,10 @@ def _usable_rest(data: dict[str, Any]) -> tuple[StoreDocument, list[FieldFallbac
 
 def _prune_all(data: dict[str, Any], exc: ValidationError) -> list[FieldFallback]:
     pruned: list[FieldFallback] = []
-    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+    for error in exc.errors(include_url=False, include_input=False):
         path = _prune(data, error["loc"])
         if path is not None:
-            pruned.append(FieldFallback(".".join(path), error["msg"]))
+            pruned.append(FieldFallback(".".join(path), describe_error(error)))
     return pruned
 
 
