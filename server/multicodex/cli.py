@@ -13,9 +13,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["serve"]:
         return _serve(arguments[1:])
-    from multicodex.cli_commands.parser import build_parser
+    from multicodex.cli_commands.parser import build_parser, print_help
 
-    args = build_parser().parse_args(arguments)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    if args.command == "help":
+        return print_help(parser, args)
     if hasattr(args, "run") or hasattr(args, "standalone"):
         from multicodex.cli_commands.runner import run_command
 

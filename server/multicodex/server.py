@@ -219,6 +219,7 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
     if problem is not None:
         ls.show_warning(f"MultiCodex: {problem.message}")
     _show_store_repairs(ls, app)
+    app.pick_up_pi_login_soon()  # as the original did each session: pi's login, if new
     app.start_status_updates()
 
 

@@ -69,7 +69,7 @@ def test_verify_fails_the_store_check_with_the_fix(cli: CliRig) -> None:
     assert human.stdout.startswith("verify: FAIL storage=fail accounts=0 active=none")
     assert (
         f"  [FAIL] store document: unusable (not valid JSON), moved to {moved}; start with an "
-        f"empty store: {RECOVER} (multicodex/store/recover)\n"
+        f"empty store: `{RECOVER}` (in the editor: Start with an empty store)\n"
     ) in human.stdout
     assert "  [WARN] accounts: unknown (the store is unusable)\n" in human.stdout
 

@@ -80,7 +80,7 @@ async def test_import_says_added_updated_unchanged_and_missing(server_rig: Serve
         "updated": [],
         "unchanged": [],
         "kept": [],
-        "error": None,
+        "error": f"no such file: {missing}",  # named, so its absence is an error
     }
     assert len(again["sources"][0]["unchanged"]) == 1
     assert again["added_count"] == again["updated_count"] == 0

@@ -264,7 +264,7 @@ async def test_a_stream_id_in_use_and_bad_input_are_invalid_params(
 
     assert in_use.value.code == -32602
     assert in_use.value.data["errors"] == [
-        {"field": "stream_id", "message": "already used by a running completion"}
+        {"field": "stream_id", "message": "is already used by a running completion"}
     ]
     assert both.value.code == -32602
     assert "exactly one of 'input' or 'prompt'" in both.value.message

@@ -55,13 +55,29 @@ async def test_invalid_params_name_the_field(server_rig: ServerRig) -> None:
         assert error["message"].startswith("invalid params: "), error["message"]
 
 
+async def test_invalid_params_say_what_is_wrong_in_words(server_rig: ServerRig) -> None:
+    client = server_rig.client
+    cases = [
+        ("multicodex/rotation/set", {"retry_limit": 99}, "retry_limit must be between 0 and 50"),
+        ("multicodex/accounts/list", {"bogus": 1}, "bogus is not a known field"),
+        ("multicodex/login/paste", {"login_id": "login-1"}, "text is required"),
+        ("multicodex/footer/set", {"usage_mode": 1}, "usage_mode must be 'left' or 'used'"),
+    ]
+    for method, params, sentence in cases:
+        msg_id = await client.send_request(method, params)
+        error = (await client.response(msg_id))["error"]
+        assert error["message"] == f"invalid params: {sentence}", (method, error)
+        field, problem = sentence.split(" ", 1)
+        assert error["data"]["errors"][0] == {"field": field, "message": problem}
+
+
 async def test_params_that_are_not_an_object_are_invalid(server_rig: ServerRig) -> None:
     client = server_rig.client
     for params in ([], "status", 7, [{"key": "x"}]):
         msg_id = await client.send_request("multicodex/accounts/list", params)
         error = (await client.response(msg_id))["error"]
         assert error["code"] == -32602
-        assert error["message"].startswith("invalid params: params: ")
+        assert error["message"] == "invalid params: params must be an object"
 
 
 async def test_omitted_params_mean_an_empty_object(server_rig: ServerRig) -> None:

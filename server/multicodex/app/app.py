@@ -17,16 +17,16 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx2
-from pydantic import ValidationError
 
 from multicodex.app.accounts import Accounts
 from multicodex.app.catalog import ModelCache
 from multicodex.app.completion import Completions
 from multicodex.app.diagnostics import paths, verify
-from multicodex.app.errors import AppError, domain_error, invalid_params
+from multicodex.app.errors import AppError, domain_error, validated
 from multicodex.app.hooks import ClientHooks
 from multicodex.app.importing import describe_sources, import_accounts
 from multicodex.app.logins import LoginManager
+from multicodex.app.pi_login import pick_up_pi_login
 from multicodex.app.preferences import Preferences
 from multicodex.app.recovery import recover_store
 from multicodex.app.registry import handles, registered_methods
@@ -60,6 +60,7 @@ from multicodex.protocol import (
     FooterPreview,
     FooterSetParams,
     ImportSourceInfo,
+    ImportSourceResult,
     InitializationOptions,
     LoginCancelResult,
     LoginIdParams,
@@ -81,7 +82,7 @@ from multicodex.protocol import (
 )
 from multicodex.rotation.engine import RotationEngine
 from multicodex.store.document import Store
-from multicodex.store.errors import StoreCorruptError, StoreError
+from multicodex.store.errors import StoreError, StoreUnreadableError
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +102,15 @@ class App:
         *,
         hooks: ClientHooks | None = None,
         env: Mapping[str, str] | None = None,
+        create_home: bool = True,
     ) -> None:
+        """``create_home=False``: a command that only reads leaves a missing store
+        directory missing (a mistyped --home is not created)."""
         self.options = options or InitializationOptions()
         self.hooks = hooks or ClientHooks()
         self.env: Mapping[str, str] = dict(os.environ if env is None else env)
         self.endpoints = Endpoints.from_env(self.options.auth_url, self.options.backend_url)
-        self.store = Store.open(self.options.home, env=self.env)
+        self.store = Store.open(self.options.home, env=self.env, create=create_home)
         self.http = httpx2.AsyncClient(timeout=HTTP_TIMEOUT)
         self.codex = CodexClient(self.endpoints, http=self.http)
         self.overrides = SessionOverrides(self.options.footer, self.options.rotation)
@@ -172,6 +176,20 @@ class App:
         except (StoreError, OSError, TimeoutError) as exc:
             log.warning("could not merge the refresh journal yet: %s", exc)
 
+    async def pick_up_pi_login(self) -> ImportSourceResult | None:
+        """Import pi's login if it is new or changed since last seen (see `pi_login`);
+        None when nothing was looked at or it could not be done now (the store says why
+        on the next request that needs it)."""
+        try:
+            return await pick_up_pi_login(self.store, self.pool, self.env)
+        except (StoreError, OSError) as exc:
+            log.info("pi's login was not picked up: %s", " ".join(str(exc).split()))
+            return None
+
+    def pick_up_pi_login_soon(self) -> None:
+        """`pick_up_pi_login` in the background (the server, at start)."""
+        self._keep_in_background(asyncio.ensure_future(self.pick_up_pi_login()))
+
     async def cancel_logins(self) -> None:
         await self.logins.aclose()
 
@@ -185,11 +203,8 @@ class App:
         for a method that is not part of the protocol.
         """
         registered = registered_methods()[Method(method)]
-        try:
-            validated = registered.params.model_validate({} if params is None else params)
-        except ValidationError as exc:
-            raise invalid_params(exc) from None
-        result = await registered.handler(self, validated)
+        checked = validated(registered.params, {} if params is None else params)
+        result = await registered.handler(self, checked)
         return result.model_dump(mode="json")
 
     @contextlib.contextmanager
@@ -247,6 +262,7 @@ class App:
 
     @handles(Method.LOGIN_START, LoginStartParams, LoginStartResult)
     async def login_start(self, params: LoginStartParams) -> LoginStartResult:
+        await asyncio.to_thread(self._check_store_can_save)  # before anyone signs in
         return await self.logins.start(params)
 
     @handles(Method.LOGIN_WAIT, LoginIdParams, LoginResult)
@@ -288,10 +304,10 @@ class App:
     @handles(Method.VERIFY, NoParams, VerifyResult)
     async def verify(self, _params: NoParams) -> VerifyResult:
         try:
-            snapshot = self.snapshot()
-        except StoreCorruptError as corrupt:  # reported as a failing check, with the fix
-            return await verify(self.store, corrupt, self.endpoints, self.env)
-        return await verify(self.store, snapshot, self.endpoints, self.env)
+            snapshot: PoolSnapshot | StoreError = self.snapshot()
+        except StoreError as unusable:  # a failing check that says why, not a failed verify
+            snapshot = unusable
+        return await verify(self.store, snapshot, self.endpoints, self.env, self.http)
 
     @handles(Method.PATHS, NoParams, PathsResult)
     async def paths(self, _params: NoParams) -> PathsResult:
@@ -328,6 +344,16 @@ class App:
         case), or a unique prefix of an email or label. ACCOUNT_NOT_FOUND otherwise."""
         with self.failures_translated():
             return self.snapshot().info(self.pool.resolve(identifier))
+
+    def _check_store_can_save(self) -> None:
+        """A login ends by saving the account: a store that cannot be read or written
+        fails the login before the browser opens, not after the user signed in."""
+        self.store.peek()
+        if not os.access(self.store.home, os.W_OK | os.X_OK):
+            raise StoreUnreadableError(
+                f"cannot save accounts in {self.store.home}: the directory is not writable",
+                self.store.path,
+            )
 
     def store_problem(self) -> AppError | None:
         """Why the store cannot be used now (corrupt: where it went and how to recover;

@@ -60,7 +60,7 @@ class Completions:
 
     async def complete(self, params: CompleteParams) -> CompleteResult:
         if params.stream_id in self._running:
-            raise invalid_field("stream_id", "already used by a running completion")
+            raise invalid_field("stream_id", "is already used by a running completion")
         snapshot = self._snapshot()
         if not snapshot.accounts:
             raise no_accounts(await self._import_sources())

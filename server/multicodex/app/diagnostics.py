@@ -9,9 +9,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import httpx2
 from filelock import FileLock, Timeout
 
 from multicodex.app.importing import describe_sources
+from multicodex.app.reachability import reach_checks
 from multicodex.app.recovery import corrupt_check_detail
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.store_repairs import repairs_check
@@ -25,7 +27,7 @@ from multicodex.protocol import (
     VerifyResult,
 )
 from multicodex.store.document import Store
-from multicodex.store.errors import StoreCorruptError
+from multicodex.store.errors import StoreCorruptError, StoreError
 from multicodex.store.files import refuse_non_regular
 from multicodex.store.schema import STORE_VERSION
 
@@ -49,13 +51,16 @@ async def paths(store: Store, endpoints: Endpoints, env: Mapping[str, str]) -> P
 
 async def verify(
     store: Store,
-    snapshot: PoolSnapshot | StoreCorruptError,
+    snapshot: PoolSnapshot | StoreError,
     endpoints: Endpoints,
     env: Mapping[str, str],
+    http: httpx2.AsyncClient,
 ) -> VerifyResult:
-    """The health checks over ``snapshot``, or over a store whose document was moved
-    aside as corrupt (the report): then the store check fails and says how to recover."""
+    """The health checks over ``snapshot``, or over a store that cannot be used (the
+    error): then the store check fails and says why and what to do (how to recover, for a
+    document moved aside as corrupt), and every other check still runs."""
     sources = await asyncio.to_thread(describe_sources, env)
+    reachable = await reach_checks(http, endpoints)
     checks = [
         _check("store_directory", "storage directory writable", *_directory_state(store)),
         await _document_check(store, snapshot),
@@ -64,6 +69,7 @@ async def verify(
         *_account_checks(snapshot),
         _check("import_sources", "import sources found", True, _found(sources)),
         _check("endpoints", "endpoints", True, f"{endpoints.auth_url}, {endpoints.backend_url}"),
+        *reachable,
     ]
     status = _overall(checks)
     storage = "ok" if checks[0].status == checks[1].status == "pass" else "fail"
@@ -90,8 +96,8 @@ class _PoolFacts:
     needs_reauth: int = 0
 
     @classmethod
-    def of(cls, snapshot: PoolSnapshot | StoreCorruptError) -> _PoolFacts:
-        if isinstance(snapshot, StoreCorruptError):
+    def of(cls, snapshot: PoolSnapshot | StoreError) -> _PoolFacts:
+        if isinstance(snapshot, StoreError):
             return cls()
         active = snapshot.active_account()
         if active is None:
@@ -104,15 +110,19 @@ class _PoolFacts:
         )
 
 
-async def _document_check(store: Store, snapshot: PoolSnapshot | StoreCorruptError) -> VerifyCheck:
-    if isinstance(snapshot, StoreCorruptError):
-        detail = corrupt_check_detail(snapshot)
+async def _document_check(store: Store, snapshot: PoolSnapshot | StoreError) -> VerifyCheck:
+    if isinstance(snapshot, StoreError):
+        detail = (
+            corrupt_check_detail(snapshot)
+            if isinstance(snapshot, StoreCorruptError)
+            else " ".join(str(snapshot).split())
+        )
         return VerifyCheck(name="store_file", label="store document", status="fail", detail=detail)
     return _check("store_file", "store document", *await asyncio.to_thread(_document_state, store))
 
 
-def _account_checks(snapshot: PoolSnapshot | StoreCorruptError) -> list[VerifyCheck]:
-    if isinstance(snapshot, StoreCorruptError):
+def _account_checks(snapshot: PoolSnapshot | StoreError) -> list[VerifyCheck]:
+    if isinstance(snapshot, StoreError):
         return [
             _check("accounts", "accounts", False, UNUSABLE_STORE),
             _check("active_account", "active account", False, UNUSABLE_STORE),
@@ -149,7 +159,15 @@ def _check(name: str, label: str, ok: bool, detail: str) -> VerifyCheck:
 
 
 def _directory_state(store: Store) -> tuple[bool, str]:
-    writable = store.home.is_dir() and os.access(store.home, os.W_OK | os.X_OK)
+    if not store.exists:
+        parent = next(p for p in store.home.parents if p.is_dir())
+        creatable = os.access(parent, os.W_OK | os.X_OK)
+        return creatable, (
+            f"{store.home} not created yet (a login or an import creates it)"
+            if creatable
+            else f"{store.home} does not exist and cannot be created ({parent} is not writable)"
+        )
+    writable = os.access(store.home, os.W_OK | os.X_OK)
     return writable, "yes" if writable else "no"
 
 
@@ -167,6 +185,8 @@ def _document_state(store: Store) -> tuple[bool, str]:
 
 async def _lock_state(store: Store) -> tuple[bool, str]:
     """How long the cross-process lock takes to get (never held while writing)."""
+    if not store.exists:  # taking it would create the directory
+        return True, "not created yet"
     wrong = refuse_non_regular(store.lock_path)
     if wrong is not None:
         return False, f"{wrong.kind} is at its path; remove or rename it"

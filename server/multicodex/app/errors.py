@@ -4,10 +4,11 @@ data model the protocol gives that code. Messages are for people and never hold 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from multicodex import protocol
 from multicodex.app.recovery import RECOVER_COMMAND, RECOVER_METHOD, corrupt_message
 from multicodex.pool.errors import AccountNeedsReauth, AccountNotFound
 from multicodex.pool.locks import LockTimeout
@@ -29,7 +30,9 @@ from multicodex.store.errors import (
     StoreLockTimeout,
     StoreNewerVersionError,
 )
+from multicodex.validation_words import FieldProblem, field_problems
 
+_M = TypeVar("_M", bound=BaseModel)
 UnavailableReason = Literal["lock_timeout", "unreadable", "newer_version", "invalid_document"]
 
 
@@ -46,27 +49,38 @@ class AppError(Exception):
         return None if self.data is None else self.data.model_dump(mode="json")
 
 
-def invalid_params(exc: ValidationError) -> AppError:
-    """INVALID_PARAMS naming every bad field; input values are never echoed."""
-    errors = [
-        FieldError(field=".".join(str(p) for p in e["loc"]), message=e["msg"])
-        for e in exc.errors(include_url=False, include_input=False, include_context=False)
-    ]
-    return invalid_fields(errors)
+def invalid_params(exc: ValidationError, model: type[BaseModel] | None = None) -> AppError:
+    """INVALID_PARAMS naming every bad field and what is wrong with it in words (never
+    pydantic's wording, never the value given); ``model``, the one validated, lets a bound
+    name its whole range (found by name among the protocol's models when not given)."""
+    return _invalid(field_problems(exc, model or _protocol_model(exc.title)))
 
 
-def invalid_field(field: str, message: str) -> AppError:
-    """INVALID_PARAMS for a value that validates in shape but not in context."""
-    return invalid_fields([FieldError(field=field, message=message)])
+def invalid_field(field: str, problem: str) -> AppError:
+    """INVALID_PARAMS for a value that validates in shape but not in context; ``problem``
+    is a predicate ("is already used by a running completion")."""
+    return _invalid([FieldProblem(field, problem)])
 
 
-def invalid_fields(errors: list[FieldError]) -> AppError:
-    first = errors[0] if errors else FieldError(field="", message="invalid params")
-    where = first.field or "params"
+def validated(model: type[_M], data: Any) -> _M:
+    """``data`` as ``model``, or INVALID_PARAMS saying what is wrong."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_params(exc, model) from None
+
+
+def _protocol_model(name: str) -> type[BaseModel] | None:
+    found = getattr(protocol, name, None)
+    return found if isinstance(found, type) and issubclass(found, BaseModel) else None
+
+
+def _invalid(problems: list[FieldProblem]) -> AppError:
+    first = problems[0] if problems else FieldProblem("", "are not valid")
     return AppError(
         ErrorCode.INVALID_PARAMS,
-        f"invalid params: {where}: {first.message}",
-        InvalidParamsData(errors=errors),
+        f"invalid params: {first.sentence(first.field or 'params')}",
+        InvalidParamsData(errors=[FieldError(field=p.field, message=p.problem) for p in problems]),
     )
 
 

@@ -49,7 +49,10 @@ async def import_accounts(
     defaults = {source.kind: source.path for source in find_sources(env)}
     wanted = params.sources or [ImportSource(kind=kind) for kind in defaults]
     reads = await asyncio.to_thread(
-        lambda: [_read(s.kind, Path(s.path) if s.path else defaults[s.kind]) for s in wanted]
+        lambda: [
+            _read(s.kind, Path(s.path), named=True) if s.path else _read(s.kind, defaults[s.kind])
+            for s in wanted
+        ]
     )
     results = [await _save(pool, read, params.link) for read in reads]
     added = sum(len(r.added) for r in results)
@@ -59,6 +62,14 @@ async def import_accounts(
     ):
         raise _import_failed(results)
     return AccountsImportResult(sources=results, added_count=added, updated_count=updated)
+
+
+async def import_file(
+    pool: Pool, kind: ImportSourceKind, path: Path, *, link: bool = True
+) -> ImportSourceResult:
+    """One tool's credential file into the pool (a missing file is not found, no error)."""
+    read = await asyncio.to_thread(_read, kind, path)
+    return await _save(pool, read, link)
 
 
 class _SourceRead:
@@ -77,16 +88,20 @@ class _SourceRead:
         self.error = error
 
 
-def _read(kind: ImportSourceKind, path: Path) -> _SourceRead:
+def _read(kind: ImportSourceKind, path: Path, *, named: bool = False) -> _SourceRead:
+    """What the file holds; a default place that is empty is simply not found, a file the
+    user named that is not there is an error."""
     try:
         path = path.expanduser().absolute()
         if not path.exists():
-            return _SourceRead(kind, path, False, [], None)
+            return _SourceRead(kind, path, False, [], f"no such file: {path}" if named else None)
         return _SourceRead(kind, path, True, read_source(kind, path), None)
     except CredentialImportError as exc:
         return _SourceRead(kind, path, True, [], str(exc))
-    except (OSError, ValueError, RuntimeError) as exc:  # unusable path: NUL, no home, ...
-        return _SourceRead(kind, path, False, [], f"cannot read {path}: {type(exc).__name__}")
+    except OSError as exc:
+        return _SourceRead(kind, path, False, [], f"cannot read {path}: {exc.strerror or exc}")
+    except (ValueError, RuntimeError):  # unusable path: NUL, no home directory, ...
+        return _SourceRead(kind, path, False, [], f"cannot read {path}: not a usable path")
 
 
 async def _save(pool: Pool, read: _SourceRead, link: bool) -> ImportSourceResult:
@@ -119,7 +134,9 @@ def _unlinked(creds: ImportedCredentials) -> ImportedCredentials:
 
 
 def _import_failed(results: list[ImportSourceResult]) -> AppError:
-    problems = "; ".join(f"{r.path}: {r.error}" for r in results if r.error)
+    problems = "; ".join(
+        r.error if r.path in r.error else f"{r.path}: {r.error}" for r in results if r.error
+    )
     return AppError(
         ErrorCode.IMPORT_FAILED,
         f"Nothing could be imported: {problems}",

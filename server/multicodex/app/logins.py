@@ -35,6 +35,7 @@ from multicodex.auth.tokens import LoginResult as TokenLogin
 from multicodex.config import Endpoints
 from multicodex.model import identity_key
 from multicodex.pool import Pool
+from multicodex.pool.locks import LockTimeout
 from multicodex.protocol import (
     AccountRef,
     LoginCancelResult,
@@ -45,6 +46,7 @@ from multicodex.protocol import (
     LoginStartParams,
     LoginStartResult,
 )
+from multicodex.store.errors import StoreError
 from multicodex.timefmt import countdown
 
 log = logging.getLogger(__name__)
@@ -236,10 +238,10 @@ class LoginManager:
         except asyncio.CancelledError:
             session.fail(login_cancelled(session.login_id))
             raise
-        except AppError as exc:
-            session.fail(exc)
+        except (AppError, StoreError, LockTimeout) as exc:
+            session.fail(exc)  # the waiter reports it (a store failure, translated there)
         except Exception as exc:
-            log.warning("login %s failed unexpectedly: %s", session.login_id, type(exc).__name__)
+            log.debug("login %s failed unexpectedly", session.login_id, exc_info=exc)
             session.fail(exc)
         finally:
             self._drivers.pop(session.login_id, None)

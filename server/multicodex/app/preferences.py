@@ -51,7 +51,7 @@ class Preferences:
     async def set_rotation(self, params: RotationSetParams) -> RotationInfo:
         if params.strategy is not None and params.strategy not in STRATEGIES:
             known = ", ".join(STRATEGIES)
-            raise invalid_field("strategy", f"unknown strategy {params.strategy!r}; one of {known}")
+            raise invalid_field("strategy", f"must be one of {known}")
         patch = RotationPatch.model_validate(params.model_dump(exclude={"persist"}))
         if params.persist:
             changes = patch.model_dump(exclude_none=True)

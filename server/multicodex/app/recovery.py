@@ -19,6 +19,9 @@ from multicodex.store.errors import StoreCorruptError
 RECOVER_METHOD = Method.STORE_RECOVER.value
 RECOVER_COMMAND = "multicodex recover --start-empty"
 """The CLI command that does what ``multicodex/store/recover`` with start_empty does."""
+EDITOR_ACTION = "Start with an empty store"
+"""What the editor offers on the error (its button); people never see method names."""
+HOW_TO_RECOVER = f"`{RECOVER_COMMAND}` (in the editor: {EDITOR_ACTION})"
 
 
 def import_command(report: StoreCorruptError) -> str | None:
@@ -30,7 +33,7 @@ def import_command(report: StoreCorruptError) -> str | None:
 
 def corrupt_message(report: StoreCorruptError) -> str:
     """What happened to the document, where it is, and how to go on (one line)."""
-    how = f"run `{RECOVER_COMMAND}` (or send {RECOVER_METHOD})"
+    how = f"run {HOW_TO_RECOVER}"
     importing = import_command(report)
     if importing is not None:
         return (
@@ -47,7 +50,7 @@ def corrupt_message(report: StoreCorruptError) -> str:
 
 def corrupt_check_detail(report: StoreCorruptError) -> str:
     """The failing store check of ``verify``: the moved file and the fix."""
-    fix = f"start with an empty store: {RECOVER_COMMAND} ({RECOVER_METHOD})"
+    fix = f"start with an empty store: {HOW_TO_RECOVER}"
     importing = import_command(report)
     if importing is not None:
         moved = f"{report.foreign_format} format, moved to {report.moved_to}"

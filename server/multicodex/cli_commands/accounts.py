@@ -22,6 +22,7 @@ from multicodex.protocol import (
     NoParams,
 )
 
+ALL_ACCOUNTS = "all"
 NO_ACCOUNTS = (
     "No accounts yet. Add one with `multicodex login`, or bring in the ones the Codex CLI "
     "or pi already use with `multicodex import`."
@@ -37,10 +38,13 @@ def register(sub: Subparsers, common: CliParser) -> None:
         "why. Usage older than five minutes is fetched first (at most ~10 s).",
     )
     identifier_argument(accounts, required=False)
-    accounts.add_argument(
-        "--cached", action="store_true", help="answer from what is known, fetch nothing"
-    )
-    accounts.set_defaults(run=run_accounts)
+    _cached_option(accounts)
+    accounts.set_defaults(run=run_accounts, creates_home=False)
+
+    # The original's `show`: the listing (hidden from the help, which lists `accounts`).
+    show = sub.add_parser("show", parents=[common], description="The same as `accounts`.")
+    _cached_option(show)
+    show.set_defaults(run=run_accounts, identifier=None, creates_home=False)
 
     use = sub.add_parser(
         "use",
@@ -60,7 +64,9 @@ def register(sub: Subparsers, common: CliParser) -> None:
         help="check tokens and fetch usage now (one account or all)",
     )
     identifier_argument(refresh, required=False)
-    refresh.add_argument("--all", action="store_true", help="every account (the default)")
+    refresh.add_argument(
+        "--all", action="store_true", help="every account (the default; `refresh all` too)"
+    )
     refresh.set_defaults(run=run_refresh)
 
     remove = sub.add_parser(
@@ -86,8 +92,16 @@ def register(sub: Subparsers, common: CliParser) -> None:
         description="manual: clear the pinned account; quota: clear every cooldown; "
         "all (default): both.",
     )
-    reset.add_argument("target", nargs="?", choices=("manual", "quota", "all"), default="all")
+    reset.add_argument(
+        "target", nargs="?", type=str.lower, choices=("manual", "quota", "all"), default="all"
+    )
     reset.set_defaults(run=run_reset)
+
+
+def _cached_option(parser: CliParser) -> None:
+    parser.add_argument(
+        "--cached", action="store_true", help="answer from what is known, fetch nothing"
+    )
 
 
 async def run_accounts(ctx: CommandContext) -> int:
@@ -151,6 +165,8 @@ async def run_use(ctx: CommandContext) -> int:
 
 async def run_refresh(ctx: CommandContext) -> int:
     identifier: str | None = ctx.args.identifier
+    if identifier == ALL_ACCOUNTS:  # the original's `refresh all`
+        identifier = None
     if identifier is not None and ctx.args.all:
         raise CliFailure("give an account or --all, not both", ExitCode.USAGE)
     key = ctx.resolve(identifier).key if identifier is not None else None

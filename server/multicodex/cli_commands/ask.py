@@ -4,6 +4,8 @@ request (the command then exits 130)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ from multicodex.protocol import (
 from multicodex.timefmt import until
 
 PREFIX = "multicodex: "
+USAGE_FETCH_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 def register(sub: Subparsers, common: CliParser) -> None:
@@ -51,6 +55,7 @@ def register(sub: Subparsers, common: CliParser) -> None:
     )
     ask.add_argument(
         "--wait",
+        dest="wait_for_reset_seconds",
         type=float,
         metavar="SECONDS",
         help="when every account is exhausted, wait up to this long for the earliest reset",
@@ -61,6 +66,7 @@ def register(sub: Subparsers, common: CliParser) -> None:
 async def run_ask(ctx: CommandContext) -> int:
     prompt = await _prompt(ctx.args.prompt)
     named = ctx.resolve(ctx.args.account).key if ctx.args.account else None
+    await _refresh_stale_usage(ctx)
     model = ctx.args.model or (await ctx.app.models_list(ModelsListParams())).default_model
     printer = DeltaPrinter(ctx.out)
     ctx.hooks.completion_delta = printer.show
@@ -70,7 +76,7 @@ async def run_ask(ctx: CommandContext) -> int:
         prompt=prompt,
         instructions=ctx.args.instructions,
         conversation_id=ctx.args.conversation,
-        wait_for_reset_seconds=ctx.args.wait,
+        wait_for_reset_seconds=ctx.args.wait_for_reset_seconds,
         account_key=named,
     )
     try:
@@ -86,6 +92,17 @@ async def run_ask(ctx: CommandContext) -> int:
         if waiting:
             ctx.out.note(PREFIX + waiting, "warning")
     return ExitCode.OK
+
+
+async def _refresh_stale_usage(ctx: CommandContext) -> None:
+    """What the server keeps doing in the background: usage older than its time to live
+    is fetched again before an account is chosen, so the choice does not rest on numbers
+    the backend has moved past (at most a few seconds; then the choice uses what is known)."""
+    try:
+        async with asyncio.timeout(USAGE_FETCH_SECONDS):
+            await ctx.app.refresh_stale_usage()
+    except Exception as exc:  # the request itself reports a store that cannot be used
+        log.info("stale usage was not fetched before choosing: %s", exc or "timed out")
 
 
 def needs_login_line(names: list[str]) -> str | None:

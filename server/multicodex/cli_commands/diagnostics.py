@@ -48,19 +48,22 @@ def register(sub: Subparsers, common: CliParser) -> None:
     status.add_argument(
         "--cached", action="store_true", help="answer from what is known, fetch nothing"
     )
-    status.set_defaults(run=run_status)
+    status.set_defaults(run=run_status, creates_home=False)
 
     verify = sub.add_parser(
         "verify",
         parents=[common],
         help="runtime health checks (exit 0 on PASS, 1 on WARN or FAIL)",
     )
-    verify.set_defaults(run=run_verify)
+    verify.set_defaults(run=run_verify, creates_home=False)
 
     paths = sub.add_parser(
         "paths", parents=[common], help="where MultiCodex keeps its files and what it talks to"
     )
-    paths.set_defaults(run=run_paths)
+    paths.set_defaults(run=run_paths, creates_home=False)
+    # The original's `path` (hidden from the help, which lists `paths`).
+    path = sub.add_parser("path", parents=[common], description="The same as `paths`.")
+    path.set_defaults(run=run_paths, creates_home=False)
 
     importing = sub.add_parser(
         "import",
@@ -77,7 +80,7 @@ def register(sub: Subparsers, common: CliParser) -> None:
     importing.add_argument(
         "--no-link", action="store_true", help="copy the credentials; do not write back"
     )
-    importing.set_defaults(run=run_import)
+    importing.set_defaults(run=run_import, picks_up_pi_login=False)  # it says what it imports
 
 
 async def run_status(ctx: CommandContext) -> int:

@@ -73,6 +73,7 @@ def _login_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
+        dest="timeout_seconds",
         type=float,
         metavar="SECONDS",
         help="give up after this long (30-1800; default 300, device 900)",
@@ -99,7 +100,7 @@ async def run_login(ctx: CommandContext) -> int:
             reauth=reauth_key,
             pin=args.pin,
             open_browser=not args.no_browser,
-            timeout_seconds=args.timeout,
+            timeout_seconds=args.timeout_seconds,
         )
     )
     _instructions(ctx.out, started)

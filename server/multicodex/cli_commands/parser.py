@@ -3,8 +3,12 @@ server (whose fast path, `multicodex serve`, never builds this parser)."""
 
 from __future__ import annotations
 
+import argparse
+
+from multicodex import __version__
 from multicodex.cli_commands import demo
 from multicodex.cli_commands.commands import add_app_commands
+from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.parsing import (
     CliParser,
     Subparsers,
@@ -21,6 +25,7 @@ def build_parser() -> CliParser:
         "5 no account can serve now, 130 interrupted.",
         parents=[global_options()],
     )
+    parser.add_argument("--version", action="version", version=f"multicodex {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_emulator(sub)
     add_serve_arguments(
@@ -28,7 +33,27 @@ def build_parser() -> CliParser:
     )
     add_app_commands(sub)
     demo.register(sub, global_options())
+    _add_help(sub)
     return parser
+
+
+def _add_help(sub: Subparsers) -> None:
+    """The original's `help` (hidden: `--help` is the word the help itself lists)."""
+    shown = sub.add_parser("help", description="The same as --help; `help COMMAND` too.")
+    shown.add_argument("topic", nargs="?", metavar="COMMAND")
+    shown.set_defaults(help_topics=sub.choices)  # every command, this one added last
+
+
+def print_help(parser: CliParser, args: argparse.Namespace) -> int:
+    """``multicodex help [COMMAND]``: the help of the whole command, or of one."""
+    topics: dict[str, argparse.ArgumentParser] = args.help_topics
+    if args.topic is None:
+        parser.print_help()
+    elif args.topic in topics:
+        topics[args.topic].print_help()
+    else:
+        parser.error(f"no command {args.topic!r}")
+    return ExitCode.OK
 
 
 def _add_emulator(sub: Subparsers) -> None:

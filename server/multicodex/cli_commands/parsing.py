@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 from multicodex.cli_commands.exit_codes import ExitCode
 
@@ -22,7 +22,21 @@ GLOBAL_DEFAULTS: dict[str, object] = {
 
 
 class CliParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit code 2."""
+    """An ArgumentParser whose errors are one line on stderr and exit code 2, and which
+    remembers the option that sets each value (``args.option_names``: dest -> option), so
+    a value the App refuses is named the way the user typed it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.option_names: dict[str, str] = {}
+        super().__init__(*args, **kwargs)
+        self.set_defaults(option_names=self.option_names)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        if action.option_strings:
+            long = [o for o in action.option_strings if o.startswith("--")]
+            self.option_names[action.dest] = (long or action.option_strings)[0]
+        return action
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: {message} (see {self.prog} --help)\n")

@@ -26,7 +26,7 @@ def register(sub: Subparsers, common: CliParser) -> None:
         const="start_empty",
         help="use an empty store from now on (in every editor window and command)",
     )
-    recover.set_defaults(run=run_recover)
+    recover.set_defaults(run=run_recover, picks_up_pi_login=False)
 
 
 async def run_recover(ctx: CommandContext) -> int:

@@ -24,8 +24,12 @@ from multicodex.cli_commands.output import Output
 from multicodex.cli_commands.parsing import with_global_defaults
 from multicodex.cli_commands.prompts import end_open_prompt
 from multicodex.logsetup import CLI_LINE, configure_logging, level_for_verbosity
+from multicodex.protocol import ImportSourceResult
+from multicodex.store.document import QUARANTINE_LOGGER
+from multicodex.store.errors import StoreError
 from multicodex.store.salvage import REPAIR_LOGGER
 
+UNEXPECTED = "an unexpected error stopped the command; run it again with -vv to see where"
 CommandFunc = Callable[[CommandContext], Awaitable[int]]
 StandaloneFunc = Callable[[argparse.Namespace, Output], Awaitable[int]]
 """A command that builds its own App (the demo: never the user's store)."""
@@ -62,26 +66,46 @@ async def _run(args: argparse.Namespace, out: Output, name: str) -> int:
         _silence_stdout()
         return ExitCode.FAILURE
     except ValidationError as exc:
-        return _fail(out, name, CliFailure.from_app_error(invalid_params(exc)))
-    except (AppError, CliFailure, OSError, ValueError) as exc:
-        return _fail(out, name, _failure(exc))
-    except Exception as exc:  # never a traceback: the type is enough to report it
-        logging.getLogger(__name__).debug("unexpected failure: %s", exc)
-        return _fail(out, name, CliFailure(f"unexpected error ({type(exc).__name__})"))
+        return _fail(out, name, CliFailure.from_app_error(invalid_params(exc), args))
+    except (AppError, CliFailure, StoreError, OSError, ValueError) as exc:
+        return _fail(out, name, _failure(exc, args))
+    except Exception:  # never a traceback on the terminal; -vv logs where it happened
+        logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
+        return _fail(out, name, CliFailure(UNEXPECTED))
 
 
 async def _with_app(args: argparse.Namespace, out: Output) -> int:
     command: CommandFunc = args.run
-    if not args.verbose:  # the command says every repair in one line at the end
-        logging.getLogger(REPAIR_LOGGER).setLevel(logging.ERROR)
+    if not args.verbose:  # the command says these itself: repairs at the end, a moved
+        # document in its failure line
+        for logger in (REPAIR_LOGGER, QUARANTINE_LOGGER):
+            logging.getLogger(logger).setLevel(logging.ERROR)
     hooks = ClientHooks()
     options = initialization_options(args, getattr(args, "callback_ports", None))
-    app = App(options, hooks=hooks)
+    app = App(options, hooks=hooks, create_home=getattr(args, "creates_home", True))
+    if not app.store.exists:
+        out.note(
+            f"multicodex: no MultiCodex store at {app.store.home} yet (nothing to show; "
+            "`multicodex login` or `multicodex import` creates it)",
+            "warning",
+        )
     try:
+        if getattr(args, "picks_up_pi_login", True):
+            _say_pi_login(await app.pick_up_pi_login(), out)
         return await command(CommandContext(app=app, hooks=hooks, out=out, args=args))
     finally:
         await app.aclose(announce=lambda message: out.note(f"multicodex: {message}"))
         _warn_about_repairs(app, out)
+
+
+def _say_pi_login(result: ImportSourceResult | None, out: Output) -> None:
+    """pi's login was new or had changed: say what MultiCodex did with it."""
+    if result is None:
+        return
+    for verb, refs in (("added", result.added), ("took the newer tokens of", result.updated)):
+        if refs:
+            names = ", ".join(r.display_name for r in refs)
+            out.note(f"multicodex: picked up pi's login: {verb} {names}", "info")
 
 
 def _warn_about_repairs(app: App, out: Output) -> None:
@@ -110,12 +134,15 @@ def _cancel_on_sigterm() -> asyncio.Event:
     return terminated
 
 
-def _failure(exc: BaseException) -> CliFailure:
+def _failure(exc: BaseException, args: argparse.Namespace) -> CliFailure:
     if isinstance(exc, CliFailure):
         return exc
     if isinstance(exc, AppError):
-        return CliFailure.from_app_error(exc)
-    return CliFailure(str(exc) or type(exc).__name__)
+        return CliFailure.from_app_error(exc, args)
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return CliFailure(f"{exc.strerror}{where}")
+    return CliFailure(str(exc) or UNEXPECTED)
 
 
 def _silence_stdout() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from multicodex.app.errors import validated
 from multicodex.cli_commands.context import CommandContext
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.parsing import CliParser, Subparsers
@@ -38,18 +39,21 @@ def register(sub: Subparsers, common: CliParser) -> None:
     )
     rotation.add_argument(
         "--fallback-cooldown",
+        dest="fallback_cooldown_seconds",
         type=int,
         metavar="SECONDS",
         help="cooldown when a quota error gives no reset time",
     )
     rotation.add_argument(
         "--first-output-timeout",
+        dest="first_output_timeout_seconds",
         type=float,
         metavar="SECONDS",
         help="try another account when the backend has not started answering by then",
     )
     rotation.add_argument(
         "--stall-timeout",
+        dest="stall_timeout_seconds",
         type=float,
         metavar="SECONDS",
         help="longest silence of an answer under way before it counts as dead",
@@ -98,12 +102,12 @@ async def run_rotation(ctx: CommandContext) -> int:
         "strategy": args.strategy,
         "retry_limit": args.retry_limit,
         "sticky": args.sticky,
-        "fallback_cooldown_seconds": args.fallback_cooldown,
-        "first_output_timeout_seconds": args.first_output_timeout,
-        "stall_timeout_seconds": args.stall_timeout,
+        "fallback_cooldown_seconds": args.fallback_cooldown_seconds,
+        "first_output_timeout_seconds": args.first_output_timeout_seconds,
+        "stall_timeout_seconds": args.stall_timeout_seconds,
     }
     if any(value is not None for value in changes.values()):
-        info = await ctx.app.rotation_set(RotationSetParams.model_validate(changes))
+        info = await ctx.app.rotation_set(validated(RotationSetParams, changes))
     else:
         info = await ctx.app.rotation_get(NoParams())
     if ctx.out.json_mode:
@@ -136,7 +140,7 @@ async def run_footer(ctx: CommandContext) -> int:
         "compact": args.compact,
     }
     if any(value is not None for value in changes.values()):
-        info = await ctx.app.footer_set(FooterSetParams.model_validate(changes))
+        info = await ctx.app.footer_set(validated(FooterSetParams, changes))
     else:
         info = await ctx.app.footer_get(NoParams())
     if ctx.out.json_mode:

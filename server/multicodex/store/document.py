@@ -40,6 +40,7 @@ from multicodex.store.atomic import (
 from multicodex.store.errors import (
     StoreCorruptError,
     StoreFileRefused,
+    StoreHomeUnusable,
     StoreInvalidDocument,
     StoreLockTimeout,
     StoreNewerVersionError,
@@ -58,6 +59,7 @@ from multicodex.store.paths import (
     LOCK_NAME,
     QUARANTINE_NAME,
     SCHEMA_NAME,
+    check_home,
     resolve_home,
 )
 from multicodex.store.salvage import (
@@ -74,6 +76,10 @@ from multicodex.store.schema import STORE_VERSION, StoreDocument
 from multicodex.store.set_aside import SideFile, keep_aside, side_files
 
 log = logging.getLogger(__name__)
+QUARANTINE_LOGGER = "multicodex.store.quarantine"
+"""A document moved aside is logged here (a warning): a client that says it in its own
+words (the CLI's failure line) may quiet this logger."""
+quarantine_log = logging.getLogger(QUARANTINE_LOGGER)
 
 SCHEMA_REF = f"./{SCHEMA_NAME}"
 """What the document's ``$schema`` key holds: the schema file beside it."""
@@ -140,15 +146,32 @@ class Store:
         *,
         env: Mapping[str, str] | None = None,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        create: bool = True,
     ) -> Store:
         """Resolve the directory (argument > MULTICODEX_HOME > platform default), create it
-        0700, tighten the modes of existing files and keep the JSON Schema file current."""
+        0700, tighten the modes of existing files and keep the JSON Schema file current.
+
+        Without ``create`` (a command that only reads) a missing directory is left
+        missing: the store reads as empty and `exists` is False. Raises `StoreHomeUnusable`
+        when the directory cannot be one (a file is there, or it cannot be created).
+        """
         store = cls(resolve_home(home, env), lock_timeout=lock_timeout)
-        ensure_private_dir(store.home)
+        check_home(store.home)
+        if not create and not store.exists:
+            return store
+        try:
+            ensure_private_dir(store.home)
+        except OSError as exc:
+            raise StoreHomeUnusable(store.home, f"cannot be created: {exc.strerror}") from None
         for path in (store.path, store.lock_path, store.quarantine_path):
             tighten_mode(path, PRIVATE_FILE_MODE)
         store._write_schema_if_changed()
         return store
+
+    @property
+    def exists(self) -> bool:
+        """The store's directory is there (a command that only reads does not create it)."""
+        return self.home.is_dir()
 
     # -- reading -----------------------------------------------------------------------
 
@@ -472,7 +495,7 @@ class Store:
         write_private(self.quarantine_path, json.dumps(marker, indent=2).encode())
         self._cache = None
         report = StoreCorruptError(self.path, moved_to, problem.reason, problem.foreign_format)
-        log.warning("%s", report)
+        quarantine_log.warning("%s", report)
         return report
 
     def _unreadable(self, exc: OSError) -> StoreUnreadableError:

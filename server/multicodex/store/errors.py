@@ -57,6 +57,19 @@ class StoreUnreadableError(StoreError):
     """The document exists but the operating system refused to read it."""
 
 
+class StoreHomeUnusable(StoreUnreadableError):
+    """The store's directory is not one and cannot become one: a file is at its path, or
+    the operating system refused to create it."""
+
+    def __init__(self, home: Path, problem: str) -> None:
+        super().__init__(
+            f"the MultiCodex home {home} {problem}; give a directory with --home or "
+            "MULTICODEX_HOME",
+            home,
+        )
+        self.home = home
+
+
 class StoreLockTimeout(StoreError):
     """Another thread or process held the store lock for too long."""
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import platformdirs
 
+from multicodex.store.errors import StoreHomeUnusable
+
 HOME_ENV = "MULTICODEX_HOME"
 APP_NAME = "multicodex"
 
@@ -32,3 +34,14 @@ def resolve_home(explicit: Path | str | None = None, env: Mapping[str, str] | No
     else:
         chosen = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False, roaming=True))
     return chosen.expanduser().absolute()
+
+
+def check_home(home: Path) -> None:
+    """Raise `StoreHomeUnusable` when ``home`` or one of its parents is something other
+    than a directory, so it could never hold the store."""
+    for path in (home, *home.parents):
+        if path.is_dir():
+            return
+        if os.path.lexists(path):
+            where = "" if path == home else f"is inside {path}, which "
+            raise StoreHomeUnusable(home, f"{where}is not a directory")
