@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from multicodex_emulator import StallFault
+from multicodex_emulator import RecordedRequest, StallFault
 from support.rpc_client import RpcError
 from support.server_rig import ServerRig, deltas_of, ready
 
@@ -25,6 +25,20 @@ EMULATED_SILENCE = 60.0
 async def set_rotation(rig: ServerRig, **changes: Any) -> dict[str, Any]:
     info = await rig.client.request("multicodex/rotation/set", {**changes, "persist": False})
     return dict(info["policy"])
+
+
+async def closed_by_the_client(rig: ServerRig, account_id: str) -> RecordedRequest:
+    """The account's one request, once the emulator has seen the client close it (the
+    request log hands out copies: each look is a fresh one)."""
+
+    def closed() -> RecordedRequest | None:
+        [request] = rig.emu.requests_to(RESPONSES, account_id)
+        return request if request.client_disconnected else None
+
+    found: RecordedRequest = await rig.client.wait_for(
+        closed, 20, "the emulator to see the stalled stream closed"
+    )
+    return found
 
 
 async def test_a_silent_start_moves_to_the_next_account_with_a_notice(
@@ -55,11 +69,8 @@ async def test_a_silent_start_moves_to_the_next_account_with_a_notice(
     assert deltas[2]["from_account"]["key"] == alice["key"]
     assert deltas[2]["account"]["key"] == bob["key"]
     assert "no answer from the backend" in deltas[2]["reason"]
-    [stalled] = server_rig.emu.requests_to(RESPONSES, alice["account_id"])
     assert [r.status for r in server_rig.emu.requests_to(RESPONSES, bob["account_id"])] == [200]
-    await server_rig.client.wait_for(
-        lambda: stalled.client_disconnected, 20, "the emulator to see the stalled stream closed"
-    )
+    stalled = await closed_by_the_client(server_rig, alice["account_id"])
     assert (stalled.deltas_sent, stalled.terminal_event) == (0, None)
 
 
@@ -88,11 +99,8 @@ async def test_a_silence_after_output_ends_the_request_with_a_clear_error(
     deltas = deltas_of(server_rig.client, "s-quiet")
     assert [d["kind"] for d in deltas] == ["start", "text", "text", "text"]
     assert data["deltas_sent"] == len(deltas)
-    [stalled] = server_rig.emu.requests_to(RESPONSES, alice["account_id"])
     assert server_rig.emu.requests_to(RESPONSES, bob["account_id"]) == []
-    await server_rig.client.wait_for(
-        lambda: stalled.client_disconnected, 20, "the emulator to see the stalled stream closed"
-    )
+    stalled = await closed_by_the_client(server_rig, alice["account_id"])
     assert stalled.deltas_sent == 3
 
 
