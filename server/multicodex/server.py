@@ -31,9 +31,10 @@ from multicodex.rpc.options import read_options
 from multicodex.rpc.output import OutputLimits, WireOutput
 from multicodex.rpc.transport import claim_stdio, start_reading
 from multicodex.rpc.writer import CoalescingWriter
+from multicodex.store.errors import StoreError
 
 if TYPE_CHECKING:  # the application is imported when it is first needed: see ensure_app
-    from multicodex.app import App, ClientHooks
+    from multicodex.app import App, AppError, ClientHooks
     from multicodex.app.registry import RegisteredMethod
     from multicodex.protocol import InitializationOptions
 
@@ -62,6 +63,8 @@ class MultiCodexServer(LanguageServer):
         self.default_home: str | None = None
         """``serve --home``: used when initializationOptions name no home."""
         self.startup_warnings: list[str] = []
+        self.app_failure: AppError | None = None
+        """Why the application could not be built (a store that cannot be opened)."""
         self.protocol.before_methods = self.ensure_methods
         _register_lifecycle(self)
 
@@ -119,10 +122,15 @@ class MultiCodexServer(LanguageServer):
         the server loads, so ``initialize`` is answered first and the application is
         built when ``initialized`` (or the first request) arrives.
         """
-        if self.app is None and self.options is not None:
+        if self.app is None and self.options is not None and self.app_failure is None:
             from multicodex.app import App
+            from multicodex.app.errors import store_unopened
 
-            self.app = App(self.options, hooks=self.client_hooks())
+            try:
+                self.app = App(self.options, hooks=self.client_hooks())
+            except StoreError as exc:  # e.g. a home that is a file: said to every request
+                self.app_failure = store_unopened(exc)
+                log.warning("%s", exc)
         return self.app
 
     def ensure_methods(self) -> None:
@@ -168,6 +176,8 @@ class MultiCodexServer(LanguageServer):
 
     async def dispatch(self, method: Method, params: Any) -> Any:
         app = self.ensure_app()
+        if app is None and self.app_failure is not None:
+            raise rpc_error(self.app_failure)
         if app is None:
             raise internal_error(RuntimeError("no application"), method.value)
         from multicodex.app import AppError
@@ -213,14 +223,25 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
         ls.show_warning(warning)
     app = ls.ensure_app()
     if app is None:
+        if ls.app_failure is not None:
+            ls.show_warning(f"MultiCodex: {ls.app_failure.message}")
         return
     ls.ensure_methods()
     problem = app.store_problem()  # a corrupt store: where it went and how to recover
     if problem is not None:
         ls.show_warning(f"MultiCodex: {problem.message}")
     _show_store_repairs(ls, app)
+    _show_workspace_problem(ls, app)
     app.pick_up_pi_login_soon()  # as the original did each session: pi's login, if new
     app.start_status_updates()
+
+
+def _show_workspace_problem(ls: MultiCodexServer, app: App) -> None:
+    """A workspace account that names no account in the pool: said once, at start."""
+    with contextlib.suppress(Exception):  # an unusable store is reported on its own
+        problem = app.workspace.problem()
+        if problem is not None:
+            ls.show_warning(f"MultiCodex: {problem}")
 
 
 def _show_store_repairs(ls: MultiCodexServer, app: App) -> None:

@@ -90,3 +90,28 @@ async def test_a_deeply_nested_store_is_reported_corrupt_then_recovered(
     assert listing["no_accounts"] is True
     assert moved.read_text() == deep
     assert_no_tokens(rig)
+
+
+async def test_a_home_that_cannot_be_a_directory_is_said_to_every_request(
+    server_emulator: Emulator, tmp_path: Path
+) -> None:
+    """`multicodex.home` (or MULTICODEX_HOME) names a place inside a file: the editor is
+    told once at start and every request answers STORE_UNAVAILABLE saying how to fix it;
+    the server stays up, never an internal error or a traceback."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file\n")
+    home = blocker / "store"
+    async with server_emulator.serve() as base_url:
+        rig = await start_server(server_emulator, base_url, tmp_path, home=str(home))
+        client = rig.client
+        try:
+            warning = await client.notification("window/showMessage")
+            failure = await failure_of(client, "multicodex/accounts/list")
+            again = await failure_of(client, "multicodex/status/get")
+        finally:
+            assert await client.stop() == 0
+    assert str(home) in warning["message"] and "give a directory" in warning["message"]
+    assert (failure.code, again.code) == (STORE_UNAVAILABLE, STORE_UNAVAILABLE)
+    assert failure.message.startswith(f"the MultiCodex home {home} is inside {blocker}")
+    assert "Traceback" not in client.stderr()
+    assert blocker.read_text() == "a file\n"

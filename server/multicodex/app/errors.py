@@ -114,6 +114,18 @@ def store_failure(store: Store, exc: StoreError | LockTimeout) -> AppError:
     return AppError(ErrorCode.STORE_UNAVAILABLE, str(exc), data)
 
 
+def store_unopened(exc: StoreError) -> AppError:
+    """STORE_UNAVAILABLE for a store that could not even be opened (its home is a file,
+    the OS refused to create it): every request says so until the setting is fixed."""
+    data = StoreUnavailableData(
+        store_file=str(exc.path),
+        lock_file="",
+        reason=_unavailable_reason(exc),
+        detail=str(exc),
+    )
+    return AppError(ErrorCode.STORE_UNAVAILABLE, str(exc), data)
+
+
 def store_corrupt(store: Store, exc: StoreCorruptError) -> AppError:
     """STORE_CORRUPT naming the moved file and how to recover (the method, the command)."""
     return AppError(
