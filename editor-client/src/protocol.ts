@@ -477,7 +477,7 @@ export interface ActiveAccount {
    */
   reason: string;
   /**
-   * Which rule chose it: pinned, sticky, untouched, lowest_usage, most_used, soonest_reset, no_usage_data or last_resort (strategies may add rules).
+   * Which rule chose it: pinned, sticky, untouched, lowest_usage, most_used, soonest_reset, no_usage_data, last_resort or workspace (this window's workspace_account; strategies may add rules).
    */
   rule: string;
   /**
@@ -570,9 +570,13 @@ export interface CompleteParams {
    */
   wait_for_reset_seconds?: number | null;
   /**
-   * Serve this request with this account only, leaving the pin as it is: no other account is tried, and when this one cannot serve (unknown, needs a new login, cooling down, at its limit) the request fails saying why. Null: the pool chooses.
+   * Serve this request with this account only, leaving the pin as it is: no other account is tried, and when this one cannot serve (unknown, needs a new login, cooling down, at its limit) the request fails saying why. Null: the window's workspace_account if set, else the pool chooses.
    */
   account_key?: string | null;
+  /**
+   * Let the pool choose for this request even though the window has a workspace_account (sent after the user agreed to use another account). Ignored when account_key is set.
+   */
+  use_pool?: boolean;
 }
 
 /**
@@ -1074,6 +1078,10 @@ export interface InitializationOptions {
    * Rotation settings for this server only, over the stored ones (never saved).
    */
   rotation?: RotationPatch | null;
+  /**
+   * This window's own account (the editor's multicodex.workspaceAccount): a key, email, label or unique prefix, resolved like `multicodex use`. Every complete without account_key is served by it alone (use_pool overrides that for one request); the footer and status show it as the active account (rule 'workspace'). The store's pin and other windows are unaffected. An identifier matching no account is warned about at start, and completions fail with ACCOUNT_NOT_FOUND naming the setting.
+   */
+  workspace_account?: string | null;
   /**
    * Server log level (stderr).
    */

@@ -42,6 +42,8 @@ SEPARATOR = " · "
 SPACE = " "
 LOADING = "loading..."
 STALE_MARKER = " (stale)"
+WORKSPACE_MARK = " (workspace)"
+"""After the account's name when it is this window's own account."""
 UNKNOWN = "unknown"
 RESET_MARK = "↺"
 NO_ACCOUNTS = "no accounts"
@@ -83,6 +85,8 @@ class PoolFacts:
     accounts: int
     active_name: str | None = None
     """The account the next request would use."""
+    active_is_workspace: bool = False
+    """It is this window's own account (shown as ``alice (workspace)``)."""
     active_usage: UsageSnapshot | None = None
     active_stale: bool = False
     waiting: int = 0
@@ -221,7 +225,7 @@ def _exhausted(facts: PoolFacts, settings: FooterSettings, now: float) -> Footer
 def _loading(facts: PoolFacts, settings: FooterSettings) -> FooterLine:
     segments = [_brand(), _space()]
     if settings.show_account and facts.active_name is not None:
-        segments += [_account(facts.active_name, settings), _space()]
+        segments += [_account(facts, settings), _space()]
     segments.append(FooterSegment(text=LOADING, role="muted"))
     return _line(segments, "dim", "loading")
 
@@ -235,7 +239,7 @@ def _serving(facts: PoolFacts, settings: FooterSettings, now: float) -> FooterLi
         shown = [_compact_usage(binding, settings, now)]
     fields: list[FooterSegment] = list(shown)
     if settings.show_account and facts.active_name is not None:
-        account = _account(facts.active_name, settings)
+        account = _account(facts, settings)
         fields = [account, *fields] if settings.order == "account-first" else [*fields, account]
     segments = [_brand()]
     for field in fields:
@@ -316,8 +320,12 @@ def _line(segments: list[FooterSegment], severity: Severity, state: FooterState)
     )
 
 
-def _account(name: str, settings: FooterSettings) -> FooterSegment:
-    return FooterSegment(text=compact_name(name) if settings.compact else name, role="account")
+def _account(facts: PoolFacts, settings: FooterSettings) -> FooterSegment:
+    name = facts.active_name or ""
+    text = compact_name(name) if settings.compact else name
+    if facts.active_is_workspace:
+        text += WORKSPACE_MARK
+    return FooterSegment(text=text, role="account")
 
 
 def _state(text: str, severity: Severity) -> FooterSegment:

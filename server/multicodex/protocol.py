@@ -294,7 +294,8 @@ class ActiveAccount(WireModel):
     )
     rule: str = Field(
         description="Which rule chose it: pinned, sticky, untouched, lowest_usage, most_used, "
-        "soonest_reset, no_usage_data or last_resort (strategies may add rules)."
+        "soonest_reset, no_usage_data, last_resort or workspace (this window's workspace_account; "
+        "strategies may add rules)."
     )
     strategy: str = Field(description="The rotation strategy that made the choice.")
     pinned: bool = Field(description="Chosen because the user pinned it.")
@@ -987,9 +988,16 @@ class CompleteParams(WireModel):
     account_key: str | None = Field(
         description="Serve this request with this account only, leaving the pin as it is: no "
         "other account is tried, and when this one cannot serve (unknown, needs a new login, "
-        "cooling down, at its limit) the request fails saying why. Null: the pool chooses.",
+        "cooling down, at its limit) the request fails saying why. Null: the window's "
+        "workspace_account if set, else the pool chooses.",
         default=None,
         min_length=1,
+    )
+    use_pool: bool = Field(
+        description="Let the pool choose for this request even though the window has a "
+        "workspace_account (sent after the user agreed to use another account). Ignored when "
+        "account_key is set.",
+        default=False,
     )
 
     @model_validator(mode="after")
@@ -1318,6 +1326,16 @@ class InitializationOptions(WireModel):
     rotation: RotationPatch | None = Field(
         description="Rotation settings for this server only, over the stored ones (never saved).",
         default=None,
+    )
+    workspace_account: str | None = Field(
+        description="This window's own account (the editor's multicodex.workspaceAccount): a "
+        "key, email, label or unique prefix, resolved like `multicodex use`. Every complete "
+        "without account_key is served by it alone (use_pool overrides that for one request); "
+        "the footer and status show it as the active account (rule 'workspace'). The store's "
+        "pin and other windows are unaffected. An identifier matching no account is warned "
+        "about at start, and completions fail with ACCOUNT_NOT_FOUND naming the setting.",
+        default=None,
+        min_length=1,
     )
     log_level: LogLevel = Field(description="Server log level (stderr).", default="warning")
     status_refresh_seconds: float = Field(

@@ -47,6 +47,7 @@ Rule = Literal[
     "soonest_reset",
     "no_usage_data",
     "last_resort",
+    "workspace",
     "none",
 ]
 

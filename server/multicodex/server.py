@@ -231,8 +231,17 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
     if problem is not None:
         ls.show_warning(f"MultiCodex: {problem.message}")
     _show_store_repairs(ls, app)
+    _show_workspace_problem(ls, app)
     app.pick_up_pi_login_soon()  # as the original did each session: pi's login, if new
     app.start_status_updates()
+
+
+def _show_workspace_problem(ls: MultiCodexServer, app: App) -> None:
+    """A workspace account that names no account in the pool: said once, at start."""
+    with contextlib.suppress(Exception):  # an unusable store is reported on its own
+        problem = app.workspace.problem()
+        if problem is not None:
+            ls.show_warning(f"MultiCodex: {problem}")
 
 
 def _show_store_repairs(ls: MultiCodexServer, app: App) -> None:

@@ -33,6 +33,7 @@ from multicodex.app.registry import handles, registered_methods
 from multicodex.app.session import SessionOverrides, SessionPool
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.status import StatusFeed, tick_forever
+from multicodex.app.workspace import WorkspaceAccount
 from multicodex.auth.pkce_login import DEFAULT_PORTS
 from multicodex.codex.client import CodexClient
 from multicodex.config import Endpoints
@@ -115,6 +116,7 @@ class App:
         self.codex = CodexClient(self.endpoints, http=self.http)
         self.overrides = SessionOverrides(self.options.footer, self.options.rotation)
         self.pool = SessionPool(self.store, self.endpoints, self.http, self.codex, self.overrides)
+        self.workspace = WorkspaceAccount(self.pool, self.options.workspace_account)
         self._recover_refresh_journal()
         self.engine = RotationEngine(self.pool, self.codex)
         self.status_feed = StatusFeed(self.snapshot, self._publish_status)
@@ -332,12 +334,12 @@ class App:
 
     @handles(Method.COMPLETE, CompleteParams, CompleteResult)
     async def complete(self, params: CompleteParams) -> CompleteResult:
-        return await self.completions.complete(params)
+        return await self.completions.complete(self.workspace.applied(params))
 
     # -- shared helpers -----------------------------------------------------------------
 
     def snapshot(self) -> PoolSnapshot:
-        return PoolSnapshot.take(self.pool)
+        return PoolSnapshot.take(self.pool, self.workspace.key())
 
     def resolve_account(self, identifier: str) -> AccountInfo:
         """The account ``identifier`` names: its key, email, label or account id (any

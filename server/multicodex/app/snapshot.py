@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from multicodex.app.views import account_info, account_ref, active_account, usage_is_stale
+from multicodex.app.workspace import WHY as WORKSPACE_WHY
 from multicodex.footer import PoolFacts
 from multicodex.headroom import Wait, earliest, wait_of
 from multicodex.model import FooterSettings, RotationPolicy, StoredAccount
@@ -22,13 +23,15 @@ class PoolSnapshot:
     footer: FooterSettings
     usage_ttl: float
     now: float
+    workspace_key: str | None = None
+    """This window's own account, which is the active one whenever it is set."""
     selection: Selection = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "selection", self._choose())
 
     @classmethod
-    def take(cls, pool: Pool) -> PoolSnapshot:
+    def take(cls, pool: Pool, workspace_key: str | None = None) -> PoolSnapshot:
         doc = pool.document()
         return cls(
             accounts=doc.accounts,
@@ -37,6 +40,7 @@ class PoolSnapshot:
             footer=doc.settings.footer,
             usage_ttl=doc.settings.usage_ttl_seconds,
             now=pool.clock(),
+            workspace_key=workspace_key,
         )
 
     @property
@@ -89,6 +93,7 @@ class PoolSnapshot:
         return PoolFacts(
             accounts=len(self.accounts),
             active_name=account.display_name if account is not None else None,
+            active_is_workspace=account is not None and account.key == self.workspace_key,
             active_usage=account.usage if account is not None else None,
             active_stale=self.active_is_stale(),
             waiting=len(waits),
@@ -98,6 +103,9 @@ class PoolSnapshot:
 
     def _choose(self) -> Selection:
         """The account the next request would get."""
+        workspace = self.find(self.workspace_key) if self.workspace_key else None
+        if workspace is not None:
+            return workspace_selection(workspace, self.policy.strategy)
         return get_strategy(self.policy.strategy).choose(
             SelectionRequest(
                 accounts=self.accounts,
@@ -106,3 +114,14 @@ class PoolSnapshot:
                 sticky=self.policy.sticky,
             )
         )
+
+
+def workspace_selection(account: StoredAccount, strategy: str) -> Selection:
+    """This window's own account, chosen because the workspace names it."""
+    return Selection(
+        key=account.key,
+        reason=f"{account.display_name}: {WORKSPACE_WHY}",
+        why=WORKSPACE_WHY,
+        rule="workspace",
+        strategy=strategy,
+    )
