@@ -5,7 +5,9 @@ import { runAsk, type AnswerSink, type AskUi } from './askFlow';
 import { Methods } from './protocol';
 import type { ServerConnection } from './serverConnection';
 import type { StreamRouter } from './streams';
-import { reportError } from './ui';
+import { currentSettings } from './settings';
+import { askToUsePool, reportError } from './ui';
+import { completeAskingForPool } from './workspaceAccountModel';
 
 const FLUSH_MS = 40;
 
@@ -36,7 +38,13 @@ export async function askCommand(
   await runAsk(
     {
       defaultModel: async () => (await connection.request(Methods.modelsList, {})).default_model,
-      complete: (params, token) => connection.request(Methods.complete, params, token),
+      complete: (params, token) => completeAskingForPool(
+        params,
+        currentSettings().forServer.workspace_account,
+        (sent) => connection.request(Methods.complete, sent, token),
+        askToUsePool,
+        (streamId) => streams.restart(streamId),
+      ),
     },
     streams,
     ui,

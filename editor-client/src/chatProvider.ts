@@ -5,7 +5,10 @@ import * as vscode from 'vscode';
 import { estimateTokens, messageText, toCompletionInput, type ChatMessageLike } from './chatMessages';
 import { Methods, type ModelSummary } from './protocol';
 import type { ServerConnection } from './serverConnection';
+import { currentSettings } from './settings';
 import type { StreamRouter } from './streams';
+import { askToUsePool } from './ui';
+import { completeAskingForPool } from './workspaceAccountModel';
 
 export const VENDOR = 'multicodex';
 
@@ -86,10 +89,12 @@ export function registerChatModels(
         }
       });
       try {
-        await connection.request(
-          Methods.complete,
+        await completeAskingForPool(
           { stream_id: streamId, model: model.id, input, instructions },
-          token,
+          currentSettings().forServer.workspace_account,
+          (params) => connection.request(Methods.complete, params, token),
+          askToUsePool,
+          (id) => streams.restart(id),
         );
       } finally {
         close();

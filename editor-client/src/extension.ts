@@ -111,7 +111,8 @@ async function onSettingsChanged(
   statusBar.setVisible(settings.footerVisible);
   if (
     event.affectsConfiguration(`${SECTION}.server`) ||
-    event.affectsConfiguration(`${SECTION}.home`)
+    event.affectsConfiguration(`${SECTION}.home`) ||
+    event.affectsConfiguration(`${SECTION}.workspaceAccount`)
   ) {
     log.info('Server settings changed; restarting the server.');
     await server.restart();

@@ -56,6 +56,10 @@ export function readExtensionSettings(read: SettingReader): ExtensionSettings {
   if (home) {
     forServer.home = home;
   }
+  const workspaceAccount = stringOr(read('workspaceAccount'), '').trim();
+  if (workspaceAccount) {
+    forServer.workspace_account = workspaceAccount;
+  }
   const footer = readFooterPatch(read);
   if (Object.keys(footer).length > 0) {
     forServer.footer = footer;

@@ -22,6 +22,15 @@ export class StreamRouter {
     };
   }
 
+  /** The stream's request is sent again under the same id: its deltas count from 0 again. */
+  restart(streamId: string): void {
+    const stream = this.handlers.get(streamId);
+    if (stream) {
+      stream.nextSeq = 0;
+      stream.held.clear();
+    }
+  }
+
   dispatch(delta: CompletionDelta): boolean {
     const stream = this.handlers.get(delta.stream_id);
     if (!stream) {

@@ -2,6 +2,13 @@
 import * as vscode from 'vscode';
 import { CommandIds } from './commandIds';
 import { describeError, followUpLabel, type FollowUp } from './errorModel';
+import { USE_POOL, type PoolQuestion } from './workspaceAccountModel';
+
+/** Asks whether the pool may serve a request this workspace's account cannot (modal: the
+ * request waits for the answer; VS Code adds the Cancel button). */
+export function askToUsePool(question: PoolQuestion): Thenable<string | undefined> {
+  return vscode.window.showWarningMessage(question.message, { modal: true }, USE_POOL);
+}
 
 export async function reportError(error: unknown, action: string, log: vscode.LogOutputChannel): Promise<void> {
   const report = describeError(error, action);

@@ -45,6 +45,16 @@ describe('the settings a server start reads', () => {
   });
 });
 
+describe('the workspace account setting', () => {
+  it('can be set in workspace settings, even untrusted ones (it runs nothing)', () => {
+    const declared = settings['multicodex.workspaceAccount'];
+    assert.equal(declared?.type, 'string');
+    assert.ok(['window', 'resource'].includes(declared?.scope ?? ''), `scope ${declared?.scope}`);
+    const restricted = manifest.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? [];
+    assert.ok(!restricted.includes('multicodex.workspaceAccount'));
+  });
+});
+
 describe('the footer settings', () => {
   it('are all declared, with the values and defaults of the protocol', () => {
     for (const key of Object.values(FOOTER_SETTING_KEYS)) {

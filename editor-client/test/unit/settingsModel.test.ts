@@ -14,6 +14,11 @@ describe('readExtensionSettings', () => {
     assert.equal(settings.askModel, '');
   });
 
+  it('sends the workspace account when one is set, trimmed', () => {
+    assert.equal(readExtensionSettings(reader({ workspaceAccount: ' bob@x.com ' })).forServer.workspace_account, 'bob@x.com');
+    assert.equal('workspace_account' in readExtensionSettings(reader({ workspaceAccount: '  ' })).forServer, false);
+  });
+
   it('maps explicit settings to snake_case initializationOptions', () => {
     const settings = readExtensionSettings(reader({
       home: ' /tmp/mc ',

@@ -32,6 +32,17 @@ describe('StreamRouter', () => {
     assert.equal(router.openStreams, 0);
   });
 
+  it('counts a restarted stream from 0 again (its request was sent once more)', () => {
+    const router = new StreamRouter();
+    const seen: string[] = [];
+    router.open('a', (d) => seen.push(d.text));
+    router.dispatch(delta('a', 0, 'start on bob'));
+    router.restart('a');
+    router.dispatch(delta('a', 1, 'pool text'));
+    router.dispatch(delta('a', 0, 'start on alice'));
+    assert.deepEqual(seen, ['start on bob', 'start on alice', 'pool text']);
+  });
+
   it('makes unique stream ids', () => {
     const router = new StreamRouter();
     assert.notEqual(router.newStreamId('ask'), router.newStreamId('ask'));
