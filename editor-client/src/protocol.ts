@@ -1150,16 +1150,7 @@ export interface LoginFailedData {
   /**
    * denied: the user or server refused; no_entitlement: Codex is not enabled for this workspace; state_mismatch / missing_code: unusable pasted text; exchange_failed: the token endpoint refused the code; invalid_tokens: tokens without an identity; identity_mismatch: re-auth yielded another account; device_unavailable: the server offers no device login.
    */
-  reason:
-    | 'denied'
-    | 'no_entitlement'
-    | 'state_mismatch'
-    | 'missing_code'
-    | 'exchange_failed'
-    | 'invalid_tokens'
-    | 'identity_mismatch'
-    | 'device_unavailable'
-    | 'other';
+  reason: LoginFailureReason;
   /**
    * What happened, in words.
    */
@@ -1169,6 +1160,20 @@ export interface LoginFailedData {
    */
   pending: boolean;
 }
+
+/**
+ * Why a login failed, as a code a client can act on.
+ */
+export type LoginFailureReason =
+  | 'denied'
+  | 'no_entitlement'
+  | 'state_mismatch'
+  | 'missing_code'
+  | 'exchange_failed'
+  | 'invalid_tokens'
+  | 'identity_mismatch'
+  | 'device_unavailable'
+  | 'other';
 
 /**
  * data of LOGIN_CANCELLED and LOGIN_NOT_FOUND.
@@ -2074,6 +2079,17 @@ export const ImportSourceKindValues: readonly ImportSourceKind[] = [
   'pi-multicodex',
 ];
 export const LogLevelValues: readonly LogLevel[] = ['debug', 'info', 'warning', 'error'];
+export const LoginFailureReasonValues: readonly LoginFailureReason[] = [
+  'denied',
+  'no_entitlement',
+  'state_mismatch',
+  'missing_code',
+  'exchange_failed',
+  'invalid_tokens',
+  'identity_mismatch',
+  'device_unavailable',
+  'other',
+];
 export const LoginMethodValues: readonly LoginMethod[] = ['browser', 'device'];
 export const RecoverActionValues: readonly RecoverAction[] = ['start_empty'];
 export const ResetTargetValues: readonly ResetTarget[] = ['manual', 'quota', 'all'];

@@ -1205,21 +1205,30 @@ class NeedsReauthData(WireModel):
     reason: str | None = Field(description="Why, e.g. 'refresh token was already used'.")
 
 
+LoginFailureReason = TypeAliasType(
+    "LoginFailureReason",
+    Annotated[
+        Literal[
+            "denied",
+            "no_entitlement",
+            "state_mismatch",
+            "missing_code",
+            "exchange_failed",
+            "invalid_tokens",
+            "identity_mismatch",
+            "device_unavailable",
+            "other",
+        ],
+        Field(description="Why a login failed, as a code a client can act on."),
+    ],
+)
+
+
 class LoginFailedData(WireModel):
     """data of LOGIN_FAILED."""
 
     login_id: str | None = Field(description="The login concerned; null if it never started.")
-    reason: Literal[
-        "denied",
-        "no_entitlement",
-        "state_mismatch",
-        "missing_code",
-        "exchange_failed",
-        "invalid_tokens",
-        "identity_mismatch",
-        "device_unavailable",
-        "other",
-    ] = Field(
+    reason: LoginFailureReason = Field(
         description="denied: the user or server refused; no_entitlement: Codex is not enabled "
         "for this "
         "workspace; state_mismatch / missing_code: unusable pasted text; exchange_failed: "

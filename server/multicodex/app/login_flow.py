@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Literal
 
 import httpx2
 
@@ -20,23 +19,12 @@ from multicodex.protocol import (
     AccountRef,
     ErrorCode,
     LoginFailedData,
+    LoginFailureReason,
     LoginIdData,
     LoginMethod,
     LoginResult,
     LoginTimedOutData,
 )
-
-FailureReason = Literal[
-    "denied",
-    "no_entitlement",
-    "state_mismatch",
-    "missing_code",
-    "exchange_failed",
-    "invalid_tokens",
-    "identity_mismatch",
-    "device_unavailable",
-    "other",
-]
 
 _ids = itertools.count(1)
 
@@ -141,7 +129,7 @@ def ending_error(session: LoginSession, exc: LoginError) -> AppError:
 
 
 def login_failed(
-    login_id: str | None, reason: FailureReason, detail: str, *, pending: bool
+    login_id: str | None, reason: LoginFailureReason, detail: str, *, pending: bool
 ) -> AppError:
     return AppError(
         ErrorCode.LOGIN_FAILED,
@@ -164,12 +152,12 @@ def login_not_found(login_id: str) -> AppError:
     )
 
 
-def failure_reason(exc: LoginError) -> FailureReason:
+def failure_reason(exc: LoginError) -> LoginFailureReason:
     """Classify a login failure by the auth layer's error and message."""
     if isinstance(exc, StateMismatch):
         return "state_mismatch"
     message = str(exc)
-    patterns: list[tuple[str, FailureReason]] = [
+    patterns: list[tuple[str, LoginFailureReason]] = [
         ("Missing authorization code", "missing_code"),
         ("missing_codex_entitlement", "no_entitlement"),
         ("Sign-in was refused", "denied"),
