@@ -37,6 +37,7 @@ from multicodex.model import (
     UsageMode,
     UsageWindow,
 )
+from multicodex.model import ImportSourceKind as ModelImportSourceKind
 
 PROTOCOL_VERSION = 1
 """Bumped on any incompatible change; sent in ``initialize``'s experimental capabilities."""
@@ -134,7 +135,7 @@ AccountTag = TypeAliasType(
 ImportSourceKind = TypeAliasType(
     "ImportSourceKind",
     Annotated[
-        Literal["codex-cli", "pi", "pi-multicodex"],
+        ModelImportSourceKind,
         Field(description="A tool whose credential file can be imported."),
     ],
 )

@@ -2,7 +2,13 @@
 settings and failure kinds. No I/O here, and no imports from the other layers: the store,
 the Codex client, the rotation engine and the protocol all build on these."""
 
-from multicodex.model.accounts import AccountLink, SourceKind, StoredAccount, identity_key
+from multicodex.model.accounts import (
+    AccountLink,
+    ImportSourceKind,
+    SourceKind,
+    StoredAccount,
+    identity_key,
+)
 from multicodex.model.failures import FailureKind
 from multicodex.model.settings import (
     FooterOrder,
@@ -26,6 +32,7 @@ __all__ = [
     "FailureKind",
     "FooterOrder",
     "FooterSettings",
+    "ImportSourceKind",
     "ResetWindow",
     "RotationPolicy",
     "Settings",

@@ -10,7 +10,9 @@ from pydantic import BaseModel
 from multicodex.model.tokens import TokenSet
 from multicodex.model.usage import UsageSnapshot
 
-SourceKind = Literal["codex-cli", "pi", "pi-multicodex", "login"]
+ImportSourceKind = Literal["codex-cli", "pi", "pi-multicodex"]
+"""A tool whose credential file MultiCodex can import."""
+SourceKind = Literal[ImportSourceKind, "login"]
 
 
 class AccountLink(BaseModel):

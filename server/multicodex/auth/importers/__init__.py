@@ -34,12 +34,11 @@ from multicodex.auth.importers.pi_multicodex import (
     write_back_pi_multicodex,
 )
 from multicodex.auth.importers.sources import (
-    ImportSourceKind,
     SourceInfo,
     find_sources,
     read_source,
 )
-from multicodex.model import AccountLink, TokenSet, identity_key
+from multicodex.model import AccountLink, ImportSourceKind, TokenSet, identity_key
 
 __all__ = [
     "ApiKeyOnlyError",

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel
 
 from multicodex.auth.importers import codex_cli, pi, pi_multicodex
 from multicodex.auth.importers.common import CredentialImportError, ImportedCredentials
-
-ImportSourceKind = Literal["codex-cli", "pi", "pi-multicodex"]
+from multicodex.model import ImportSourceKind
 
 
 class SourceInfo(BaseModel):
