@@ -181,7 +181,7 @@ def test_lowest_usage_reason_names_the_pick_and_the_skipped() -> None:
     carol = account("carol", snapshot(50, 50, weekly_reset=NOW + DAY))
     sel = choose([bob, alice, carol])
     assert sel.reason == (
-        "alice@x: lowest usage: 12% of its 5h window (weekly resets Tue 09:00 UTC); "
+        "alice@x: lowest usage: 12% of its 5h window used (weekly resets Tue 09:00 UTC); "
         "bob@x on cooldown until 14:05 UTC"
     )
 

@@ -473,7 +473,7 @@ export interface ActiveAccount {
    */
   display_name: string;
   /**
-   * Why it was chosen, in words, without its own name (the view shows that), e.g. 'lowest usage: 12% of its weekly window (weekly resets Tue 09:00 UTC); bob on cooldown until 14:05 UTC'.
+   * Why it was chosen, in words, without its own name (the view shows that), e.g. 'lowest usage: 12% of its weekly window used (weekly resets Tue 09:00 UTC); bob on cooldown until 14:05 UTC'.
    */
   reason: string;
   /**

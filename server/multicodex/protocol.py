@@ -290,7 +290,7 @@ class ActiveAccount(WireModel):
     display_name: str = Field(description="The active account's display name.")
     reason: str = Field(
         description="Why it was chosen, in words, without its own name (the view shows that), "
-        "e.g. 'lowest usage: 12% of its weekly window (weekly resets Tue 09:00 UTC); bob on "
+        "e.g. 'lowest usage: 12% of its weekly window used (weekly resets Tue 09:00 UTC); bob on "
         "cooldown until 14:05 UTC'."
     )
     rule: str = Field(

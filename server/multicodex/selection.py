@@ -233,7 +233,7 @@ class DrainFirstStrategy(Strategy):
             )
             reason = (
                 f"most used with headroom, {_percent(best.peak)} of its "
-                f"{_peak_window(best)} window (drained before the others are touched)"
+                f"{_peak_window(best)} window used (drained before the others are touched)"
             )
             return Pick(best, "most_used", reason)
         return _fallback(standings)
@@ -450,7 +450,7 @@ def _fallback(standings: Sequence[AccountStanding]) -> Pick | None:
 
 
 def _lowest_usage_reason(standing: AccountStanding, now: float) -> str:
-    reason = f"lowest usage: {_percent(standing.peak)} of its {_peak_window(standing)} window"
+    reason = f"lowest usage: {_percent(standing.peak)} of its {_peak_window(standing)} window used"
     if standing.weekly_reset is not None:
         reason += f" (weekly resets {clock_time(standing.weekly_reset, now)})"
     return reason
