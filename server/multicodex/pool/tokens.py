@@ -101,10 +101,6 @@ class TokenKeeper:
             account = await asyncio.shield(self._flight(key, rejected_access_token))
         return account
 
-    def in_flight(self) -> int:
-        """Refreshes whose token request has been sent and whose answer is not yet saved."""
-        return sum(1 for f in self._flights.values() if f.sent)
-
     async def drain(self, announce: Callable[[str], None] | None = None) -> None:
         """Before the process exits: let every sent refresh finish and be saved (bounded by
         the token request's timeout); refreshes not yet sent are called off."""
@@ -224,8 +220,6 @@ class TokenKeeper:
         """Durable first (journal), then the store, then the linked tool's file."""
         answered = time.perf_counter()
         answered_wall = time.time()
-        if tokens.id_token is None:  # a refresh answer may leave the id token out
-            tokens = tokens.model_copy(update={"id_token": account.tokens.id_token})
         self.journal.append(account.key, tokens, self._clock())
         durable = time.perf_counter()
         await self._merge_journal()
