@@ -27,6 +27,30 @@ class AccountLink(BaseModel):
     check that the other tool's file still holds that account before touching it."""
 
 
+ModelGateReason = Literal["plan", "version"]
+
+
+class ModelGate(BaseModel):
+    """A model this account cannot serve: its plan lacks it, or the backend answered that
+    the model "requires a newer version of Codex". Routing skips the account for that
+    model only; the account keeps serving the others."""
+
+    reason: ModelGateReason
+    detail: str
+    """What the backend said, or which plan's model list lacks the model."""
+    at: float
+    minimal_client_version: str | None = None
+    """For ``version``: the client version the model needs, when known."""
+
+
+class BucketCooldown(BaseModel):
+    """A model-scoped limit (e.g. Spark's) that is exhausted until ``until``: the account
+    still serves models metered on its other limits."""
+
+    until: float
+    reason: str
+
+
 class StoredAccount(BaseModel):
     key: str
     """Identity from the tokens: see ``identity_key``. Never a free-text label."""
@@ -41,6 +65,10 @@ class StoredAccount(BaseModel):
     reauth_reason: str | None = None
     cooldown_until: float | None = None
     cooldown_reason: str | None = None
+    bucket_cooldowns: dict[str, BucketCooldown] = {}
+    """By bucket id (``quota.bucket_for_model``); the general bucket uses ``cooldown_until``."""
+    model_gates: dict[str, ModelGate] = {}
+    """By model slug."""
     source: AccountLink | None = None
     usage: UsageSnapshot | None = None
     usage_error: str | None = None
