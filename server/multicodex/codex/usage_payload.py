@@ -45,6 +45,13 @@ class RateLimitReachedTypePayload(_Lenient):
     type: str | None = None
 
 
+class RateLimitResetCreditsPayload(_Lenient):
+    """Banked resets of an account's windows (``wham/rate-limit-reset-credits/consume``)."""
+
+    available_count: int | None = None
+    applicable_available_count: int | None = None
+
+
 class UsagePayload(_Lenient):
     user_id: str | None = None
     account_id: str | None = None
@@ -54,3 +61,4 @@ class UsagePayload(_Lenient):
     additional_rate_limits: list[AdditionalRateLimitPayload] | None = None
     credits: CreditsPayload | None = None
     rate_limit_reached_type: RateLimitReachedTypePayload | None = None
+    rate_limit_reset_credits: RateLimitResetCreditsPayload | None = None

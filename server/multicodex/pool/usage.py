@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from multicodex.codex.client import CodexClient
 from multicodex.codex.errors import CodexFailure
-from multicodex.model import FailureKind, StoredAccount, UsageSnapshot
+from multicodex.model import FailureKind, QuotaBucket, StoredAccount, UsageSnapshot
 from multicodex.pool.errors import AccountNotFound, PoolError, failure_detail
 from multicodex.pool.locks import AccountLocks
 from multicodex.pool.tokens import TokenKeeper
@@ -70,7 +70,7 @@ class UsageKeeper:
         """
         number = next(self._numbers)
         queued = self._queued.get(key)
-        merged = snapshot if queued is None else _merge(queued[1], snapshot)
+        merged = snapshot if queued is None else merge_usage(queued[1], snapshot)
         self._queued[key] = (number, merged)
         while self._written.get(key, 0) < number:
             writing = self._writing.get(key)
@@ -84,7 +84,7 @@ class UsageKeeper:
             async with self._store.atransaction() as doc:
                 account = doc.find(key)
                 if account is not None:
-                    account.usage = _merge(account.usage, snapshot)
+                    account.usage = merge_usage(account.usage, snapshot)
                     account.usage_error = None
             self._written[key] = number
             if account is not None:
@@ -153,14 +153,39 @@ class UsageKeeper:
         self._on_change()
 
 
-def _merge(old: UsageSnapshot | None, new: UsageSnapshot) -> UsageSnapshot:
-    """Headers may lack a window the endpoint reported; keep what is still known."""
+def merge_usage(old: UsageSnapshot | None, new: UsageSnapshot) -> UsageSnapshot:
+    """An endpoint snapshot replaces everything, buckets included; a headers snapshot
+    updates only what it carries. Headers may lack a window the endpoint reported, and a
+    Spark answer carries Spark's windows only: the account's general windows, whether
+    they are at their limit and how old they are stay as they were."""
     if old is None or new.source == "endpoint":
         return new
-    return new.model_copy(
-        update={
-            "five_hour": new.five_hour or old.five_hour,
-            "weekly": new.weekly or old.weekly,
-            "plan_type": new.plan_type or old.plan_type,
-        }
-    )
+    update: dict[str, object] = {
+        "five_hour": new.five_hour or old.five_hour,
+        "weekly": new.weekly or old.weekly,
+        "plan_type": new.plan_type or old.plan_type,
+        "credits": new.credits or old.credits,
+        "reset_credits": old.reset_credits if new.reset_credits is None else new.reset_credits,
+        "buckets": _merge_buckets(old.buckets, new.buckets),
+    }
+    if new.five_hour is None and new.weekly is None:
+        update.update(limit_reached=old.limit_reached, fetched_at=old.fetched_at, source=old.source)
+    return new.model_copy(update=update)
+
+
+def _merge_buckets(
+    old: dict[str, QuotaBucket], new: dict[str, QuotaBucket]
+) -> dict[str, QuotaBucket]:
+    merged = dict(old)
+    for bucket_id, bucket in new.items():
+        known = old.get(bucket_id)
+        if known is not None:
+            bucket = bucket.model_copy(
+                update={
+                    "five_hour": bucket.five_hour or known.five_hour,
+                    "weekly": bucket.weekly or known.weekly,
+                    "limit_name": bucket.limit_name or known.limit_name,
+                }
+            )
+        merged[bucket_id] = bucket
+    return merged
