@@ -16,8 +16,16 @@ def default_user_agent(originator: str) -> str:
     return f"{originator}/{CLIENT_VERSION} ({system}; {platform.machine()}) {client}"
 
 
+ACCEPT_ENCODING = "zstd,gzip"
+"""What the Codex CLI (0.171) accepts on every request; httpx2 decodes both."""
+
+
 def auth_headers(access_token: str, account_id: str | None, user_agent: str) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {access_token}", "User-Agent": user_agent}
+    headers = {
+        "Authorization": f"Bearer {access_token}",
+        "User-Agent": user_agent,
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
     if account_id:
         headers["chatgpt-account-id"] = account_id
     return headers
