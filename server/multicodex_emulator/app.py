@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from multicodex_emulator.backend import backend_routes
+from multicodex_emulator.compression import CompressionMiddleware
 from multicodex_emulator.context import AppContext
 from multicodex_emulator.control import PREFIX as CONTROL_PREFIX
 from multicodex_emulator.control import control_routes
@@ -26,7 +27,10 @@ def build_app(context: AppContext) -> ASGIApp:
         exception_handlers={HTTPException: _http_error},
     )
     app.state.emu = context
-    return RecordingMiddleware(app, context.state.log)
+    compressing = CompressionMiddleware(
+        app, lambda: context.state.settings.compress_responses, CONTROL_PREFIX
+    )
+    return RecordingMiddleware(compressing, context.state.log)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,4 @@
-"""chatgpt.com/backend-api: responses (SSE), usage, models, accounts/check."""
+"""chatgpt.com/backend-api: responses (SSE), usage, models, accounts/check, reset credits."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from multicodex_emulator import catalog, wire_errors
+from multicodex_emulator.accounts import Meter
 from multicodex_emulator.bodies import BodyError, read_body
 from multicodex_emulator.context import AppContext, app_context
 from multicodex_emulator.faults import (
@@ -36,6 +37,7 @@ from multicodex_emulator.sse_events import (
     reasoning_plan,
     stream_events,
 )
+from multicodex_emulator.state import EmulatorState
 from multicodex_emulator.streaming import DroppedResponse, EventStreamResponse
 
 _HTTP_FAULTS = (StatusFault, OverloadedFault, ThrottleFault, UnauthorizedFault)
@@ -76,29 +78,44 @@ async def responses(request: Request) -> Response:
         body = (await read_body(request)).value
     except BodyError as exc:
         return wire_errors.detail(400, str(exc), _response_headers(request, context, account_id))
-    problem = _validation_problem(body, context.state.account_snapshot(account_id).plan)
-    if problem is not None:
-        note(request, error_code="invalid_request")
-        return wire_errors.detail(400, problem, _response_headers(request, context, account_id))
+    refused = _refused_request(request, context, account_id, body)
+    if refused is not None:
+        return refused
     note(request, prompt_cache_key=body.get("prompt_cache_key"))
     fault = context.state.next_fault(account_id)
     if fault is not None:
         note(request, fault=fault.kind)
     if isinstance(fault, LatencyFault) and not await context.pause(fault.seconds):
         return DroppedResponse()
+    admission = context.state.admit(
+        account_id, body["model"], stale=isinstance(fault, StaleUsageFault)
+    )
     if isinstance(fault, _HTTP_FAULTS):
-        return _fault_response(request, context, account_id, fault)
-    refusal = context.state.quota_refusal(account_id, stale=isinstance(fault, StaleUsageFault))
-    if refusal is not None:
+        return _fault_response(request, context, account_id, fault, admission.meter)
+    if admission.refusal is not None:
         context.state.count(account_id, "responses_429")
         note(request, error_code="usage_limit_reached")
-        return wire_errors.json_response(
-            429, refusal, _response_headers(request, context, account_id)
-        )
-    return _stream(request, context, account_id, body, fault)
+        headers = _response_headers(request, context, account_id, admission.meter)
+        return wire_errors.json_response(429, admission.refusal, headers)
+    return _stream(request, context, account_id, body, fault, admission.meter)
 
 
-def _validation_problem(body: Any, plan: str) -> str | None:
+def _refused_request(
+    request: Request, context: AppContext, account_id: str, body: Any
+) -> Response | None:
+    """The 400 for a malformed body, a model the plan lacks, or one above `version`."""
+    state = context.state
+    problem = _validation_problem(body, state.account_snapshot(account_id).plan, state)
+    if problem is None:
+        required = state.model_required_version(body["model"], request.headers.get("version"))
+        problem = wire_errors.requires_newer_version(body["model"]) if required else None
+    if problem is None:
+        return None
+    note(request, error_code="invalid_request")
+    return wire_errors.detail(400, problem, _response_headers(request, context, account_id))
+
+
+def _validation_problem(body: Any, plan: str, state: EmulatorState) -> str | None:
     if not isinstance(body, dict):
         return "Request body must be a JSON object"
     model = body.get("model")
@@ -110,15 +127,15 @@ def _validation_problem(body: Any, plan: str) -> str | None:
         return "Stream must be set to true"
     if not isinstance(body.get("input"), list):
         return "Input must be a list"
-    if not catalog.model_allowed(model, plan):
+    if not state.model_allowed(model, plan):
         return wire_errors.model_not_supported(model)
     return None
 
 
 def _fault_response(
-    request: Request, context: AppContext, account_id: str, fault: ResponseFault
+    request: Request, context: AppContext, account_id: str, fault: ResponseFault, meter: Meter
 ) -> Response:
-    headers = _response_headers(request, context, account_id)
+    headers = _response_headers(request, context, account_id, meter)
     if isinstance(fault, ThrottleFault):
         context.state.count(account_id, "responses_429")
         return wire_errors.json_response(
@@ -140,6 +157,7 @@ def _stream(
     account_id: str,
     body: dict[str, Any],
     fault: ResponseFault | None,
+    meter: Meter,
 ) -> Response:
     state = context.state
     account = state.account_snapshot(account_id)
@@ -162,24 +180,29 @@ def _stream(
     if isinstance(fault, FailedInStreamFault | ErrorEventFault):
         state.count(account_id, "responses_failed")
     note(request, response_id=plan.response_id)
-    hooks = StreamHooks(wait=context.stream_pause, on_success=lambda: state.charge(account_id))
+    hooks = StreamHooks(
+        wait=context.stream_pause, on_success=lambda: state.charge(account_id, meter)
+    )
     return EventStreamResponse(
         stream_events(plan, hooks),
-        _response_headers(request, context, account_id),
+        _response_headers(request, context, account_id, meter),
         current_record(request),
         on_client_disconnect=lambda: state.count(account_id, "client_disconnects"),
     )
 
 
-def _response_headers(request: Request, context: AppContext, account_id: str) -> dict[str, str]:
+def _response_headers(
+    request: Request, context: AppContext, account_id: str, meter: Meter = "included"
+) -> dict[str, str]:
     request_id = f"req_{secrets.token_hex(16)}"
     turn_state = request.headers.get("x-codex-turn-state") or f"ts_{secrets.token_hex(12)}"
     # The ETag of the list /codex/models gives this client: the Codex CLI fetches the
     # models again after every response whose x-models-etag differs from it.
-    plan = context.state.account_snapshot(account_id).plan
-    models_etag = catalog.etag_of(catalog.catalog_json(request.headers.get("version"), plan))
+    state = context.state
+    plan = state.account_snapshot(account_id).plan
+    models_etag = catalog.etag_of(state.models_document(request.headers.get("version"), plan))
     return {
-        **context.state.rate_headers(account_id),
+        **state.rate_headers(account_id, meter),
         "x-models-etag": models_etag,
         "x-oai-request-id": request_id,
         "x-request-id": request_id,
@@ -216,8 +239,9 @@ async def models(request: Request) -> Response:
     grant = _authenticate(request)
     if isinstance(grant, Response):
         return grant
-    plan = app_context(request).state.account_snapshot(grant.account_id).plan
-    document = catalog.catalog_json(request.query_params.get("client_version"), plan)
+    state = app_context(request).state
+    plan = state.account_snapshot(grant.account_id).plan
+    document = state.models_document(request.query_params.get("client_version"), plan)
     etag = catalog.etag_of(document)
     headers = {"etag": etag, "x-models-etag": etag}
     if request.headers.get("if-none-match") == etag:
@@ -254,11 +278,41 @@ async def accounts_check(request: Request) -> Response:
     )
 
 
+# --- wham/rate-limit-reset-credits ------------------------------------------------------
+
+
+async def reset_credits(request: Request) -> Response:
+    grant = _authenticate(request)
+    if isinstance(grant, Response):
+        return grant
+    return JSONResponse(app_context(request).state.reset_credits(grant.account_id))
+
+
+async def consume_reset_credit(request: Request) -> Response:
+    """Spend one banked reset credit; `redeem_request_id` makes a retry harmless."""
+    grant = _authenticate(request)
+    if isinstance(grant, Response):
+        return grant
+    try:
+        body = (await read_body(request)).value
+    except BodyError as exc:
+        return wire_errors.detail(400, str(exc))
+    redeem_id = body.get("redeem_request_id") if isinstance(body, dict) else None
+    if not isinstance(redeem_id, str) or not redeem_id.strip():
+        note(request, error_code="invalid_request")
+        return wire_errors.detail(400, "Missing required parameter: 'redeem_request_id'.")
+    answer = app_context(request).state.redeem_reset_credit(grant.account_id, redeem_id)
+    return JSONResponse(answer)
+
+
 def backend_routes() -> list[Route]:
+    reset_credits_path = "/backend-api/wham/rate-limit-reset-credits"
     return [
         Route("/backend-api/codex/responses", responses, methods=["GET", "POST"]),
         Route("/backend-api/wham/usage", usage, methods=["GET"]),
         Route("/backend-api/codex/usage", usage, methods=["GET"]),
         Route("/backend-api/codex/models", models, methods=["GET"]),
         Route("/backend-api/wham/accounts/check", accounts_check, methods=["GET"]),
+        Route(reset_credits_path, reset_credits, methods=["GET"]),
+        Route(f"{reset_credits_path}/consume", consume_reset_credit, methods=["POST"]),
     ]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 _EFFORTS = ("low", "medium", "high", "xhigh")
+SPARK_FEATURE = "codex_bengalfox"
+"""`metered_feature` of the Spark model's own quota (`additional_rate_limits`)."""
+SPARK_LIMIT_NAME = "GPT-5.3-Codex-Spark"
 
 
 @dataclass(frozen=True)
@@ -21,9 +24,14 @@ class CatalogModel:
     supported_in_api: bool = True
     plans: tuple[str, ...] | None = None
     """Plans that may use the model; None: every plan."""
+    max_context_window: int | None = None
+    prefer_websockets: bool = False
+    use_responses_lite: bool | None = None
+    metered_feature: str | None = None
+    """The quota the model is charged to when not the account's own (`codex_bengalfox`)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "slug": self.slug,
             "display_name": self.display_name,
             "description": f"{self.display_name} (emulated)",
@@ -36,12 +44,12 @@ class CatalogModel:
             "supported_in_api": self.supported_in_api,
             "priority": self.priority,
             "context_window": self.context_window,
-            "max_context_window": self.context_window,
+            "max_context_window": self.max_context_window or self.context_window,
             "input_modalities": ["text", "image"],
             "supports_parallel_tool_calls": True,
             "support_verbosity": True,
             "default_verbosity": "low",
-            "prefer_websockets": False,
+            "prefer_websockets": self.prefer_websockets,
             "available_in_plans": list(self.plans) if self.plans else None,
             # Required by the Codex CLI's model decoder: without them it rejects the
             # whole list ("failed to decode models response") and uses its bundled one.
@@ -54,6 +62,9 @@ class CatalogModel:
                 )
             },
         }
+        if self.use_responses_lite is not None:
+            document["use_responses_lite"] = self.use_responses_lite
+        return document
 
     def allowed_for(self, plan: str) -> bool:
         return self.plans is None or plan in self.plans
@@ -75,33 +86,79 @@ CATALOG: tuple[CatalogModel, ...] = (
         context_window=128_000,
         supported_in_api=False,
         plans=("pro",),
+        metered_feature=SPARK_FEATURE,
     ),
     CatalogModel("codex-auto-review", "Codex Auto Review", "0.98.0", 9, visibility="hide"),
+    # New in the 0.171.0 bundled catalog (priority 1 there); listed last here so the
+    # default model clients pick from this list stays gpt-6-sol.
+    CatalogModel(
+        "gpt-6.2-sol",
+        "GPT-6.2 Sol",
+        "0.166.0",
+        10,
+        context_window=500_000,
+        max_context_window=872_000,
+        prefer_websockets=True,
+        use_responses_lite=True,
+    ),
+    CatalogModel(
+        "gpt-6.2-astra",
+        "GPT-6.2 Astra",
+        "0.166.0",
+        11,
+        context_window=272_000,
+        max_context_window=872_000,
+        prefer_websockets=True,
+        use_responses_lite=True,
+    ),
 )
 
 
-def model_allowed(slug: str, plan: str) -> bool:
-    return any(m.slug == slug and m.allowed_for(plan) for m in CATALOG)
+class Catalog:
+    """The served catalog; a model's `minimal_client_version` can be changed (controls)."""
 
+    def __init__(self, models: tuple[CatalogModel, ...] = CATALOG) -> None:
+        self._models = {m.slug: m for m in models}
 
-def catalog_json(client_version: str | None, plan: str) -> dict[str, Any]:
-    """Models visible to this client version and plan (all of them without a version)."""
-    version = parse_version(client_version) if client_version else None
-    models = [
-        m.to_json()
-        for m in CATALOG
-        if m.allowed_for(plan)
-        and (version is None or parse_version(m.minimal_client_version) <= version)
-    ]
-    return {"models": models}
+    def find(self, slug: str) -> CatalogModel | None:
+        return self._models.get(slug)
+
+    def allowed(self, slug: str, plan: str) -> bool:
+        model = self._models.get(slug)
+        return model is not None and model.allowed_for(plan)
+
+    def required_version(self, slug: str, client_version: str | None) -> str | None:
+        """The model's minimal version when `client_version` is below it; no version: None."""
+        model = self._models.get(slug)
+        if model is None or not client_version:
+            return None
+        if parse_version(client_version) >= parse_version(model.minimal_client_version):
+            return None
+        return model.minimal_client_version
+
+    def set_minimal_version(self, slug: str, version: str) -> CatalogModel:
+        model = self._models.get(slug)
+        if model is None:
+            raise ValueError(f"unknown model {slug!r}")
+        parse_version(version)
+        self._models[slug] = replace(model, minimal_client_version=version)
+        return self._models[slug]
+
+    def document(self, client_version: str | None, plan: str) -> dict[str, Any]:
+        """Models visible to this client version and plan (all of them without a version)."""
+        version = parse_version(client_version) if client_version else None
+        models = [
+            m.to_json()
+            for m in self._models.values()
+            if m.allowed_for(plan)
+            and (version is None or parse_version(m.minimal_client_version) <= version)
+        ]
+        return {"models": models}
 
 
 def etag_of(document: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()
     return f'W/"{digest[:32]}"'
-
-
-FULL_CATALOG_ETAG = etag_of({"models": [m.to_json() for m in CATALOG]})
 
 
 def parse_version(text: str) -> tuple[int, ...]:

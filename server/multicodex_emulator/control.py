@@ -26,9 +26,11 @@ from multicodex_emulator.models import (
     AuthorizeAsRequest,
     AuthorizeDenyRequest,
     CreateAccountRequest,
+    CreditsUpdate,
     DeactivateRequest,
     DeviceApproveRequest,
     FaultScriptRequest,
+    MinimalVersionRequest,
     SettingsUpdate,
     SetUsageRequest,
 )
@@ -137,6 +139,17 @@ async def set_usage(request: Request) -> Any:
 
 async def get_usage(request: Request) -> Any:
     return _state(request).usage_payload(_account_id(request))
+
+
+async def set_credits(request: Request) -> Any:
+    return _state(request).set_credits(_account_id(request), await _parse(request, CreditsUpdate))
+
+
+async def set_minimal_version(request: Request) -> Any:
+    body = await _parse(request, MinimalVersionRequest)
+    slug = str(request.path_params["slug"])
+    model = _state(request).set_minimal_client_version(slug, body.minimal_client_version)
+    return {"slug": model.slug, "minimal_client_version": model.minimal_client_version}
 
 
 async def script_faults(request: Request) -> Any:
@@ -254,6 +267,8 @@ def control_routes() -> list[Route]:
         _route(f"{account}/tokens", issue_tokens, "POST"),
         _route(f"{account}/usage", get_usage, "GET"),
         _route(f"{account}/usage", set_usage, "POST"),
+        _route(f"{account}/credits", set_credits, "POST"),
+        _route("/models/{slug}/minimal-client-version", set_minimal_version, "POST"),
         _route(f"{account}/faults", script_faults, "POST"),
         _route(f"{account}/faults", clear_faults, "DELETE"),
         _route(f"{account}/usage-faults", script_usage_faults, "POST"),

@@ -26,8 +26,10 @@ from multicodex_emulator.models import (
     AccountUpdate,
     AccountView,
     CreateAccountRequest,
+    CreditsUpdate,
     EmuAccount,
     EmuSettings,
+    MinimalVersionRequest,
     RecordedRequest,
     SettingsUpdate,
     SetUsageRequest,
@@ -156,15 +158,51 @@ class Emulator:
         weekly_used: float | None = None,
         five_hour_resets_at: float | None = None,
         weekly_resets_at: float | None = None,
+        *,
+        spark_five_hour_used: float | None = None,
+        spark_weekly_used: float | None = None,
+        spark_five_hour_resets_at: float | None = None,
+        spark_weekly_resets_at: float | None = None,
     ) -> AccountView:
-        """`weekly_*` addresses the long window (7 d, or ~30 d for the monthly layout)."""
+        """`weekly_*` addresses the long window (7 d, or ~30 d for the monthly layout);
+        `spark_*` the Spark model's own windows. Percentages above 100 are served as is."""
         request = SetUsageRequest(
             five_hour_used=five_hour_used,
             weekly_used=weekly_used,
             five_hour_resets_at=five_hour_resets_at,
             weekly_resets_at=weekly_resets_at,
+            spark_five_hour_used=spark_five_hour_used,
+            spark_weekly_used=spark_weekly_used,
+            spark_five_hour_resets_at=spark_five_hour_resets_at,
+            spark_weekly_resets_at=spark_weekly_resets_at,
         )
         return self._state.set_usage(account_id, request)
+
+    def set_credits(
+        self,
+        account_id: str,
+        *,
+        has_credits: bool | None = None,
+        balance: float | None = None,
+        cost_per_response: float | None = None,
+        reset_credits: int | None = None,
+    ) -> AccountView:
+        """Paid credits (a balance serves past the included quota, `cost_per_response`
+        each) and the number of banked rate-limit reset credits."""
+        update = CreditsUpdate(
+            has_credits=has_credits,
+            balance=balance,
+            cost_per_response=cost_per_response,
+            reset_credits=reset_credits,
+        )
+        return self._state.set_credits(account_id, update)
+
+    def set_minimal_client_version(self, model: str, version: str) -> None:
+        """Gate a model: `codex/models` hides it from older clients, and responses to a
+        lower `version` header answer 400 "requires a newer version of Codex"."""
+        self._state.set_minimal_client_version(
+            model, MinimalVersionRequest(minimal_client_version=version).minimal_client_version
+        )
 
     def usage(self, account_id: str) -> dict[str, Any]:
         """The wham/usage payload the account would get now."""

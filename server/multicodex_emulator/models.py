@@ -32,11 +32,23 @@ class WindowView(BaseModel):
     reset_at: float
 
 
+class CreditsView(BaseModel):
+    """Paid credits and banked rate-limit reset credits of an account."""
+
+    has_credits: bool
+    balance: float
+    cost_per_response: float
+    reset_credits: int
+
+
 class AccountView(BaseModel):
     """An account with its windows as of now (windows already rolled over if due)."""
 
     account: EmuAccount
     windows: list[WindowView]
+    spark_windows: list[WindowView] = Field(default_factory=list)
+    """The Spark model's own 5 h + weekly windows (Pro accounts only)."""
+    credits: CreditsView
     pending_faults: int
     pending_usage_faults: int
 
@@ -86,6 +98,8 @@ class RecordedRequest(BaseModel):
     """Decoded request body (after zstd): the JSON value, or form fields as a dict."""
     body_encoding: Literal["none", "json", "form", "other"] = "none"
     content_encoding: str | None = None
+    response_encoding: str | None = None
+    """`content-encoding` of the answer (zstd/gzip when the request asked), else None."""
     token_id: str | None = None
     """`jti` of the access token used (tells tokens apart without exposing them)."""
     grant_type: str | None = None
@@ -135,6 +149,8 @@ class EmuSettings(BaseModel):
     token_latency: float = Field(default=0.0, ge=0, le=60)
     """Seconds every token-endpoint answer takes after the grant took effect (a busy
     auth server answers in seconds; a refresh token is already rotated meanwhile)."""
+    compress_responses: bool = True
+    """Answer zstd (else gzip) when the request's `accept-encoding` asks for it."""
 
 
 class SettingsUpdate(BaseModel):
@@ -151,6 +167,7 @@ class SettingsUpdate(BaseModel):
     workspace_origin: Literal["no_constraint", "host"] | None = None
     code_ttl: float | None = Field(default=None, gt=0)
     token_latency: float | None = Field(default=None, ge=0, le=60)
+    compress_responses: bool | None = None
 
 
 class CreateAccountRequest(BaseModel):
@@ -159,8 +176,8 @@ class CreateAccountRequest(BaseModel):
     email: str = Field(min_length=3)
     plan: str = "plus"
     layout: Layout | None = None
-    five_hour_used: float = Field(default=0.0, ge=0, le=100)
-    weekly_used: float = Field(default=0.0, ge=0, le=100)
+    five_hour_used: float = Field(default=0.0, ge=0, le=1000)
+    weekly_used: float = Field(default=0.0, ge=0, le=1000)
     cost_percent: float = Field(default=1.0, ge=0, le=100)
     account_id: str | None = Field(default=None, min_length=1)
     response_deltas: int | None = Field(default=None, ge=1, le=100_000)
@@ -177,10 +194,33 @@ class AccountUpdate(BaseModel):
 class SetUsageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    five_hour_used: float | None = Field(default=None, ge=0, le=100)
-    weekly_used: float | None = Field(default=None, ge=0, le=100)
+    five_hour_used: float | None = Field(default=None, ge=0, le=1000)
+    weekly_used: float | None = Field(default=None, ge=0, le=1000)
+    """Above 100 is served as is (the real backend's percentages can exceed 100)."""
     five_hour_resets_at: float | None = None
     weekly_resets_at: float | None = None
+    spark_five_hour_used: float | None = Field(default=None, ge=0, le=1000)
+    spark_weekly_used: float | None = Field(default=None, ge=0, le=1000)
+    spark_five_hour_resets_at: float | None = None
+    spark_weekly_resets_at: float | None = None
+
+
+class CreditsUpdate(BaseModel):
+    """Paid credits (`has_credits`, `balance`, what one response costs) and reset credits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    has_credits: bool | None = None
+    """Without it, a new `balance` sets it (balance > 0)."""
+    balance: float | None = Field(default=None, ge=0)
+    cost_per_response: float | None = Field(default=None, ge=0)
+    reset_credits: int | None = Field(default=None, ge=0, le=1000)
+
+
+class MinimalVersionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    minimal_client_version: str = Field(pattern=r"^\d+(\.\d+){0,3}$")
 
 
 class FaultScriptRequest(BaseModel):

@@ -16,7 +16,8 @@ from typing import Any, Literal, TypeVar
 
 from multicodex.config import CLIENT_ID
 from multicodex_emulator import ratelimits
-from multicodex_emulator.accounts import AccountState
+from multicodex_emulator.accounts import AccountState, Meter
+from multicodex_emulator.catalog import Catalog, CatalogModel
 from multicodex_emulator.clock import EmuClock
 from multicodex_emulator.faults import ResponseFault, TokenFault, UsageFault
 from multicodex_emulator.grants import (
@@ -32,6 +33,7 @@ from multicodex_emulator.models import (
     AccountView,
     Counters,
     CreateAccountRequest,
+    CreditsUpdate,
     EmuAccount,
     EmuSettings,
     SettingsUpdate,
@@ -39,7 +41,13 @@ from multicodex_emulator.models import (
     TokenResponse,
 )
 from multicodex_emulator.recorder import RequestLog
-from multicodex_emulator.windows import LAYOUT_BY_PLAN, clamp_percent, layout_windows
+from multicodex_emulator.windows import (
+    LAYOUT_BY_PLAN,
+    QuotaWindow,
+    clamp_percent,
+    layout_windows,
+    spark_windows,
+)
 
 RefusalCode = Literal[
     "refresh_token_reused",
@@ -87,6 +95,14 @@ class Granted:
 
 
 @dataclass(frozen=True)
+class Admission:
+    """How a response request is met: the meter it is charged to, or the 429 body."""
+
+    meter: Meter
+    refusal: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class AuthorizationDenied:
     error: str
     description: str
@@ -104,6 +120,7 @@ class EmulatorState:
         self.clock = clock
         self.authority = TokenAuthority()
         self.log = RequestLog()
+        self.catalog = Catalog()
         self._accounts: dict[str, AccountState] = {}
         self._token_faults: deque[TokenFault] = deque()
         self._authorize_target: str | None = None
@@ -139,6 +156,7 @@ class EmulatorState:
                 user_id=f"user-{secrets.token_hex(12)}",
                 cost_percent=request.cost_percent,
                 windows=windows,
+                spark=spark_windows(self.now()),
                 response_deltas=request.response_deltas,
             )
             self._accounts[account_id] = account
@@ -172,10 +190,27 @@ class EmulatorState:
                 window = account.window_of(kind)
                 if window is None:
                     raise ValueError(f"layout {account.layout!r} has no five-hour window")
-                if used is not None:
-                    window.used_percent = clamp_percent(used)
-                if resets_at is not None:
-                    window.reset_at = float(resets_at)
+                _set_window(window, used, resets_at)
+            for kind, used, resets_at in (
+                ("five_hour", request.spark_five_hour_used, request.spark_five_hour_resets_at),
+                ("weekly", request.spark_weekly_used, request.spark_weekly_resets_at),
+            ):
+                _set_window(account.spark_window_of(kind), used, resets_at)
+            return account.view()
+
+    def set_credits(self, account_id: str, update: CreditsUpdate) -> AccountView:
+        with self.lock:
+            account = self._get(account_id)
+            account.roll(self.now())
+            if update.balance is not None:
+                account.credit_balance = update.balance
+                account.has_credits = update.balance > 0
+            if update.has_credits is not None:
+                account.has_credits = update.has_credits
+            if update.cost_per_response is not None:
+                account.credit_cost = update.cost_per_response
+            if update.reset_credits is not None:
+                account.reset_credits = update.reset_credits
             return account.view()
 
     def set_deactivated(self, account_id: str, deactivated: bool) -> EmuAccount:
@@ -402,29 +437,68 @@ class EmulatorState:
                 return AccessFailure("deactivated", account.account_id)
             return outcome
 
-    def rate_headers(self, account_id: str) -> dict[str, str]:
-        return self._with_rolled(account_id, lambda a: ratelimits.rate_limit_headers(a, self.now()))
+    def rate_headers(self, account_id: str, meter: Meter = "included") -> dict[str, str]:
+        return self._with_rolled(
+            account_id, lambda a: ratelimits.rate_limit_headers(a, self.now(), meter)
+        )
 
     def usage_payload(self, account_id: str) -> dict[str, Any]:
         return self._with_rolled(account_id, lambda a: ratelimits.usage_payload(a, self.now()))
 
-    def quota_refusal(self, account_id: str, stale: bool = False) -> dict[str, Any] | None:
-        """The 429 body when a window is exhausted (or `stale` forces one), else None."""
+    def admit(self, account_id: str, model: str, stale: bool = False) -> Admission:
+        """The meter a request for `model` is charged to, with the 429 body if its windows
+        are exhausted (or `stale` forces one). Paid credits serve past the included quota."""
 
-        def refusal(account: AccountState) -> dict[str, Any] | None:
-            if not stale and not account.exhausted_windows():
-                return None
-            return ratelimits.usage_limit_body(account, self.now())
+        def admission(account: AccountState) -> Admission:
+            found = self.catalog.find(model)
+            meter = account.meter_for(found.metered_feature if found else None)
+            exhausted = account.refusal_windows(meter)
+            if not stale and not exhausted:
+                return Admission(meter, None)
+            return Admission(meter, ratelimits.usage_limit_body(account, self.now(), exhausted))
 
-        return self._with_rolled(account_id, refusal)
+        return self._with_rolled(account_id, admission)
 
-    def charge(self, account_id: str) -> None:
-        """One successful response: every window of the account fills by `cost_percent`."""
+    def charge(self, account_id: str, meter: Meter = "included") -> None:
+        """One successful response: the meter's windows fill by `cost_percent` (credits:
+        the balance drops by `cost_per_response`)."""
         with self.lock:
             account = self._get(account_id)
             account.roll(self.now())
-            account.charge()
+            account.charge(meter)
             account.counters.responses_completed += 1
+
+    def reset_credits(self, account_id: str) -> dict[str, int]:
+        return self._with_rolled(account_id, ratelimits.reset_credits_json)
+
+    def redeem_reset_credit(self, account_id: str, redeem_request_id: str) -> dict[str, Any]:
+        def redeem(account: AccountState) -> dict[str, Any]:
+            code = account.redeem_reset_credit(redeem_request_id, self.now())
+            return {
+                "code": code,
+                "redeem_request_id": redeem_request_id,
+                **ratelimits.reset_credits_json(account),
+            }
+
+        return self._with_rolled(account_id, redeem)
+
+    # --- model catalog -------------------------------------------------------------------
+
+    def models_document(self, client_version: str | None, plan: str) -> dict[str, Any]:
+        with self.lock:
+            return self.catalog.document(client_version, plan)
+
+    def model_allowed(self, slug: str, plan: str) -> bool:
+        with self.lock:
+            return self.catalog.allowed(slug, plan)
+
+    def model_required_version(self, slug: str, client_version: str | None) -> str | None:
+        with self.lock:
+            return self.catalog.required_version(slug, client_version)
+
+    def set_minimal_client_version(self, slug: str, version: str) -> CatalogModel:
+        with self.lock:
+            return self.catalog.set_minimal_version(slug, version)
 
     def account_snapshot(self, account_id: str) -> EmuAccount:
         with self.lock:
@@ -445,6 +519,13 @@ class EmulatorState:
         if account is None:
             raise UnknownAccountError(account_id)
         return account
+
+
+def _set_window(window: QuotaWindow, used: float | None, resets_at: float | None) -> None:
+    if used is not None:
+        window.used_percent = clamp_percent(used)
+    if resets_at is not None:
+        window.reset_at = float(resets_at)
 
 
 def _script(queue: deque[_T], items: Sequence[_T], append: bool) -> int:

@@ -22,9 +22,13 @@ LAYOUT_BY_PLAN: dict[str, Layout] = {"free": "free", "pro": "weekly"}
 """Layout used when none is given: plans observed with a single weekly window."""
 
 
+MAX_PERCENT = 1000.0
+"""Served percentages may exceed 100 (0.171's doc comment: "Can exceed 100")."""
+
+
 @dataclass
 class QuotaWindow:
-    """One usage window; `used_percent` stays within 0..100."""
+    """One usage window; use moves `used_percent` up to 100, a control may set more."""
 
     kind: WindowKind
     seconds: int
@@ -42,11 +46,16 @@ class QuotaWindow:
     def roll(self, now: float) -> None:
         """A window whose reset time has passed starts over, empty, for a full period."""
         if now >= self.reset_at:
-            self.used_percent = 0.0
-            self.reset_at = now + self.seconds
+            self.restart(now)
 
     def consume(self, percent: float) -> None:
-        self.used_percent = min(100.0, max(0.0, self.used_percent + percent))
+        ceiling = max(100.0, self.used_percent)
+        self.used_percent = min(ceiling, max(0.0, self.used_percent + percent))
+
+    def restart(self, now: float) -> None:
+        """Empty for a fresh full period (a redeemed reset credit)."""
+        self.used_percent = 0.0
+        self.reset_at = now + self.seconds
 
 
 def new_window(kind: WindowKind, now: float, used_percent: float) -> QuotaWindow:
@@ -75,7 +84,14 @@ def layout_windows(
     return [new_window("weekly", now, weekly_used)]
 
 
+def spark_windows(
+    now: float, five_hour_used: float = 0.0, weekly_used: float = 0.0
+) -> list[QuotaWindow]:
+    """The Spark model's own 5 h + weekly windows (Pro's `codex_bengalfox` limit)."""
+    return [new_window("five_hour", now, five_hour_used), new_window("weekly", now, weekly_used)]
+
+
 def clamp_percent(value: float) -> float:
     if value != value:  # NaN
         raise ValueError("used percent must be a number")
-    return min(100.0, max(0.0, float(value)))
+    return min(MAX_PERCENT, max(0.0, float(value)))

@@ -123,6 +123,14 @@ def model_not_supported(slug: str) -> str:
     return f"The '{slug}' model is not supported when using Codex with a ChatGPT account."
 
 
+def requires_newer_version(slug: str) -> str:
+    """The 400 detail for a model above the client's `version` (farion1231/cc-switch#7129)."""
+    return (
+        f"The '{slug}' model requires a newer version of Codex. "
+        "Please upgrade to the latest app or CLI and try again."
+    )
+
+
 def throttled_body(retry_after_seconds: float) -> dict[str, Any]:
     return {
         "error": {

@@ -195,7 +195,7 @@ async def test_control_api_rejects_bad_input_clearly(
     assert "email" in error["error"] and "nope" in error["error"]
     error = await control(client, "POST", f"{path}/faults", {"faults": [{"kind": "explode"}]}, 400)
     assert "explode" in error["error"] or "kind" in error["error"]
-    error = await control(client, "POST", f"{path}/usage", {"weekly_used": 140}, 400)
+    error = await control(client, "POST", f"{path}/usage", {"weekly_used": 1400}, 400)
     assert "weekly_used" in error["error"]
     error = await control(client, "POST", "/clock/advance", {"seconds": -1}, 400)
     assert "seconds" in error["error"]

@@ -233,7 +233,7 @@ async def test_accounts_check_lists_the_token_account(
         "/backend-api/ps/plugins/installed",
         "/backend-api/wham/settings/user",
         "/backend-api/wham/profiles/me",
-        "/backend-api/wham/rate-limit-reset-credits",
+        "/backend-api/ps/plugins/tooling-state/turtle",
         "/backend-api/codex/analytics-events/events",
     ],
 )
