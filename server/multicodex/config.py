@@ -17,10 +17,20 @@ DEFAULT_BACKEND_URL = "https://chatgpt.com/backend-api"
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 SCOPES = "openid profile email offline_access"
 ORIGINATOR = "codex_cli_rs"
-CLIENT_VERSION = "0.169.0"
+CLIENT_VERSION = "0.171.0"
+"""The Codex CLI release MultiCodex presents itself as (``version`` header,
+``codex/models?client_version=``): the backend hides and refuses models whose
+``minimal_client_version`` is newer, so an old value never sees new models."""
 
 AUTH_URL_ENV = "MULTICODEX_AUTH_URL"
 BACKEND_URL_ENV = "MULTICODEX_BACKEND_URL"
+CLIENT_VERSION_ENV = "MULTICODEX_CLIENT_VERSION"
+
+
+def client_version() -> str:
+    """``MULTICODEX_CLIENT_VERSION`` when set (to follow a newer Codex CLI before
+    MultiCodex is updated), else ``CLIENT_VERSION``."""
+    return os.environ.get(CLIENT_VERSION_ENV, "").strip() or CLIENT_VERSION
 
 
 class Endpoints(BaseModel):

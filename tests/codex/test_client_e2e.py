@@ -341,7 +341,7 @@ async def test_invalid_body_is_a_bad_request(wire: Wire) -> None:
     assert "Store must be set to false" in caught.value.message
 
 
-async def test_unsupported_model_is_a_bad_request(wire: Wire) -> None:
+async def test_a_model_the_plan_lacks_is_gated_for_that_model(wire: Wire) -> None:
     account_id, token = wire.account(plan="plus")
     with pytest.raises(CodexFailure) as caught:
         async with wire.client.stream(
@@ -350,7 +350,9 @@ async def test_unsupported_model_is_a_bad_request(wire: Wire) -> None:
             body=request_body(model="gpt-5.3-codex-spark"),
         ):
             pytest.fail("a 400 must raise on entry")
-    assert caught.value.kind is FailureKind.BAD_REQUEST
+    assert caught.value.kind is FailureKind.MODEL_GATED
+    assert caught.value.gate == "plan"
+    assert caught.value.model == "gpt-5.3-codex-spark"
     assert "not supported" in caught.value.message
 
 

@@ -306,7 +306,6 @@ def test_403_cloudflare_page_is_transient_and_says_so() -> None:
 @pytest.mark.parametrize(
     "detail",
     [
-        "The 'gpt-5.1-codex' model is not supported when using Codex with a ChatGPT account.",
         "Store must be set to false",
         "Instructions are required",
         "Input must be a list",

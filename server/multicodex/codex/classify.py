@@ -29,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from multicodex.codex.errors import CodexFailure
 from multicodex.codex.events import ERROR, RESPONSE_FAILED, ResponseEvent
 from multicodex.codex.usage import parse_usage_headers
-from multicodex.model import FailureKind, UsageSnapshot
+from multicodex.model import FailureKind, ModelGateReason, UsageSnapshot, WindowPair
+from multicodex.model.quota import bucket_for_model
 from multicodex.neterrors import describe_transport_error
 
 QUOTA_CODES = frozenset(
@@ -71,6 +72,12 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], FailureKind], ...] = (
     (re.compile(r"overloaded|at capacity|high demand|unavailable", re.I), FailureKind.TRANSIENT),
     (re.compile(r"unauthori[sz]ed|token.{0,20}expired|\b401\b", re.I), FailureKind.AUTH_EXPIRED),
 )
+# A model this account may not use: the backend says so in words only (``detail``).
+_GATE_PATTERNS: tuple[tuple[re.Pattern[str], ModelGateReason], ...] = (
+    (re.compile(r"requires a newer version of codex", re.I), "version"),
+    (re.compile(r"model is not supported when using codex", re.I), "plan"),
+)
+_GATED_MODEL = re.compile(r"the '([^']+)' model", re.I)
 _RETRY_IN = re.compile(
     r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)?\b",
     re.I,
@@ -130,27 +137,70 @@ def classify_http_error(
     *,
     now: float | None = None,
     request_id: str | None = None,
+    model: str | None = None,
 ) -> CodexFailure:
-    """Classify a non-2xx answer; ``.usage`` carries the snapshot from its x-codex headers."""
+    """Classify a non-2xx answer; ``.usage`` carries the snapshot from its x-codex headers.
+
+    ``model`` is the model the request asked for: a 400 saying the model needs a newer
+    client or is not offered to the account is ``MODEL_GATED`` for that model, and a quota
+    429 names the limit it exhausted (``.bucket``): a Spark model's own, or the one
+    ``x-codex-active-limit`` names.
+    """
     now = time.time() if now is None else now
     text = _body_text(body)
     facts = _facts_from_body(body, text)
     auth_code = _x_error_json_code(headers)
     if auth_code:
         facts.codes.append(auth_code)
-    usage = parse_usage_headers(headers, now)
+    usage = parse_usage_headers(headers, now, model=model)
     kind = _kind_from_codes(facts.codes) or _kind_from_status(status, facts, usage, text)
+    gate = _gate(status, facts.message or text) if kind is FailureKind.BAD_REQUEST else None
+    if gate is not None:
+        kind = FailureKind.MODEL_GATED
+        model = _gated_model(facts.message or text) or model
+    bucket = _exhausted_bucket(headers, model) if kind is FailureKind.QUOTA_EXHAUSTED else None
     message = _describe(f"HTTP {status}", facts, text, request_id)
-    return _failure(
+    failure = _failure(
         kind,
         message,
         facts,
         now=now,
         status=status,
         usage=usage,
+        exhausted=_bucket_windows(usage, bucket),
         headers=headers,
         request_id=request_id,
     )
+    failure.model = model
+    failure.bucket = bucket
+    failure.gate = gate
+    return failure
+
+
+def _bucket_windows(usage: UsageSnapshot | None, bucket: str | None) -> WindowPair | None:
+    """The windows of the limit a 429 exhausted, when the headers describe them."""
+    if usage is None or bucket is None:
+        return usage
+    return usage.bucket(bucket)
+
+
+def _gate(status: int, message: str | None) -> ModelGateReason | None:
+    """Whether a 400 says this account may not use the model, and why."""
+    if status != 400 or not message:
+        return None
+    return next((why for pattern, why in _GATE_PATTERNS if pattern.search(message)), None)
+
+
+def _gated_model(message: str | None) -> str | None:
+    match = _GATED_MODEL.search(message or "")
+    return match.group(1) if match else None
+
+
+def _exhausted_bucket(headers: Mapping[str, str], model: str | None) -> str:
+    """The limit a quota 429 exhausted: the one ``x-codex-active-limit`` names, else the
+    request's model's own."""
+    active = (_header(headers, "x-codex-active-limit") or "").strip()
+    return active or bucket_for_model(model)
 
 
 def classify_stream_event(
@@ -272,13 +322,14 @@ def _failure(
     now: float,
     status: int | None = None,
     usage: UsageSnapshot | None = None,
+    exhausted: WindowPair | None = None,
     headers: Mapping[str, str] | None = None,
     request_id: str | None = None,
 ) -> CodexFailure:
     resets_at = None
     retry_after = None
     if kind is FailureKind.QUOTA_EXHAUSTED:
-        resets_at = _quota_reset(facts, usage, headers, now)
+        resets_at = _quota_reset(facts, exhausted or usage, headers, now)
     elif kind is FailureKind.RATE_LIMITED:
         retry_after = _retry_after(facts, headers, now)
     return CodexFailure(
@@ -294,7 +345,7 @@ def _failure(
 
 
 def _quota_reset(
-    facts: _Facts, usage: UsageSnapshot | None, headers: Mapping[str, str] | None, now: float
+    facts: _Facts, usage: WindowPair | None, headers: Mapping[str, str] | None, now: float
 ) -> float | None:
     if facts.resets_at is not None and facts.resets_at > 0:
         return facts.resets_at

@@ -30,7 +30,7 @@ from multicodex.codex.headers import auth_headers, default_user_agent, stream_he
 from multicodex.codex.models import ModelCatalog, ModelInfo, ModelListPayload
 from multicodex.codex.sse import DONE_SENTINEL, SSEEvent, SSEParser, SSEProtocolError
 from multicodex.codex.usage import parse_usage_headers, parse_usage_payload
-from multicodex.config import CLIENT_VERSION, ORIGINATOR, Endpoints
+from multicodex.config import ORIGINATOR, Endpoints, client_version
 from multicodex.model import FailureKind, UsageSnapshot
 from multicodex.neterrors import describe_transport_error
 
@@ -302,7 +302,7 @@ class CodexClient:
         response = await self._open(request, first_bytes_by, first)
         if not response.is_success:
             try:
-                raise await self._failure_from_response(response)
+                raise await self._failure_from_response(response, model=_model_of(body))
             finally:
                 await response.aclose()
         stream = ResponseStream(
@@ -369,7 +369,7 @@ class CodexClient:
         headers["originator"] = self._originator
         if etag:
             headers["If-None-Match"] = etag
-        url = f"{self._endpoints.models_url}?client_version={CLIENT_VERSION}"
+        url = f"{self._endpoints.models_url}?client_version={client_version()}"
         response = await self._get(url, headers, timeout, what="models", not_modified_ok=True)
         if response.status_code == 304:
             return None
@@ -432,7 +432,9 @@ class CodexClient:
             request_id=_request_id(response),
         )
 
-    async def _failure_from_response(self, response: httpx2.Response) -> CodexFailure:
+    async def _failure_from_response(
+        self, response: httpx2.Response, *, model: str | None = None
+    ) -> CodexFailure:
         body = await _read_limited(response, MAX_ERROR_BODY_BYTES)
         return classify_http_error(
             response.status_code,
@@ -440,6 +442,7 @@ class CodexClient:
             body,
             now=self._clock(),
             request_id=_request_id(response),
+            model=model,
         )
 
 
@@ -454,6 +457,13 @@ async def _read_limited(response: httpx2.Response, limit: int) -> bytes:
     except (httpx2.TransportError, httpx2.DecodingError):
         pass
     return bytes(buffer[:limit])
+
+
+def _model_of(body: Mapping[str, Any]) -> str | None:
+    """The model a request asked for: a failure is read together with it (a Spark 429
+    exhausts Spark's limit, a version gate concerns that model)."""
+    model = body.get("model")
+    return model if isinstance(model, str) else None
 
 
 def _request_id(response: httpx2.Response) -> str | None:

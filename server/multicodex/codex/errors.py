@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from multicodex.model import FailureKind, UsageSnapshot
+from multicodex.model import FailureKind, ModelGateReason, UsageSnapshot
 
 
 class CodexFailure(Exception):
@@ -19,6 +19,9 @@ class CodexFailure(Exception):
         retry_after: float | None = None,
         usage: UsageSnapshot | None = None,
         request_id: str | None = None,
+        model: str | None = None,
+        bucket: str | None = None,
+        gate: ModelGateReason | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -29,6 +32,13 @@ class CodexFailure(Exception):
         self.retry_after = retry_after
         self.usage = usage
         self.request_id = request_id
+        self.model = model
+        """The model the request asked for (the gated model for ``MODEL_GATED``)."""
+        self.bucket = bucket
+        """For a quota 429: the exhausted limit (``quota.bucket_for_model``); a bucket
+        other than the general one leaves the account serving other models."""
+        self.gate = gate
+        """For ``MODEL_GATED``: ``version`` (needs a newer client) or ``plan``."""
 
     def __repr__(self) -> str:
         return f"CodexFailure({self.kind.value}, status={self.status}, code={self.code!r})"

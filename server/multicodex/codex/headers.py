@@ -6,14 +6,14 @@ import platform
 from collections.abc import Mapping
 
 from multicodex import __version__
-from multicodex.config import CLIENT_VERSION
+from multicodex.config import client_version
 
 
 def default_user_agent(originator: str) -> str:
     """``<originator>/<version> (<os> <release>; <arch>) multicodex/<version>``."""
     system = f"{platform.system()} {platform.release()}".strip()
     client = f"multicodex/{__version__}"
-    return f"{originator}/{CLIENT_VERSION} ({system}; {platform.machine()}) {client}"
+    return f"{originator}/{client_version()} ({system}; {platform.machine()}) {client}"
 
 
 ACCEPT_ENCODING = "zstd,gzip"
@@ -49,6 +49,8 @@ def stream_headers(
     headers["Content-Type"] = "application/json"
     headers["Accept"] = "text/event-stream"
     headers["originator"] = originator
+    # The backend refuses a model whose minimal_client_version is newer than this.
+    headers["version"] = client_version()
     if session_id:
         headers["session_id"] = session_id
         headers["session-id"] = session_id

@@ -41,6 +41,8 @@ class ModelGate(BaseModel):
     at: float
     minimal_client_version: str | None = None
     """For ``version``: the client version the model needs, when known."""
+    client_version: str | None = None
+    """For ``version``: the client version that was refused; another one re-checks."""
 
 
 class BucketCooldown(BaseModel):

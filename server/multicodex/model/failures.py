@@ -16,6 +16,10 @@ class FailureKind(StrEnum):
     """401 with an access token that a refresh can fix."""
     NEEDS_REAUTH = "needs_reauth"
     """Credentials are dead (revoked, deactivated, refresh token spent): user must log in."""
+    MODEL_GATED = "model_gated"
+    """400 "The '<model>' model requires a newer version of Codex" or "… is not supported
+    when using Codex with a ChatGPT account": this account cannot serve this model; it
+    still serves others, and another account may serve this one."""
     BAD_REQUEST = "bad_request"
     """400-class: would fail on every account; surface it, never rotate."""
     CANCELLED = "cancelled"
