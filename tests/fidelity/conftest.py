@@ -1,4 +1,4 @@
-"""Fixtures for the fidelity tests: the real Codex CLI, and an emulator served over TLS."""
+"""Fixtures for the fidelity tests: the real Codex CLIs, and an emulator served over TLS."""
 
 from __future__ import annotations
 
@@ -6,15 +6,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fidelity_rig import CodexHome, WallClockBehind, install_codex_cli
+from fidelity_rig import CODEX_CLIS, CodexCli, CodexHome, WallClockBehind, install_codex_clis
 
 from multicodex_emulator import Emulator
 
 
 @pytest.fixture(scope="session")
-def codex_cli() -> Path:
-    """The CLI from tests/fidelity/node_modules, installed by setup.sh if needed."""
-    return install_codex_cli()
+def installed_clis() -> None:
+    """Both CLIs in tests/fidelity/node_modules, installed by setup.sh if needed."""
+    install_codex_clis()
+
+
+@pytest.fixture(params=CODEX_CLIS, ids=[cli.version for cli in CODEX_CLIS])
+def codex_cli(request: pytest.FixtureRequest, installed_clis: None) -> CodexCli:
+    """Each test that runs the CLI runs once per pinned release."""
+    cli: CodexCli = request.param
+    return cli
 
 
 @pytest.fixture

@@ -33,8 +33,8 @@ from multicodex_emulator import Emulator
 
 FIDELITY_DIR = Path(__file__).resolve().parent
 SETUP_SCRIPT = FIDELITY_DIR / "setup.sh"
-CODEX_BIN = FIDELITY_DIR / "node_modules" / ".bin" / "codex"
 MODEL = "gpt-5.5"
+SPARK_MODEL = "gpt-5.3-codex-spark"
 RUN_TIMEOUT = 60.0
 SETUP_TIMEOUT = 900.0
 # Port 9 (discard) has no listener here: anything sent through a proxy fails at once.
@@ -75,6 +75,40 @@ class CodexAuthFile(BaseModel):
 
 
 @dataclass(frozen=True)
+class CodexCli:
+    """One installed release of the Codex CLI (an npm alias of @openai/codex)."""
+
+    version: str
+    package: str
+    """Its directory in tests/fidelity/node_modules (package.json's alias)."""
+    accept_encoding: str | None
+    """The `accept-encoding` its HTTP requests carry (None: the header is not sent)."""
+    asks_plugin_tooling_state: bool
+    """Whether it calls `ps/plugins/tooling-state/turtle` at start (apps and plugins on)."""
+
+    @property
+    def path(self) -> Path:
+        return FIDELITY_DIR / "node_modules" / self.package / "bin" / "codex.js"
+
+
+# The releases the suite runs against, as package.json pins them (setup.sh checks both).
+CODEX_CLIS = (
+    CodexCli(
+        version="0.169.1",
+        package="codex-0169",
+        accept_encoding=None,
+        asks_plugin_tooling_state=False,
+    ),
+    CodexCli(
+        version="0.171.0",
+        package="codex-0171",
+        accept_encoding="zstd,gzip",
+        asks_plugin_tooling_state=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
 class CliRun:
     returncode: int
     stdout: str
@@ -83,8 +117,8 @@ class CliRun:
     """auth.json as the CLI left it."""
 
 
-def install_codex_cli() -> Path:
-    """Run setup.sh (npm ci when node_modules is missing or stale); the CLI's path."""
+def install_codex_clis() -> None:
+    """Run setup.sh (npm ci when node_modules is missing or stale)."""
     result = subprocess.run(
         ["bash", str(SETUP_SCRIPT)],
         capture_output=True,
@@ -94,7 +128,6 @@ def install_codex_cli() -> Path:
     )
     if result.returncode != 0:
         raise RuntimeError(f"{SETUP_SCRIPT} failed ({result.returncode}):\n{result.stderr[-4000:]}")
-    return CODEX_BIN
 
 
 def login_with_pkce(emu: Emulator, base_url: str) -> TokenGrant:
@@ -141,11 +174,16 @@ def jwt_claims(token: str) -> dict[str, Any]:
 
 
 class CodexHome:
-    """A throw-away CODEX_HOME (plus HOME and working directory) under `root`."""
+    """A throw-away CODEX_HOME (plus HOME and working directory) under `root`.
 
-    def __init__(self, root: Path, base_url: str) -> None:
+    Quiet by default (no analytics, apps or plugins calls); `apps_and_plugins` turns the
+    two features on, for the start-up calls they make.
+    """
+
+    def __init__(self, root: Path, base_url: str, apps_and_plugins: bool = False) -> None:
         self.root = root
         self.base_url = base_url
+        self.apps_and_plugins = apps_and_plugins
         self.codex_home = root / "codex-home"
         self.user_home = root / "home"
         self.workdir = root / "work"
@@ -174,7 +212,7 @@ class CodexHome:
         return CodexAuthFile.model_validate_json(self.auth_path.read_text(encoding="utf-8"))
 
     def _config_toml(self) -> str:
-        # Quiet: no analytics, apps or plugins calls (and no ~5 s wait for them at exit).
+        # Quiet: no analytics calls (and no ~5 s wait for them at exit).
         settings = {
             "model": MODEL,
             "openai_base_url": f"{self.base_url}/backend-api/codex",
@@ -184,7 +222,9 @@ class CodexHome:
             "check_for_update_on_startup": False,
         }
         lines = [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
-        lines += ["[analytics]", "enabled = false", "[features]", "apps = false", "plugins = false"]
+        features = json.dumps(self.apps_and_plugins)
+        lines += ["[analytics]", "enabled = false", "[features]"]
+        lines += [f"apps = {features}", f"plugins = {features}"]
         return "\n".join(lines) + "\n"
 
     def environment(self, ca_pem: str) -> dict[str, str]:
@@ -204,9 +244,15 @@ class CodexHome:
         env["NO_PROXY"] = env["no_proxy"] = LOOPBACK_HOSTS
         return env
 
-    def run_exec(self, codex: Path, ca_pem: str, prompt: str) -> CliRun:
-        """`codex exec` once, killed (with its whole process group) after RUN_TIMEOUT."""
-        command = [str(codex), "exec", "--skip-git-repo-check", "--strict-config", prompt]
+    def run_exec(
+        self, codex: CodexCli, ca_pem: str, prompt: str, model: str | None = None
+    ) -> CliRun:
+        """`codex exec` once (with `-m model` if given, else config.toml's model), killed
+        with its whole process group after RUN_TIMEOUT."""
+        command = [str(codex.path), "exec", "--skip-git-repo-check", "--strict-config"]
+        if model is not None:
+            command += ["--model", model]
+        command.append(prompt)
         process = subprocess.Popen(
             command,
             cwd=self.workdir,
