@@ -18,9 +18,9 @@ export interface AccountAvailability {
    */
   account: AccountRef;
   /**
-   * cooldown: until the given time; needs_reauth; excluded: failed during this request.
+   * cooldown: until the given time (the account's, or the requested model's own limit, said in detail); needs_reauth; excluded: failed during this request; model_unavailable: cannot serve the requested model (its plan lacks it, or the backend gated it), detail says which.
    */
-  state: 'available' | 'cooldown' | 'needs_reauth' | 'excluded';
+  state: 'available' | 'cooldown' | 'needs_reauth' | 'excluded' | 'model_unavailable';
   /**
    * cooldown: when it ends (unix seconds).
    */
@@ -694,6 +694,7 @@ export type ErrorCode =
   | -32010
   | -32011
   | -32012
+  | -32013
   | -32020
   | -32021
   | -32022
@@ -728,7 +729,7 @@ export interface ErrorObject {
 }
 
 /**
- * How a backend call failed: quota_exhausted (cooldown until reset), rate_limited (short throttle), transient (5xx, overload, dropped connection), auth_expired (401 a refresh fixes), needs_reauth (credentials dead), bad_request (400-class, never rotated), cancelled.
+ * How a backend call failed: quota_exhausted (cooldown until reset), rate_limited (short throttle), transient (5xx, overload, dropped connection), auth_expired (401 a refresh fixes), needs_reauth (credentials dead), bad_request (400-class, never rotated), model_gated (this account cannot serve this model: it needs a newer client or is not offered to the account; another account may), cancelled.
  */
 export type FailureKind =
   | 'quota_exhausted'
@@ -736,6 +737,7 @@ export type FailureKind =
   | 'transient'
   | 'auth_expired'
   | 'needs_reauth'
+  | 'model_gated'
   | 'bad_request'
   | 'cancelled';
 
@@ -1349,6 +1351,24 @@ export interface LoginTimedOutData {
 }
 
 /**
+ * An account that cannot serve a model, and why.
+ */
+export interface ModelAccountBlock {
+  /**
+   * The account.
+   */
+  account: AccountRef;
+  /**
+   * Why, in words: 'GPT-5.3 Codex Spark is not in the plus plan', 'Spark limit until 14:05 UTC', 'gpt-6-astra needs a newer Codex (MultiCodex sends 0.171.0)'.
+   */
+  reason: string;
+  /**
+   * When it can serve the model again (unix seconds): the end of the model's limit cooldown; null when no end is known (its plan lacks the model, a gate).
+   */
+  until: number | null;
+}
+
+/**
  * One model the pool's accounts may use.
  */
 export interface ModelSummary {
@@ -1376,6 +1396,33 @@ export interface ModelSummary {
    * Context window in tokens, if known.
    */
   context_window: number | null;
+  /**
+   * The accounts that can serve it now: its plan's model list has it (or that list is not known yet), the backend has not gated it for the account, and its own limit (Spark's) is not cooling down.
+   */
+  accounts: AccountRef[];
+  /**
+   * The other accounts, each with why it cannot serve this model.
+   */
+  unavailable: ModelAccountBlock[];
+}
+
+/**
+ * data of MODEL_UNAVAILABLE: no account of the pool can serve the requested model, so
+ * no account was tried.
+ */
+export interface ModelUnavailableData {
+  /**
+   * The model requested.
+   */
+  model: string;
+  /**
+   * Every account that could be asked, with why it cannot serve the model.
+   */
+  accounts: AccountAvailability[];
+  /**
+   * The models the pool's accounts can serve, as models/list orders them; empty when no account's model list could be fetched.
+   */
+  servable_models: string[];
 }
 
 /**
@@ -2062,6 +2109,7 @@ export const FailureKindValues: readonly FailureKind[] = [
   'transient',
   'auth_expired',
   'needs_reauth',
+  'model_gated',
   'bad_request',
   'cancelled',
 ];
@@ -2116,6 +2164,7 @@ export const ErrorCode = {
   POOL_EXHAUSTED: -32010,
   NO_ACCOUNTS: -32011,
   RATE_LIMITED: -32012,
+  MODEL_UNAVAILABLE: -32013,
   UPSTREAM_BAD_REQUEST: -32020,
   UPSTREAM_FAILED_AFTER_OUTPUT: -32021,
   UPSTREAM_UNAVAILABLE: -32022,

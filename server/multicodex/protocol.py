@@ -91,6 +91,7 @@ class ErrorCode(IntEnum):
     POOL_EXHAUSTED = -32010
     NO_ACCOUNTS = -32011
     RATE_LIMITED = -32012
+    MODEL_UNAVAILABLE = -32013
     UPSTREAM_BAD_REQUEST = -32020
     UPSTREAM_FAILED_AFTER_OUTPUT = -32021
     UPSTREAM_UNAVAILABLE = -32022
@@ -901,6 +902,30 @@ class ModelSummary(WireModel):
         description="Accepted reasoning efforts (low, medium, ...)."
     )
     context_window: int | None = Field(description="Context window in tokens, if known.")
+    accounts: list[AccountRef] = Field(
+        description="The accounts that can serve it now: its plan's model list has it (or that "
+        "list is not known yet), the backend has not gated it for the account, and its own "
+        "limit (Spark's) is not cooling down.",
+        default_factory=list,
+    )
+    unavailable: list[ModelAccountBlock] = Field(
+        description="The other accounts, each with why it cannot serve this model.",
+        default_factory=list,
+    )
+
+
+class ModelAccountBlock(WireModel):
+    """An account that cannot serve a model, and why."""
+
+    account: AccountRef = Field(description="The account.")
+    reason: str = Field(
+        description="Why, in words: 'GPT-5.3 Codex Spark is not in the plus plan', 'Spark "
+        "limit until 14:05 UTC', 'gpt-6-astra needs a newer Codex (MultiCodex sends 0.171.0)'."
+    )
+    until: float | None = Field(
+        description="When it can serve the model again (unix seconds): the end of the model's "
+        "limit cooldown; null when no end is known (its plan lacks the model, a gate)."
+    )
 
 
 class ModelsListParams(WireModel):
@@ -1117,9 +1142,13 @@ class AccountAvailability(WireModel):
     """Why one account could not serve a request."""
 
     account: AccountRef = Field(description="The account.")
-    state: Literal["available", "cooldown", "needs_reauth", "excluded"] = Field(
-        description="cooldown: until the given time; needs_reauth; excluded: failed during this "
-        "request."
+    state: Literal["available", "cooldown", "needs_reauth", "excluded", "model_unavailable"] = (
+        Field(
+            description="cooldown: until the given time (the account's, or the requested model's "
+            "own limit, said in detail); needs_reauth; excluded: failed during this request; "
+            "model_unavailable: cannot serve the requested model (its plan lacks it, or the "
+            "backend gated it), detail says which."
+        )
     )
     until: float | None = Field(description="cooldown: when it ends (unix seconds).")
     detail: str | None = Field(description="More in words.")
@@ -1134,6 +1163,20 @@ class PoolExhaustedData(WireModel):
     )
     accounts: list[AccountAvailability] = Field(description="Every account's state.")
     waited_seconds: float = Field(description="How long the request waited for a reset (0 if not).")
+
+
+class ModelUnavailableData(WireModel):
+    """data of MODEL_UNAVAILABLE: no account of the pool can serve the requested model, so
+    no account was tried."""
+
+    model: str = Field(description="The model requested.")
+    accounts: list[AccountAvailability] = Field(
+        description="Every account that could be asked, with why it cannot serve the model."
+    )
+    servable_models: list[str] = Field(
+        description="The models the pool's accounts can serve, as models/list orders them; "
+        "empty when no account's model list could be fetched."
+    )
 
 
 class NoAccountsData(WireModel):
@@ -1449,6 +1492,7 @@ METHODS: Mapping[Method, MethodSpec] = MappingProxyType(
                 _E.NO_ACCOUNTS,
                 _E.POOL_EXHAUSTED,
                 _E.RATE_LIMITED,
+                _E.MODEL_UNAVAILABLE,
                 _E.UPSTREAM_BAD_REQUEST,
                 _E.UPSTREAM_FAILED_AFTER_OUTPUT,
                 _E.UPSTREAM_UNAVAILABLE,
@@ -1476,6 +1520,7 @@ ERROR_DATA: Mapping[ErrorCode, type[BaseModel] | None] = MappingProxyType(
         ErrorCode.POOL_EXHAUSTED: PoolExhaustedData,
         ErrorCode.NO_ACCOUNTS: NoAccountsData,
         ErrorCode.RATE_LIMITED: RateLimitedData,
+        ErrorCode.MODEL_UNAVAILABLE: ModelUnavailableData,
         ErrorCode.UPSTREAM_BAD_REQUEST: UpstreamBadRequestData,
         ErrorCode.UPSTREAM_FAILED_AFTER_OUTPUT: UpstreamFailedData,
         ErrorCode.UPSTREAM_UNAVAILABLE: UpstreamUnavailableData,
@@ -1505,7 +1550,9 @@ SHARED_FIELD_DESCRIPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "": "How a backend call failed: quota_exhausted (cooldown until reset), "
             "rate_limited (short throttle), transient (5xx, overload, dropped connection), "
             "auth_expired (401 a refresh fixes), needs_reauth (credentials dead), "
-            "bad_request (400-class, never rotated), cancelled.",
+            "bad_request (400-class, never rotated), model_gated (this account cannot serve "
+            "this model: it needs a newer client or is not offered to the account; another "
+            "account may), cancelled.",
         },
         "FooterSettings": {
             "": "Footer preferences (pi-multicodex-spec §12), as stored.",

@@ -15,6 +15,11 @@ Usage percentages are read "as of now": a window whose reset time has passed cou
 An account is *exhausted* when one of its windows is at 100 % as of now. Exhausted
 accounts that are not on cooldown are still available (the snapshot may be wrong), but
 every strategy tries them last, after accounts it knows nothing about.
+
+A request for a model goes only to accounts that can serve it (``model_access``): an
+account whose plan's list lacks the model, that the backend gated for it, or whose limit
+for that model (Spark's) is cooling down is skipped for this model alone, with the reason,
+and ranked by that limit's windows. The pin and stickiness yield to it; the pin is kept.
 """
 
 from __future__ import annotations
@@ -31,13 +36,16 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from multicodex.headroom import used_now
-from multicodex.model import StoredAccount
+from multicodex.model import StoredAccount, WindowPair
+from multicodex.model.quota import GENERAL_BUCKET, bucket_for_model
+from multicodex.model_access import PlanModels, model_block
 from multicodex.timefmt import clock_time
 
 log = logging.getLogger(__name__)
 
 Availability = Literal["available", "needs_reauth", "cooldown", "excluded"]
-SkipReason = Literal["needs_reauth", "cooldown", "excluded"]
+SkipReason = Literal["needs_reauth", "cooldown", "excluded", "model"]
+"""``model``: cannot serve the request's model (plan, gate) with no known end."""
 Rule = Literal[
     "pinned",
     "sticky",
@@ -68,6 +76,14 @@ class SelectionRequest(BaseModel):
     affinity: str | None = None
     """The account that served this conversation last."""
     sticky: bool = True
+    model: str | None = None
+    """The model the request asks for; None: any account will do."""
+    model_name: str | None = None
+    """Its display name, for the reasons."""
+    plan_models: PlanModels = Field(default_factory=dict)
+    """The models each plan's list offers (plans missing here restrict nothing)."""
+    client_version: str = ""
+    """The client version MultiCodex sends; a version gate set for another one is over."""
 
 
 class SkippedAccount(BaseModel):
@@ -77,6 +93,11 @@ class SkippedAccount(BaseModel):
     why: SkipReason
     until: float | None = None
     """End of the cooldown when ``why`` is ``cooldown``."""
+    model_only: bool = False
+    """Skipped for the request's model alone (its plan, a gate, the model's limit); the
+    account still serves other models."""
+    detail: str | None = None
+    """Why, in words, when ``model_only`` (``GPT-5.3 Codex Spark is not in the plus plan``)."""
 
 
 class Selection(BaseModel):
@@ -315,16 +336,45 @@ class _Choice:
         self.names = {a.key: a.display_name for a in request.accounts}
         self.skipped: list[SkippedAccount] = []
         self.standings: dict[str, AccountStanding] = {}
+        bucket = bucket_for_model(request.model)
         for position, account in enumerate(request.accounts):
             state = availability(account, self.now, request.excluded)
-            if state == "available":
-                self.standings[account.key] = _standing(account, position, self.now)
+            skip = self._model_skip(account, state)
+            if skip is not None:
+                self.skipped.append(skip)
+            elif state == "available":
+                self.standings[account.key] = _standing(account, position, self.now, bucket)
             else:
                 until = account.cooldown_until if state == "cooldown" else None
                 self.skipped.append(SkippedAccount(key=account.key, why=state, until=until))
         self.notes: list[str] = []
         self.explained: set[str] = set()
         self.clear_pin = False
+
+    def _model_skip(self, account: StoredAccount, state: Availability) -> SkippedAccount | None:
+        """A block with no end (plan, gate) is the reason whatever else holds; the model's
+        limit cooling down outlasts this request's exclusion, not the account's own
+        cooldown or a needed login."""
+        request = self.request
+        if request.model is None:
+            return None
+        block = model_block(
+            account,
+            request.model,
+            now=self.now,
+            plan_models=request.plan_models,
+            client_version=request.client_version,
+            model_name=request.model_name,
+        )
+        if block is None or (not block.lasting and state not in ("available", "excluded")):
+            return None
+        return SkippedAccount(
+            key=account.key,
+            why="model" if block.lasting else "cooldown",
+            until=block.until,
+            model_only=True,
+            detail=block.text,
+        )
 
     def decide(self) -> Selection:
         pick = (
@@ -348,9 +398,10 @@ class _Choice:
             self.clear_pin = True
             self.notes.append(f"pin on {pinned} cleared (no longer in the pool)")
             return None
-        # A pin skipped only for this request stays; the others are cleared.
-        self.clear_pin = skip.why != "excluded"
-        verb = "skipped" if skip.why == "excluded" else "cleared"
+        # A pin skipped only for this request or this model stays; the others are cleared.
+        kept = skip.why == "excluded" or skip.model_only
+        self.clear_pin = not kept
+        verb = "cleared" if not kept else "passed over" if skip.model_only else "skipped"
         self.notes.append(f"pin on {self._name(pinned)} {verb}: {self._condition(skip)}")
         self.explained.add(pinned)
         return None
@@ -403,12 +454,16 @@ class _Choice:
         return next((s for s in self.skipped if s.key == key), None)
 
     def _skip_text(self, skip: SkippedAccount) -> str:
+        if skip.model_only:
+            return f"{self._name(skip.key)}: {self._condition(skip)}"
         return f"{self._name(skip.key)} {self._condition(skip)}"
 
     def _name(self, key: str) -> str:
         return self.names.get(key, key)
 
     def _condition(self, skip: SkippedAccount) -> str:
+        if skip.detail is not None:
+            return skip.detail
         if skip.why == "needs_reauth":
             return "needs re-auth"
         if skip.why == "cooldown" and skip.until is not None:
@@ -416,8 +471,13 @@ class _Choice:
         return "already tried in this request"
 
 
-def _standing(account: StoredAccount, position: int, now: float) -> AccountStanding:
-    usage = account.usage
+def _standing(
+    account: StoredAccount, position: int, now: float, bucket: str = GENERAL_BUCKET
+) -> AccountStanding:
+    """Ranked by the windows of the limit the request draws on (Spark's for Spark)."""
+    usage: WindowPair | None = None
+    if account.usage is not None:
+        usage = account.usage.bucket(bucket)
     if usage is None:
         return AccountStanding(account, position, None, None, None)
     weekly_reset = usage.weekly.resets_at if usage.weekly is not None else None

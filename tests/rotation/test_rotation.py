@@ -136,12 +136,16 @@ async def test_failure_after_output_is_surfaced_not_retried(rig: Rig) -> None:
 
 
 async def test_bad_request_is_surfaced_and_never_rotated(rig: Rig) -> None:
-    rig.add("alice@example.test")
+    alice = rig.add("alice@example.test")
     bob = rig.add("bob@example.test")
+    rig.emu.script_faults(
+        alice.account_id or "",
+        [{"kind": "status", "status": 400, "body": {"detail": "Instructions are required"}}],
+    )
     engine = RotationEngine(rig.pool, rig.codex)
 
     with pytest.raises(UpstreamFailure) as raised:
-        await run(engine, CompletionRequest(model="gpt-0-nonexistent", input=PROMPT))
+        await run(engine, request())
 
     assert raised.value.failure.status == 400
     assert raised.value.failure.kind == "bad_request"

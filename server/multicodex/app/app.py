@@ -140,6 +140,7 @@ class App:
         )
         self.preferences = Preferences(self.store, self.overrides, self.snapshot, changed)
         self.models = ModelCache(self.pool, self.codex, self.snapshot)
+        self.engine.models = self.models  # routing reads the plans' model lists
         self.completions = Completions(
             self.engine, self.hooks, self.snapshot, self.import_sources, changed, self.pool.clock
         )

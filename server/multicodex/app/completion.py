@@ -12,7 +12,12 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from multicodex.app.completion_errors import no_accounts, pool_exhausted, upstream_failure
+from multicodex.app.completion_errors import (
+    model_unavailable,
+    no_accounts,
+    pool_exhausted,
+    upstream_failure,
+)
 from multicodex.app.deltas import DeltaStream
 from multicodex.app.errors import account_not_found, invalid_field, needs_reauth
 from multicodex.app.hooks import ClientHooks
@@ -31,6 +36,7 @@ from multicodex.rotation.models import (
     CompletionRequest,
     CompletionResult,
     FailureNotice,
+    ModelUnavailable,
     PoolExhausted,
     RotationEvent,
     SwitchNotice,
@@ -85,6 +91,8 @@ class Completions:
                     if isinstance(event, CompletionResult):
                         return _result(params, event, out)
                     _forward(event, out)
+        except ModelUnavailable as exc:
+            raise model_unavailable(exc) from None
         except PoolExhausted as exc:
             named = snapshot.refs().get(params.account_key) if params.account_key else None
             raise pool_exhausted(exc, self._clock(), out.waited_seconds, named) from None

@@ -12,6 +12,7 @@ from multicodex.protocol import (
     AttemptFailure,
     ErrorCode,
     ImportSourceInfo,
+    ModelUnavailableData,
     NoAccountsData,
     PoolExhaustedData,
     RateLimitedData,
@@ -19,7 +20,13 @@ from multicodex.protocol import (
     UpstreamFailedData,
     UpstreamUnavailableData,
 )
-from multicodex.rotation.models import AccountState, FailureInfo, PoolExhausted, UpstreamFailure
+from multicodex.rotation.models import (
+    AccountState,
+    FailureInfo,
+    ModelUnavailable,
+    PoolExhausted,
+    UpstreamFailure,
+)
 from multicodex.timefmt import until
 
 _STATE_DETAIL = {
@@ -27,7 +34,9 @@ _STATE_DETAIL = {
     "needs_reauth": "needs re-authentication",
     "excluded": "failed during this request",
     "available": "available",
+    "model_unavailable": "cannot serve this model",
 }
+_REASONS_SHOWN = 3
 
 
 def no_accounts(sources: list[ImportSourceInfo]) -> AppError:
@@ -54,6 +63,26 @@ def pool_exhausted(
             earliest_reset=exc.earliest_reset,
             accounts=[_availability(s) for s in exc.accounts],
             waited_seconds=waited_seconds,
+        ),
+    )
+
+
+def model_unavailable(exc: ModelUnavailable) -> AppError:
+    """MODEL_UNAVAILABLE: why each account cannot serve the model, and what the pool can."""
+    reasons = [f"{s.name}: {s.detail or _STATE_DETAIL[s.state]}" for s in exc.accounts]
+    if len(reasons) > _REASONS_SHOWN:
+        reasons = [*reasons[:_REASONS_SHOWN], f"{len(reasons) - _REASONS_SHOWN} more"]
+    if exc.servable:
+        offer = f"models the pool can serve: {', '.join(exc.servable)}"
+    else:
+        offer = "no account's model list could be fetched"
+    return AppError(
+        ErrorCode.MODEL_UNAVAILABLE,
+        f"No MultiCodex account can serve {exc.model} ({'; '.join(reasons)}); {offer}",
+        ModelUnavailableData(
+            model=exc.model,
+            accounts=[_availability(s) for s in exc.accounts],
+            servable_models=exc.servable,
         ),
     )
 

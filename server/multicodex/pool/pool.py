@@ -13,7 +13,7 @@ import httpx2
 from multicodex.auth.importers.common import ImportedCredentials
 from multicodex.codex.client import CodexClient
 from multicodex.config import Endpoints
-from multicodex.model import StoredAccount, UsageSnapshot
+from multicodex.model import BucketCooldown, ModelGate, StoredAccount, UsageSnapshot
 from multicodex.pool.errors import AccountNotFound, AmbiguousAccount, PoolError
 from multicodex.pool.locks import AccountLocks, lock_directory
 from multicodex.pool.membership import CredentialOutcome, upsert_account
@@ -192,6 +192,33 @@ class Pool:
             account.cooldown_reason = reason
         self._changed()
 
+    async def set_bucket_cooldown(self, key: str, bucket: str, cooldown: BucketCooldown) -> None:
+        """A model-scoped limit (Spark's) is exhausted: the account serves other models."""
+        async with self.store.atransaction() as doc:
+            account = doc.find(key)
+            if account is None:
+                return
+            now = self.clock()
+            account.bucket_cooldowns = {
+                **{b: c for b, c in account.bucket_cooldowns.items() if c.until > now},
+                bucket: cooldown,
+            }
+        self._changed()
+
+    async def set_model_gate(self, key: str, model: str, gate: ModelGate) -> None:
+        """The account cannot serve ``model`` (see ``ModelGate``); gates older than a day
+        are dropped on the way."""
+        async with self.store.atransaction() as doc:
+            account = doc.find(key)
+            if account is None:
+                return
+            recent = gate.at - 24 * 3600
+            account.model_gates = {
+                **{m: g for m, g in account.model_gates.items() if g.at > recent},
+                model: gate,
+            }
+        self._changed()
+
     async def clear_cooldown(self, key: str) -> bool:
         """End one account's cooldown now; returns whether it was cooling down."""
         cleared = False
@@ -226,6 +253,7 @@ class Pool:
                         cleared += account.cooldown_until > self.clock()
                         account.cooldown_until = None
                         account.cooldown_reason = None
+                    account.bucket_cooldowns = {}
         self._changed()
         return manual_cleared, cleared
 

@@ -1,7 +1,9 @@
 """The rotation engine: one request's life across the pool.
 
 pick → valid token → stream. Before the first forwarded event a failure is handled by its
-class: quota puts the account on cooldown until its reset and moves on at once; 401
+class: quota puts the account on cooldown until its reset and moves on at once (a model's
+own limit, Spark's, only for that model); a model the account may not use (a version or
+plan gate) is marked on the account for that model and the request moves on; 401
 refreshes once and retries; dead credentials skip the account; transient failures retry
 with bounded backoff; an account that sends nothing within an idle limit is left for
 another one at once when there is one (the client is told); a bad request is surfaced as is
@@ -16,12 +18,21 @@ import logging
 import random
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from multicodex.codex.client import CodexClient, ResponseStream
 from multicodex.codex.errors import CodexFailure, StreamStalled
 from multicodex.codex.events import FinalResponse, TokenUsage
-from multicodex.model import FailureKind, StoredAccount, UsageSnapshot
+from multicodex.config import client_version
+from multicodex.model import (
+    BucketCooldown,
+    FailureKind,
+    ModelGate,
+    StoredAccount,
+    UsageSnapshot,
+)
+from multicodex.model.quota import GENERAL_BUCKET, bucket_label
+from multicodex.model_access import PlanModels
 from multicodex.pool import Pool, PoolError
 from multicodex.rotation.body import build_body, has_account_bound_items
 from multicodex.rotation.models import (
@@ -30,6 +41,7 @@ from multicodex.rotation.models import (
     CompletionResult,
     FailureInfo,
     FailureNotice,
+    ModelUnavailable,
     PoolExhausted,
     RotationEvent,
     Switch,
@@ -55,14 +67,52 @@ Sleep = Callable[[float], Awaitable[None]]
 DeltaKind = Literal["text", "reasoning"]
 
 
-class RotationEngine:
-    """Shared by every request: the pool, the client and which account each conversation
-    is on. Each request runs as its own `RequestRotation`."""
+class ModelDirectory(Protocol):
+    """What the engine knows of the models each plan offers (``app.catalog``)."""
 
-    def __init__(self, pool: Pool, codex: CodexClient, *, sleep: Sleep = asyncio.sleep) -> None:
+    async def prepare(self) -> None:
+        """Fetch the lists of plans with none yet (bounded; a failure restricts nothing)."""
+
+    def plan_models(self) -> PlanModels: ...
+
+    def display_name(self, slug: str) -> str | None: ...
+
+    def servable_models(self) -> list[str]:
+        """The models some account of the pool can serve now, in list order."""
+
+
+class NoModelDirectory:
+    """No model lists: every account may serve every model until the backend says no."""
+
+    async def prepare(self) -> None:
+        return None
+
+    def plan_models(self) -> PlanModels:
+        return {}
+
+    def display_name(self, slug: str) -> str | None:
+        return None
+
+    def servable_models(self) -> list[str]:
+        return []
+
+
+class RotationEngine:
+    """Shared by every request: the pool, the client, the model lists and which account
+    each conversation is on. Each request runs as its own `RequestRotation`."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        codex: CodexClient,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        models: ModelDirectory | None = None,
+    ) -> None:
         self.pool = pool
         self.codex = codex
         self.sleep = sleep
+        self.models: ModelDirectory = models or NoModelDirectory()
         self.owners: dict[str, str] = {}
 
     def conversation_account(self, conversation_id: str) -> str | None:
@@ -109,6 +159,7 @@ class RequestRotation:
         self._output: list[dict[str, Any]] = []
 
     async def events(self) -> AsyncGenerator[RotationEvent, None]:
+        await self._engine.models.prepare()
         attempts_left = self._policy.retry_limit + 2 * max(1, len(self._pool.accounts()))
         while attempts_left > 0:
             attempts_left -= 1
@@ -199,6 +250,8 @@ class RequestRotation:
         excluded = {*self._excluded, leaving} if leaving is not None else self._excluded
         named = self._request.account_key
         accounts = self._pool.accounts()
+        models = self._engine.models
+        model = self._request.model
         return get_strategy(self._policy.strategy).choose(
             SelectionRequest(
                 # A request that names its account is served by that one or not at all;
@@ -209,6 +262,10 @@ class RequestRotation:
                 pinned=self._pool.pinned if named is None else None,
                 affinity=self._owner if named is None else None,
                 sticky=self._policy.sticky,
+                model=model,
+                model_name=models.display_name(model),
+                plan_models=models.plan_models(),
+                client_version=client_version(),
             )
         )
 
@@ -312,8 +369,12 @@ class RequestRotation:
         kind = failure.kind
         if failure.usage is not None:
             await self._pool.record_usage(account.key, failure.usage)
-        if kind is FailureKind.QUOTA_EXHAUSTED:
+        if kind is FailureKind.QUOTA_EXHAUSTED and failure.bucket not in (None, GENERAL_BUCKET):
+            await self._cool_down_bucket(failure, account, failure.bucket)
+        elif kind is FailureKind.QUOTA_EXHAUSTED:
             await self._cool_down(failure, account)
+        elif kind is FailureKind.MODEL_GATED:
+            await self._gate_model(failure, account)
         elif kind is FailureKind.AUTH_EXPIRED:
             await self._refresh_once(failure, account)
         elif kind is FailureKind.NEEDS_REAUTH:
@@ -339,16 +400,53 @@ class RequestRotation:
         until = failure.resets_at
         if until is None and failure.usage is not None:
             until = failure.usage.earliest_exhausted_reset()
-        if until is None:
-            until = now + self._policy.fallback_cooldown_seconds
-        # A reset the backend already sees as past (clock skew) still gets a short rest,
-        # so the same account is not hammered in a tight loop.
-        until = max(until, now + MIN_COOLDOWN_SECONDS)
+        until = self._cooldown_end(until, now)
         when = clock_time(until, now)
         reason = f"{account.display_name} hit its usage limit; cooling down until {when}"
         await self._pool.set_cooldown(account.key, until, reason)
         self._excluded.add(account.key)
         self._problem = (reason, _info(failure))
+
+    def _cooldown_end(self, reset: float | None, now: float) -> float:
+        if reset is None:
+            reset = now + self._policy.fallback_cooldown_seconds
+        # A reset the backend already sees as past (clock skew) still gets a short rest,
+        # so the same account is not hammered in a tight loop.
+        return max(reset, now + MIN_COOLDOWN_SECONDS)
+
+    async def _cool_down_bucket(
+        self, failure: CodexFailure, account: StoredAccount, bucket: str
+    ) -> None:
+        """A model's own limit (Spark's) is spent: the account rests for that limit only
+        and keeps serving every other model."""
+        now = self._pool.clock()
+        until = self._cooldown_end(failure.resets_at, now)
+        label = bucket_label(bucket)
+        reason = (
+            f"{account.display_name} hit its {label} limit; {label} requests go elsewhere "
+            f"until {clock_time(until, now)}"
+        )
+        await self._pool.set_bucket_cooldown(
+            account.key, bucket, BucketCooldown(until=until, reason=reason)
+        )
+        self._excluded.add(account.key)
+        self._problem = (reason, _info(failure))
+
+    async def _gate_model(self, failure: CodexFailure, account: StoredAccount) -> None:
+        """The backend will not serve this model to this account: remembered for the
+        model alone (``model_access``), and the request moves on without a retry."""
+        model = failure.model or self._request.model
+        version = failure.gate == "version"
+        gate = ModelGate(
+            reason="version" if version else "plan",
+            detail=failure.message,
+            at=self._pool.clock(),
+            client_version=client_version() if version else None,
+        )
+        await self._pool.set_model_gate(account.key, model, gate)
+        self._excluded.add(account.key)
+        self._problem = (f"{account.display_name} cannot serve {model}", _info(failure))
+        self._pending = _failure_notice(failure, account)
 
     async def _refresh_once(self, failure: CodexFailure, account: StoredAccount) -> None:
         name = account.display_name
@@ -420,6 +518,7 @@ class RequestRotation:
     # -- exhausted pool --------------------------------------------------------------
 
     async def _wait_for_reset(self) -> AsyncIterator[RotationEvent]:
+        self._fail_if_no_account_serves_the_model(self._selection())
         selection = self._selection()
         now = self._pool.clock()
         earliest = selection.earliest_reset
@@ -435,6 +534,18 @@ class RequestRotation:
         )
         await self._engine.sleep(max(0.0, earliest - now) + 0.05)
         self._excluded.clear()
+
+    def _fail_if_no_account_serves_the_model(self, selection: Selection) -> None:
+        """Every account is left out for the model itself (plan, gate): no wait, reset
+        credit or retry can help, so the request fails at once."""
+        skipped = selection.skipped
+        if skipped and all(s.why == "model" for s in skipped):
+            names = {a.key: a.display_name for a in self._pool.accounts()}
+            raise ModelUnavailable(
+                self._request.model,
+                skipped_states(skipped, names),
+                self._engine.models.servable_models(),
+            )
 
     def _fail_if_the_backend_is_the_problem(self, earliest_reset: float | None) -> None:
         """No account is left because the backend kept failing (5xx, silence, a block page),

@@ -134,7 +134,7 @@ RotationEvent = (
 class AccountState(BaseModel):
     key: str
     name: str
-    state: Literal["available", "cooldown", "needs_reauth", "excluded"]
+    state: Literal["available", "cooldown", "needs_reauth", "excluded", "model_unavailable"]
     until: float | None = None
     detail: str | None = None
 
@@ -147,6 +147,18 @@ class PoolExhausted(Exception):
         super().__init__(f"no MultiCodex account can serve this request now{when}")
         self.earliest_reset = earliest_reset
         self.accounts = accounts
+
+
+class ModelUnavailable(Exception):
+    """No account of the request's set can serve its model (plan lists, gates): nothing
+    is tried, or nothing more after the backend gated the model on each account tried."""
+
+    def __init__(self, model: str, accounts: list[AccountState], servable: list[str]) -> None:
+        super().__init__(f"no MultiCodex account can serve {model}")
+        self.model = model
+        self.accounts = accounts
+        self.servable = servable
+        """The models the pool can serve, for the message."""
 
 
 class UpstreamFailure(Exception):
@@ -171,6 +183,12 @@ class UpstreamFailure(Exception):
 
 def skipped_states(skipped: list[SkippedAccount], names: dict[str, str]) -> list[AccountState]:
     return [
-        AccountState(key=s.key, name=names.get(s.key, s.key), state=s.why, until=s.until)
+        AccountState(
+            key=s.key,
+            name=names.get(s.key, s.key),
+            state="model_unavailable" if s.why == "model" else s.why,
+            until=s.until,
+            detail=s.detail,
+        )
         for s in skipped
     ]
