@@ -1,6 +1,8 @@
 """The Codex CLI's credentials: ``$CODEX_HOME/auth.json``, default ``~/.codex/auth.json``.
 
-Written back in the CLI's own layout: every key we do not own is kept as it was.
+Written back in the CLI's own layout: every key we do not own is kept as it was, under the
+CLI's own commit lock (`codex_lock`). Reads take no lock: the CLI replaces the file by
+renaming a complete temp file over it, and decides to refresh without a lock too.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from multicodex.auth.claims import TokenClaims, merge_claims
+from multicodex.auth.freshness import is_newer
+from multicodex.auth.importers.codex_lock import DEFAULT_WAIT_SECONDS, codex_auth_lock
 from multicodex.auth.importers.common import (
     ApiKeyOnlyError,
+    CredentialImportError,
     CredentialsFormatError,
     CredentialsNotFoundError,
     ImportedCredentials,
@@ -90,18 +95,48 @@ def read_codex_cli_tokens(path: Path, expected_key: str) -> TokenSet | None:
 
 
 def write_back_codex_cli(
-    path: Path, tokens: TokenSet, expected_key: str, now: float | None
+    path: Path,
+    tokens: TokenSet,
+    expected_key: str,
+    now: float | None,
+    *,
+    lock_wait: float = DEFAULT_WAIT_SECONDS,
 ) -> None:
-    """Put refreshed tokens into auth.json, keeping every other key as it was."""
-    data = read_json_object(path, WHAT)
+    """Put refreshed tokens into auth.json, keeping every other key as it was.
+
+    Read, check and write happen under the CLI's lock, so a refresh the CLI commits
+    meanwhile is either seen here (and kept) or waits until we are done."""
+    with codex_auth_lock(path, wait=lock_wait):
+        data = read_json_object(path, WHAT)
+        current, claims = _current_login(data, path, expected_key)
+        if is_newer(current, tokens):
+            raise CredentialImportError(
+                f"{path} holds newer tokens than MultiCodex (the Codex CLI signed in or "
+                "refreshed since); left it untouched",
+                path,
+            )
+        _put_tokens(data, tokens, claims, now)
+        write_json_object(path, data)
+
+
+def _current_login(
+    data: dict[str, Any], path: Path, expected_key: str
+) -> tuple[TokenSet, TokenClaims]:
+    """The login the file holds, refused unless it is still the account we refreshed."""
     try:
-        _, current = _parse(data, path)
+        current, claims = _parse(data, path)
     except CredentialsFormatError:
         raise LinkMismatchError(
             f"{path} no longer holds a ChatGPT login; left it untouched", path
         ) from None
-    if _key(current) != expected_key:
+    if _key(claims) != expected_key:
         raise LinkMismatchError(f"{path} now holds another account; left it untouched", path)
+    return current, claims
+
+
+def _put_tokens(
+    data: dict[str, Any], tokens: TokenSet, current: TokenClaims, now: float | None
+) -> None:
     section: dict[str, Any] = data["tokens"]
     if tokens.id_token:
         section["id_token"] = tokens.id_token
@@ -110,7 +145,6 @@ def write_back_codex_cli(
     if not nonempty_string(section.get("account_id")) and current.account_id:
         section["account_id"] = current.account_id
     data["last_refresh"] = format_rfc3339(tokens.last_refresh or now_or(now))
-    write_json_object(path, data)
 
 
 def _read(path: Path) -> dict[str, Any]:
