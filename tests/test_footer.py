@@ -443,3 +443,37 @@ def test_a_window_at_its_limit_holds_until_the_last_full_window_resets() -> None
 def test_relative_reset(offset: float | None, text: str) -> None:
     resets_at = None if offset is None else NOW + offset
     assert relative_reset(resets_at, NOW) == text
+
+
+# --- windows named by their length --------------------------------------------------------
+
+
+def test_a_team_accounts_thirty_day_window_is_called_30_day() -> None:
+    team = UsageSnapshot(
+        plan_type="team",
+        weekly=UsageWindow(used_percent=41, window_seconds=30 * 86400, resets_at=NOW + 20 * DAY),
+        fetched_at=NOW,
+    )
+    line = footer("t@x.com", team, FooterSettings(reset_window="7d"))
+    assert line.text == "Codex · t@x.com · 5h unknown · 30-day 59% left ↺20d0h"
+    assert "weekly" not in format_status_line("t@x.com", team, [], "left", NOW)
+    assert "30-day 59% left" in format_usage_line(team, "left", NOW)
+
+
+def test_a_pro_accounts_weekly_only_primary_is_called_weekly() -> None:
+    pro = UsageSnapshot(
+        plan_type="pro",
+        weekly=UsageWindow(used_percent=23, window_seconds=604800, resets_at=NOW + 3 * DAY),
+        fetched_at=NOW,
+    )
+    assert footer("p@x.com", pro, FooterSettings()).text == (
+        "Codex · p@x.com · 5h unknown · weekly 77% left ↺3d0h"
+    )
+
+
+def test_a_window_above_one_hundred_percent_shows_nothing_left_never_a_negative() -> None:
+    over = snapshot(112, 50)
+    line = footer("o@x.com", over, BOTH)
+    assert "5h 0% left" in line.text
+    assert "-" not in line.text.replace("o@x.com", "")
+    assert limit_of(over, NOW) is not None

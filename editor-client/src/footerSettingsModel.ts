@@ -23,7 +23,7 @@ const FOOTER_TEXT: Readonly<Record<FooterField, FooterText>> = {
   usage_mode: { label: 'Usage display', description: 'Show remaining or consumed quota percentages' },
   reset_window: {
     label: 'Reset countdown window',
-    description: 'The window closest to running out (binding), always 5h, always weekly (7d), or both',
+    description: 'The window closest to running out (binding), always the 5h one, always the long one (7d: weekly, 30-day on Team), or both',
   },
   show_account: { label: 'Show account', description: 'Display the active account in the footer' },
   show_reset: { label: 'Show reset countdown', description: 'Display the time until the window resets' },

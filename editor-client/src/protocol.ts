@@ -209,13 +209,29 @@ export interface AccountUsage {
    */
   five_hour: UsageWindow | null;
   /**
-   * The long (usually 7-day) window; null when the backend sent none.
+   * The short window named by its length, as every view shows it ('5h').
+   */
+  five_hour_label: string;
+  /**
+   * The long window (7 days on most plans, 30 days on Team; its length is in window_seconds); null when the backend sent none.
    */
   weekly: UsageWindow | null;
   /**
-   * The backend said a limit is reached (or a window is at 100%).
+   * The long window named by its length, as every view shows it: 'weekly', '30-day' (Team).
+   */
+  weekly_label: string;
+  /**
+   * The backend said the account's general limit is reached (or a window is at 100%).
    */
   limit_reached: boolean;
+  /**
+   * The account's model-scoped limits (Spark's on Pro), from wham/usage's additional_rate_limits and the headers of answers for those models; empty when none.
+   */
+  buckets: BucketUsage[];
+  /**
+   * Banked rate-limit reset credits the account holds; null when the backend did not say.
+   */
+  reset_credits: number | null;
   /**
    * When this snapshot was taken (unix seconds).
    */
@@ -514,6 +530,49 @@ export interface AttemptFailure {
    * The backend's message or the transport error, in words.
    */
   detail: string;
+}
+
+/**
+ * A model-scoped limit of an account with windows of its own (Pro's Spark limit):
+ * requests for its models draw on it instead of the account's general windows.
+ */
+export interface BucketUsage {
+  /**
+   * The limit's id (its metered_feature), e.g. codex_bengalfox for Spark.
+   */
+  bucket: string;
+  /**
+   * The limit as a user reads it, e.g. 'Spark'.
+   */
+  label: string;
+  /**
+   * The backend's name for the limit, if it sent one.
+   */
+  limit_name: string | null;
+  /**
+   * Its short window; null when unknown.
+   */
+  five_hour: UsageWindow | null;
+  /**
+   * The short window named by its length ('5h').
+   */
+  five_hour_label: string;
+  /**
+   * Its long window; null when unknown.
+   */
+  weekly: UsageWindow | null;
+  /**
+   * The long window named by its length ('weekly', '30-day').
+   */
+  weekly_label: string;
+  /**
+   * The backend said this limit is reached (or one of its windows is at 100%).
+   */
+  limit_reached: boolean;
+  /**
+   * Its windows as the footer words them, each after the limit's label, e.g. 'Spark 5h 36% left ↺2h13m · Spark weekly 88% left ↺6d19h'.
+   */
+  usage_line: string;
 }
 
 /**
@@ -2014,11 +2073,11 @@ export type UsageMode = 'left' | 'used';
  */
 export interface UsageWindow {
   /**
-   * Percentage used, 0..100.
+   * Percentage used, 0..100 (the backend may report more; it is read as 100: exhausted, nothing left).
    */
   used_percent: number;
   /**
-   * Window length in seconds (18000 for 5 h, 604800 for 7 days).
+   * Window length in seconds (18000 for 5 h, 604800 for 7 days, 2592000 for Team's 30 days).
    */
   window_seconds: number | null;
   /**

@@ -65,7 +65,7 @@ function accountTable(accounts: readonly AccountInfo[], time: TimeContext): stri
       stateIcon(account),
       escapeMarkdown(account.display_name),
       escapeMarkdown(stateText(account, time)),
-      escapeMarkdown(account.usage_line),
+      escapeMarkdown(usageCell(account)),
       escapeMarkdown(freshness(account, time)),
     ];
     return `| ${cells.join(' | ')} |`;
@@ -75,6 +75,17 @@ function accountTable(accounts: readonly AccountInfo[], time: TimeContext): stri
     '|---|---|---|---|---|',
     ...rows,
   ].join('\n');
+}
+
+/** The account's windows, then each model's own limit (Spark's) and its banked resets. */
+export function usageCell(account: AccountInfo): string {
+  const usage = account.usage;
+  const parts = [account.usage_line, ...(usage?.buckets ?? []).map((bucket) => bucket.usage_line)];
+  const credits = usage?.reset_credits ?? 0;
+  if (credits > 0) {
+    parts.push(`${credits} reset credit${credits === 1 ? '' : 's'}`);
+  }
+  return parts.join(' · ');
 }
 
 export function stateIcon(account: AccountInfo): string {

@@ -23,7 +23,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypeAliasType
 
-from multicodex.headroom import NamedWindow, binding_window, named_windows, upcoming_reset, used_now
+from multicodex.headroom import (
+    HasWindows,
+    NamedWindow,
+    binding_window,
+    named_windows,
+    upcoming_reset,
+    used_now,
+)
 from multicodex.model import FooterSettings, UsageMode, UsageSnapshot
 from multicodex.timefmt import countdown, round_half_up
 
@@ -156,10 +163,15 @@ def window_phrase(
     return text
 
 
-def format_usage_line(usage: UsageSnapshot | None, usage_mode: UsageMode, now: float) -> str:
-    """Both windows with their countdowns, e.g. ``5h 12% used ↺2h13m · weekly 40% used ↺3d0h``."""
+def format_usage_line(
+    usage: HasWindows | None, usage_mode: UsageMode, now: float, *, label: str = ""
+) -> str:
+    """Both windows with their countdowns, e.g. ``5h 12% used ↺2h13m · weekly 40% used ↺3d0h``;
+    each after ``label`` when given (a model's own limit: ``Spark 5h 36% left ↺2h13m``)."""
+    head = f"{label} " if label else ""
     return USAGE_SEPARATOR.join(
-        window_phrase(named, usage_mode, now, with_countdown=True) for named in named_windows(usage)
+        head + window_phrase(named, usage_mode, now, with_countdown=True)
+        for named in named_windows(usage)
     )
 
 
@@ -286,10 +298,12 @@ def _compact_usage(
 def _counts_down(named: NamedWindow, settings: FooterSettings, binding: NamedWindow | None) -> bool:
     chosen = settings.reset_window
     if chosen == "binding":
-        return binding is not None and binding.name == named.name
+        return binding is not None and binding.slot == named.slot
     if chosen == "both":
         return True
-    return (chosen, named.name) in (("5h", "5h"), ("7d", "weekly"))
+    # The stored settings name the slots by their usual lengths: "7d" is the long window,
+    # whatever its length (a Team account's is 30 days).
+    return (chosen, named.slot) in (("5h", "short"), ("7d", "long"))
 
 
 def _display_percent(named: NamedWindow, usage_mode: UsageMode, now: float) -> float | None:

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from multicodex.model import StoredAccount, UsageSnapshot, UsageWindow
+from multicodex.model import StoredAccount, UsageSnapshot, UsageWindow, window_label
 
-WindowName = Literal["5h", "weekly"]
-"""The names every view gives the two windows."""
+WindowSlot = Literal["short", "long"]
+"""Which of a limit's two windows: the one up to a day long, or the longer one."""
+USUAL_LENGTH: dict[WindowSlot, int] = {"short": 5 * 3600, "long": 7 * 24 * 3600}
+"""What a window of a slot is called when its length is not known."""
 
 
 class HasWindows(Protocol):
@@ -31,8 +33,14 @@ class HasWindows(Protocol):
 
 @dataclass(frozen=True)
 class NamedWindow:
-    name: WindowName
+    slot: WindowSlot
     window: UsageWindow | None
+
+    @property
+    def name(self) -> str:
+        """The window named by its length, in every view: ``5h``, ``weekly``, ``30-day``."""
+        seconds = self.window.window_seconds if self.window is not None else None
+        return window_label(seconds or USUAL_LENGTH[self.slot])
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,10 @@ def upcoming_reset(window: UsageWindow | None, now: float) -> float | None:
 
 
 def named_windows(usage: HasWindows | None) -> list[NamedWindow]:
-    """Both windows, short first, each with its name (None where unknown)."""
+    """Both windows, short first (None where unknown)."""
     return [
-        NamedWindow("5h", usage.five_hour if usage is not None else None),
-        NamedWindow("weekly", usage.weekly if usage is not None else None),
+        NamedWindow("short", usage.five_hour if usage is not None else None),
+        NamedWindow("long", usage.weekly if usage is not None else None),
     ]
 
 
@@ -95,7 +103,7 @@ def wait_of(account: StoredAccount, now: float) -> Wait | None:
 
 def binding_window(usage: UsageSnapshot | None, now: float) -> NamedWindow | None:
     """The window closest to running out: the most used as of now, the earlier reset on a
-    tie (an unknown reset counts as never), the 5h window on a full tie. None when no
+    tie (an unknown reset counts as never), the short window on a full tie. None when no
     window's use is known."""
     known = [w for w in named_windows(usage) if used_now(w.window, now) is not None]
     if not known:

@@ -184,6 +184,30 @@ class AccountRef(WireModel):
     )
 
 
+class BucketUsage(WireModel):
+    """A model-scoped limit of an account with windows of its own (Pro's Spark limit):
+    requests for its models draw on it instead of the account's general windows."""
+
+    bucket: str = Field(
+        description="The limit's id (its metered_feature), e.g. codex_bengalfox for Spark."
+    )
+    label: str = Field(description="The limit as a user reads it, e.g. 'Spark'.")
+    limit_name: str | None = Field(description="The backend's name for the limit, if it sent one.")
+    five_hour: UsageWindow | None = Field(description="Its short window; null when unknown.")
+    five_hour_label: str = Field(description="The short window named by its length ('5h').")
+    weekly: UsageWindow | None = Field(description="Its long window; null when unknown.")
+    weekly_label: str = Field(
+        description="The long window named by its length ('weekly', '30-day')."
+    )
+    limit_reached: bool = Field(
+        description="The backend said this limit is reached (or one of its windows is at 100%)."
+    )
+    usage_line: str = Field(
+        description="Its windows as the footer words them, each after the limit's label, e.g. "
+        "'Spark 5h 36% left ↺2h13m · Spark weekly 88% left ↺6d19h'."
+    )
+
+
 class AccountUsage(WireModel):
     """An account's last known quota windows and how fresh that knowledge is."""
 
@@ -194,11 +218,30 @@ class AccountUsage(WireModel):
         description="The short (up to one day, usually 5 h) window; null when the backend sent "
         "none."
     )
+    five_hour_label: str = Field(
+        description="The short window named by its length, as every view shows it ('5h')."
+    )
     weekly: UsageWindow | None = Field(
-        description="The long (usually 7-day) window; null when the backend sent none."
+        description="The long window (7 days on most plans, 30 days on Team; its length is in "
+        "window_seconds); null when the backend sent none."
+    )
+    weekly_label: str = Field(
+        description="The long window named by its length, as every view shows it: 'weekly', "
+        "'30-day' (Team)."
     )
     limit_reached: bool = Field(
-        description="The backend said a limit is reached (or a window is at 100%)."
+        description="The backend said the account's general limit is reached (or a window is at "
+        "100%)."
+    )
+    buckets: list[BucketUsage] = Field(
+        description="The account's model-scoped limits (Spark's on Pro), from wham/usage's "
+        "additional_rate_limits and the headers of answers for those models; empty when none.",
+        default_factory=list,
+    )
+    reset_credits: int | None = Field(
+        description="Banked rate-limit reset credits the account holds; null when the backend "
+        "did not say.",
+        default=None,
     )
     fetched_at: float = Field(description="When this snapshot was taken (unix seconds).")
     age_seconds: float = Field(
@@ -1581,8 +1624,10 @@ SHARED_FIELD_DESCRIPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         },
         "UsageWindow": {
             "": "One quota window.",
-            "used_percent": "Percentage used, 0..100.",
-            "window_seconds": "Window length in seconds (18000 for 5 h, 604800 for 7 days).",
+            "used_percent": "Percentage used, 0..100 (the backend may report more; it is read "
+            "as 100: exhausted, nothing left).",
+            "window_seconds": "Window length in seconds (18000 for 5 h, 604800 for 7 days, "
+            "2592000 for Team's 30 days).",
             "resets_at": "When the window resets (unix seconds); null when unknown.",
         },
         "FooterLine": {

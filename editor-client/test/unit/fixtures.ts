@@ -21,8 +21,12 @@ export function account(overrides: Partial<AccountInfo> & { key: string }): Acco
     usage: {
       plan_type: 'plus',
       five_hour: { used_percent: 12, window_seconds: 18000, resets_at: NOW + 2 * 3600 + 13 * 60 },
+      five_hour_label: '5h',
       weekly: { used_percent: 40, window_seconds: 604800, resets_at: NOW + 3 * 86400 },
+      weekly_label: 'weekly',
       limit_reached: false,
+      buckets: [],
+      reset_credits: null,
       fetched_at: NOW - 120,
       age_seconds: 120,
       stale: false,

@@ -26,6 +26,33 @@ describe('statusTooltip', () => {
     assert.match(rows[2]!, / \| not fetched yet \|$/);
   });
 
+  it("shows a Pro account's Spark limit and banked reset credits beside its own windows", () => {
+    const base = account({ key: 'pat', plan: 'pro' });
+    const spark = {
+      bucket: 'codex_bengalfox',
+      label: 'Spark',
+      limit_name: 'GPT-5.3-Codex-Spark',
+      five_hour: { used_percent: 36, window_seconds: 18000, resets_at: NOW + 2 * 3600 },
+      five_hour_label: '5h',
+      weekly: { used_percent: 12, window_seconds: 604800, resets_at: NOW + 3 * 86400 },
+      weekly_label: 'weekly',
+      limit_reached: false,
+      usage_line: 'Spark 5h 64% left ↺2h0m · Spark weekly 88% left ↺3d0h',
+    };
+    const pat = {
+      ...base,
+      usage_line: '5h unknown · weekly 77% left ↺3d0h',
+      usage: { ...base.usage!, five_hour: null, buckets: [spark], reset_credits: 2 },
+    };
+    const md = statusTooltip(status({ accounts: [pat] }), time);
+    const row = md.split('\n').find((line) => line.includes('| pat |'));
+    assert.ok(row);
+    assert.match(
+      row,
+      /\| 5h unknown · weekly 77% left ↺3d0h · Spark 5h 64% left ↺2h0m · Spark weekly 88% left ↺3d0h · 2 reset credits \|/,
+    );
+  });
+
   it('says why the active account was chosen', () => {
     const md = statusTooltip(status(), time);
     assert.match(md, /\*\*alice\*\* is active: alice: 40% weekly, lowest usage/);

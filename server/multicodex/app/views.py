@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from multicodex.footer import format_status_line, format_usage_line
-from multicodex.headroom import cooldown_of, limit_of
-from multicodex.model import StoredAccount, UsageMode
+from multicodex.headroom import cooldown_of, limit_of, named_windows
+from multicodex.model import (
+    SPARK_BUCKET,
+    QuotaBucket,
+    StoredAccount,
+    UsageMode,
+    UsageSnapshot,
+    bucket_label,
+)
 from multicodex.protocol import (
     AccountInfo,
     AccountRef,
@@ -13,6 +20,7 @@ from multicodex.protocol import (
     AccountTag,
     AccountUsage,
     ActiveAccount,
+    BucketUsage,
 )
 from multicodex.selection import Selection
 
@@ -30,19 +38,50 @@ def usage_is_stale(account: StoredAccount, now: float, ttl: float) -> bool:
     return now - usage.fetched_at >= ttl or failed_later
 
 
-def account_usage(account: StoredAccount, now: float, ttl: float) -> AccountUsage | None:
+def account_usage(
+    account: StoredAccount, now: float, ttl: float, usage_mode: UsageMode
+) -> AccountUsage | None:
     usage = account.usage
     if usage is None:
         return None
+    short, long = named_windows(usage)
     return AccountUsage(
         plan_type=usage.plan_type,
         five_hour=usage.five_hour,
+        five_hour_label=short.name,
         weekly=usage.weekly,
+        weekly_label=long.name,
         limit_reached=usage.limit_reached,
+        buckets=bucket_usages(usage, usage_mode, now),
+        reset_credits=usage.reset_credits,
         fetched_at=usage.fetched_at,
         age_seconds=max(0.0, now - usage.fetched_at),
         stale=usage_is_stale(account, now, ttl),
         source=usage.source,
+    )
+
+
+def bucket_usages(usage: UsageSnapshot, usage_mode: UsageMode, now: float) -> list[BucketUsage]:
+    """The account's model-scoped limits (Spark's), Spark first, then by id."""
+    ordered = sorted(usage.buckets.items(), key=lambda item: (item[0] != SPARK_BUCKET, item[0]))
+    return [_bucket_usage(bucket_id, bucket, usage_mode, now) for bucket_id, bucket in ordered]
+
+
+def _bucket_usage(
+    bucket_id: str, bucket: QuotaBucket, usage_mode: UsageMode, now: float
+) -> BucketUsage:
+    short, long = named_windows(bucket)
+    label = bucket_label(bucket_id)
+    return BucketUsage(
+        bucket=bucket_id,
+        label=label,
+        limit_name=bucket.limit_name,
+        five_hour=bucket.five_hour,
+        five_hour_label=short.name,
+        weekly=bucket.weekly,
+        weekly_label=long.name,
+        limit_reached=bucket.limit_reached,
+        usage_line=format_usage_line(bucket, usage_mode, now, label=label),
     )
 
 
@@ -126,7 +165,7 @@ def account_info(
         reauth_reason=(account.reauth_reason or "re-authentication required")
         if account.needs_reauth
         else None,
-        usage=account_usage(account, now, ttl),
+        usage=account_usage(account, now, ttl, usage_mode),
         usage_error=account.usage_error,
         usage_error_at=account.usage_error_at,
         source=account_source(account),

@@ -38,8 +38,11 @@ def account_details(account: AccountInfo, usage_mode: UsageMode, now: float) -> 
         ("account id", account.account_id or NONE),
         ("state", state_text(account, now)),
         *((f"{w.name} window", window(w, usage_mode, now)) for w in windows),
+        *_bucket_facts(account, usage_mode, now),
         ("usage as of", _usage_age(account)),
     ]
+    if usage is not None and usage.reset_credits is not None:
+        facts.append(("reset credits", str(usage.reset_credits)))
     if account.usage_error:
         facts.append(("last usage error", account.usage_error))
     if account.cooldown_until is not None:
@@ -53,6 +56,16 @@ def account_details(account: AccountInfo, usage_mode: UsageMode, now: float) -> 
     facts.append(("last used", clock_time(last_used, now) if last_used is not None else "never"))
     width = max(len(name) for name, _ in facts)
     return [f"  {name + ':':<{width + 1}} {value}" for name, value in facts]
+
+
+def _bucket_facts(account: AccountInfo, usage_mode: UsageMode, now: float) -> list[tuple[str, str]]:
+    """A model's own limit (Spark's), one line a window: ``Spark 5h window``."""
+    buckets = account.usage.buckets if account.usage is not None else []
+    return [
+        (f"{bucket.label} {named.name} window", window(named, usage_mode, now))
+        for bucket in buckets
+        for named in named_windows(bucket)
+    ]
 
 
 def _usage_age(account: AccountInfo) -> str:
