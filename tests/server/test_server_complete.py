@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from multicodex_emulator import DropMidStreamFault, StallFault
+from multicodex_emulator import DropMidStreamFault, StallFault, StatusFault
 from support.rpc_client import RpcClient, RpcError
 from support.server_rig import ServerRig, deltas_of, ready
 
@@ -182,9 +182,11 @@ async def test_no_accounts_offers_the_import_sources(server_rig: ServerRig) -> N
 
 async def test_a_bad_request_is_not_rotated(server_rig: ServerRig) -> None:
     alice, _bob = await ready(server_rig, "alice@example.test", "bob@example.test")
+    refusal = StatusFault(status=400, body={"detail": "Instructions are required"})
+    server_rig.emu.script_faults(alice["account_id"], [refusal])
     with pytest.raises(RpcError) as failure:
         await server_rig.client.request(
-            COMPLETE, {"stream_id": "s-5", "model": "no-such-model", "prompt": "x"}
+            COMPLETE, {"stream_id": "s-5", "model": "gpt-5.5", "prompt": "x"}
         )
     assert failure.value.code == -32020
     assert failure.value.data["status"] == 400
