@@ -307,7 +307,7 @@ class CodexClient:
                 await response.aclose()
         stream = ResponseStream(
             response,
-            usage=parse_usage_headers(response.headers, self._clock()),
+            usage=parse_usage_headers(response.headers, self._clock(), model=_model_of(body)),
             request_id=_request_id(response),
             idle_timeout=idle,
             first_bytes_by=first_bytes_by,
