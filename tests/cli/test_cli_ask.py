@@ -65,11 +65,23 @@ def test_prompt_from_stdin_and_explicit_model(cli: CliRig) -> None:
 
 
 def test_a_rejected_request_exits_1_with_the_backends_reason(cli: CliRig) -> None:
+    alice = cli.seed("alice")
+    refusal = {"kind": "status", "status": 400, "body": {"detail": "Instructions are required"}}
+    cli.emu.script_faults(alice.account_id, [refusal])
+    result = cli.run("ask", "--model", "gpt-5.5", "hi")
+    assert result.code == 1
+    reason = result.stderr.splitlines()[-1]
+    assert reason.startswith("multicodex ask: The backend rejected the request (400)")
+
+
+def test_a_model_no_account_serves_exits_1_naming_the_models_that_work(cli: CliRig) -> None:
     cli.seed("alice")
     result = cli.run("ask", "--model", "no-such-model", "hi")
     assert result.code == 1
     reason = result.stderr.splitlines()[-1]
-    assert reason.startswith("multicodex ask: The backend rejected the request (400)")
+    assert reason.startswith("multicodex ask: No MultiCodex account can serve no-such-model")
+    assert "models the pool can serve: " in reason and "gpt-5.5" in reason
+    assert cli.emu.requests_to(RESPONSES_PATH) == []
 
 
 def test_text_streams_and_ctrl_c_cancels_the_upstream_request(cli: CliRig) -> None:
