@@ -85,6 +85,10 @@ class RpcClient:
         self.handlers: dict[str, NotificationHandler] = {}
         """Called with each notification of that method, as it arrives."""
         self.shown_documents: list[str] = []
+        self.message_requests: list[dict[str, Any]] = []
+        """The params of every window/showMessageRequest, in order."""
+        self.message_choice: str | None = None
+        """The action title answered to window/showMessageRequest (None: dismissed)."""
         self._ids = itertools.count(1)
         self._sent: dict[str, float] = {}
         self._replies: dict[str, Reply] = {}
@@ -323,6 +327,9 @@ class RpcClient:
         if message["method"] == "window/showDocument":
             self.shown_documents.append(message["params"]["uri"])
             result = {"success": True}
+        elif message["method"] == "window/showMessageRequest":
+            self.message_requests.append(message["params"])
+            result = {"title": self.message_choice} if self.message_choice is not None else None
         stdin = self.process.stdin
         if stdin is not None and not stdin.is_closing():
             stdin.write(encode({"jsonrpc": "2.0", "id": message["id"], "result": result}))

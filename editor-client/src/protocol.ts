@@ -1635,6 +1635,11 @@ export interface ReasoningOptions {
 export type RecoverAction = 'start_empty';
 
 /**
+ * Whether a reset credit is spent only after the user agreed (ask) or without asking (automatic).
+ */
+export type ResetCreditConfirm = 'ask' | 'automatic';
+
+/**
  * What accounts/reset clears: the pin, the cooldowns, or both.
  */
 export type ResetTarget = 'manual' | 'quota' | 'all';
@@ -1690,6 +1695,14 @@ export interface RotationPatch {
    * Longest silence between two events once the answer has started (0 < s <= 3600).
    */
   stall_timeout_seconds?: number | null;
+  /**
+   * What happens once every account's included quota is used up.
+   */
+  when_exhausted?: WhenExhausted | null;
+  /**
+   * With when_exhausted reset-credit: ask before each spend, or spend without asking.
+   */
+  reset_credit_confirm?: ResetCreditConfirm | null;
 }
 
 /**
@@ -1720,6 +1733,14 @@ export interface RotationPolicy {
    * Longest silence between two events once the answer has started: before any output the request moves on; after output it fails with UPSTREAM_FAILED_AFTER_OUTPUT.
    */
   stall_timeout_seconds: number;
+  /**
+   * What happens once every account's included quota is used up (see WhenExhausted); wait (the default) never spends anything.
+   */
+  when_exhausted: WhenExhausted;
+  /**
+   * With when_exhausted reset-credit: ask (the default; the server sends window/showMessageRequest and spends only on its spend button) or automatic.
+   */
+  reset_credit_confirm: ResetCreditConfirm;
 }
 
 /**
@@ -1750,6 +1771,14 @@ export interface RotationSetParams {
    * Longest silence between two events once the answer has started (0 < s <= 3600).
    */
   stall_timeout_seconds?: number | null;
+  /**
+   * What happens once every account's included quota is used up.
+   */
+  when_exhausted?: WhenExhausted | null;
+  /**
+   * With when_exhausted reset-credit: ask before each spend, or spend without asking.
+   */
+  reset_credit_confirm?: ResetCreditConfirm | null;
   /**
    * Save to the store (CLI and other windows follow); false changes this server only.
    */
@@ -2142,6 +2171,11 @@ export interface VerifyResult {
   summary_line: string;
 }
 
+/**
+ * When every account's included quota is used up: wait (for the earliest reset, or fail with POOL_EXHAUSTED; nothing is spent), reset-credit (redeem one banked rate-limit reset credit on the account whose reset is furthest away, then serve on it), paid-credits (serve, last, from an account whose usage says it has paid credits; the selection reason says 'paid credits').
+ */
+export type WhenExhausted = 'wait' | 'reset-credit' | 'paid-credits';
+
 // ------------------------------------------------------------ values of the named unions
 
 export const AccountStateValues: readonly AccountState[] = [
@@ -2199,6 +2233,7 @@ export const LoginFailureReasonValues: readonly LoginFailureReason[] = [
 ];
 export const LoginMethodValues: readonly LoginMethod[] = ['browser', 'device'];
 export const RecoverActionValues: readonly RecoverAction[] = ['start_empty'];
+export const ResetCreditConfirmValues: readonly ResetCreditConfirm[] = ['ask', 'automatic'];
 export const ResetTargetValues: readonly ResetTarget[] = ['manual', 'quota', 'all'];
 export const ResetWindowValues: readonly ResetWindow[] = ['binding', '5h', '7d', 'both'];
 export const SegmentRoleValues: readonly SegmentRole[] = [
@@ -2212,6 +2247,11 @@ export const SegmentRoleValues: readonly SegmentRole[] = [
 ];
 export const SeverityValues: readonly Severity[] = ['success', 'info', 'warning', 'error', 'dim'];
 export const UsageModeValues: readonly UsageMode[] = ['left', 'used'];
+export const WhenExhaustedValues: readonly WhenExhausted[] = [
+  'wait',
+  'reset-credit',
+  'paid-credits',
+];
 
 // --------------------------------------------------------------------------- error codes
 

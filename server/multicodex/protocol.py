@@ -38,6 +38,7 @@ from multicodex.model import (
     UsageWindow,
 )
 from multicodex.model import ImportSourceKind as ModelImportSourceKind
+from multicodex.model.settings import ResetCreditConfirm, WhenExhausted
 
 PROTOCOL_VERSION = 1
 """Bumped on any incompatible change; sent in ``initialize``'s experimental capabilities."""
@@ -696,6 +697,15 @@ class RotationPatch(WireModel):
         default=None,
         gt=0,
         le=3600,
+    )
+    when_exhausted: WhenExhausted | None = Field(
+        description="What happens once every account's included quota is used up.",
+        default=None,
+    )
+    reset_credit_confirm: ResetCreditConfirm | None = Field(
+        description="With when_exhausted reset-credit: ask before each spend, or spend "
+        "without asking.",
+        default=None,
     )
 
 
@@ -1621,6 +1631,11 @@ SHARED_FIELD_DESCRIPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "stall_timeout_seconds": "Longest silence between two events once the answer has "
             "started: before any output the request moves on; after output it fails with "
             "UPSTREAM_FAILED_AFTER_OUTPUT.",
+            "when_exhausted": "What happens once every account's included quota is used up "
+            "(see WhenExhausted); wait (the default) never spends anything.",
+            "reset_credit_confirm": "With when_exhausted reset-credit: ask (the default; the "
+            "server sends window/showMessageRequest and spends only on its spend button) or "
+            "automatic.",
         },
         "UsageWindow": {
             "": "One quota window.",
@@ -1649,6 +1664,17 @@ SHARED_FIELD_DESCRIPTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "segments, else null.",
         },
         "UsageMode": {"": "Footer percentages: left (remaining) or used (consumed)."},
+        "WhenExhausted": {
+            "": "When every account's included quota is used up: wait (for the earliest "
+            "reset, or fail with POOL_EXHAUSTED; nothing is spent), reset-credit (redeem one "
+            "banked rate-limit reset credit on the account whose reset is furthest away, then "
+            "serve on it), paid-credits (serve, last, from an account whose usage says it has "
+            "paid credits; the selection reason says 'paid credits')."
+        },
+        "ResetCreditConfirm": {
+            "": "Whether a reset credit is spent only after the user agreed (ask) or without "
+            "asking (automatic)."
+        },
         "ResetWindow": {"": "Which window's reset countdown the footer shows."},
         "FooterState": {
             "": "What the footer tells: serving (the active account's usage), loading (its "

@@ -35,10 +35,11 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from multicodex.headroom import used_now
+from multicodex.headroom import limit_of, used_now
 from multicodex.model import StoredAccount, WindowPair
 from multicodex.model.quota import GENERAL_BUCKET, bucket_for_model
 from multicodex.model_access import PlanModels, model_block
+from multicodex.paid_credits import PAID_CREDITS_SKIP, serves_only_on_paid_credits
 from multicodex.timefmt import clock_time
 
 log = logging.getLogger(__name__)
@@ -339,7 +340,9 @@ class _Choice:
         bucket = bucket_for_model(request.model)
         for position, account in enumerate(request.accounts):
             state = availability(account, self.now, request.excluded)
-            skip = self._model_skip(account, state)
+            skip = self._model_skip(account, state) or _paid_credits_skip(
+                account, state, bucket, self.now
+            )
             if skip is not None:
                 self.skipped.append(skip)
             elif state == "available":
@@ -543,3 +546,17 @@ def _or_never(timestamp: float | None) -> float:
 
 def _percent(value: float | None) -> str:
     return "unknown" if value is None else f"{math.floor(value + 0.5)}%"
+
+
+def _paid_credits_skip(
+    account: StoredAccount, state: Availability, bucket: str, now: float
+) -> SkippedAccount | None:
+    """Never spend money silently: an account at its limit that would serve on paid
+    credits is left out (``paid_credits``; the ``paid-credits`` setting brings it back)."""
+    if state != "available" or bucket != GENERAL_BUCKET:
+        return None
+    if not serves_only_on_paid_credits(account, now):
+        return None
+    limit = limit_of(account.usage, now)
+    until = limit.until if limit is not None else None
+    return SkippedAccount(key=account.key, why="cooldown", until=until, detail=PAID_CREDITS_SKIP)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from multicodex import __version__
@@ -36,12 +37,15 @@ from multicodex.store.errors import StoreError
 if TYPE_CHECKING:  # the application is imported when it is first needed: see ensure_app
     from multicodex.app import App, AppError, ClientHooks
     from multicodex.app.registry import RegisteredMethod
+    from multicodex.pool.reset_credits import ResetCreditOffer
     from multicodex.protocol import InitializationOptions
 
 log = logging.getLogger(__name__)
 
 SERVER_NAME = "multicodex"
 EXIT_CLIENT_NOT_READING = 3
+RESET_CREDIT_QUESTION_SECONDS = 600.0
+"""Unanswered this long, the question to spend a reset credit counts as "Wait"."""
 """The exit code when the client stopped reading the server's output (see rpc.output)."""
 
 
@@ -156,6 +160,7 @@ class MultiCodexServer(LanguageServer):
                 Notification.COMPLETION_DELTA, d.model_dump_json().encode()
             ),
             open_url=self.open_url,
+            confirm_reset_credit=self.confirm_reset_credit,
         )
 
     def open_url(self, url: str) -> bool:
@@ -166,6 +171,29 @@ class MultiCodexServer(LanguageServer):
             types.WINDOW_SHOW_DOCUMENT, types.ShowDocumentParams(uri=url, external=True)
         )
         return True
+
+    async def confirm_reset_credit(self, offer: ResetCreditOffer) -> bool:
+        """Ask the editor (``window/showMessageRequest``) whether to spend a reset credit;
+        only the spend button spends: "Wait", a dismissal or no answer do not."""
+        spend = offer.spend_label
+        future = self.protocol.send_request(
+            types.WINDOW_SHOW_MESSAGE_REQUEST,
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Warning,
+                message=offer.question(),
+                actions=[
+                    types.MessageActionItem(title=spend),
+                    types.MessageActionItem(title=offer.WAIT_LABEL),
+                ],
+            ),
+        )
+        try:
+            async with asyncio.timeout(RESET_CREDIT_QUESTION_SECONDS):
+                answer = await asyncio.wrap_future(future)
+        except (TimeoutError, JsonRpcException):
+            return False
+        title = answer.get("title") if isinstance(answer, dict) else getattr(answer, "title", None)
+        return title == spend
 
     def show_warning(self, message: str) -> None:
         self.window_show_message(

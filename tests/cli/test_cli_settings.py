@@ -15,7 +15,7 @@ def test_rotation_shows_and_saves_the_policy(cli: CliRig) -> None:
     lines = shown.stdout.splitlines()
     assert lines[0] == (
         "rotation: strategy=default sticky=on retryLimit=5 fallbackCooldown=3600s "
-        "firstOutputTimeout=20s stallTimeout=120s"
+        "firstOutputTimeout=20s stallTimeout=120s whenExhausted=wait resetCreditConfirm=ask"
     )
     assert lines[1].startswith("Current policy: a pinned account first")
     assert any(line.startswith(" * default ") for line in lines)
@@ -23,11 +23,16 @@ def test_rotation_shows_and_saves_the_policy(cli: CliRig) -> None:
         "rotation",
         *("--strategy", "drain-first", "--no-sticky", "--retry-limit", "2"),
         *("--first-output-timeout", "7.5", "--stall-timeout", "300"),
+        *("--when-exhausted", "reset-credit", "--reset-credit-confirm", "automatic"),
     )
     assert changed.code == 0
     assert changed.stdout.splitlines()[0] == (
         "rotation: strategy=drain-first sticky=off retryLimit=2 fallbackCooldown=3600s "
-        "firstOutputTimeout=7.5s stallTimeout=300s"
+        "firstOutputTimeout=7.5s stallTimeout=300s whenExhausted=reset-credit "
+        "resetCreditConfirm=automatic"
+    )
+    assert any(
+        "reset credit" in line and "without asking" in line for line in changed.stdout.splitlines()
     )
     policy = cli.run("rotation", "--json").json()["policy"]
     assert policy == {
@@ -37,6 +42,8 @@ def test_rotation_shows_and_saves_the_policy(cli: CliRig) -> None:
         "sticky": False,
         "first_output_timeout_seconds": 7.5,
         "stall_timeout_seconds": 300.0,
+        "when_exhausted": "reset-credit",
+        "reset_credit_confirm": "automatic",
     }
     assert unknown.code == 2 and "invalid choice" in unknown.one_line_error()
 

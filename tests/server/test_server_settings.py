@@ -24,9 +24,11 @@ async def test_rotation_get_describes_the_policy_and_every_strategy(server_rig: 
         "sticky": True,
         "first_output_timeout_seconds": 20.0,
         "stall_timeout_seconds": 120.0,
+        "when_exhausted": "wait",
+        "reset_credit_confirm": "ask",
     }
     assert [s["name"] for s in info["strategies"]] == ["default", "drain-first", "reset-first"]
-    assert len(info["description"]) == 5
+    assert len(info["description"]) == 6
     assert "1 hour when unknown" in info["description"][2]
     assert "at most 5 times" in info["description"][2]
 
@@ -50,6 +52,8 @@ async def test_rotation_set_persists_or_stays_in_this_server(server_rig: ServerR
         "sticky": False,
         "first_output_timeout_seconds": 20.0,
         "stall_timeout_seconds": 120.0,
+        "when_exhausted": "wait",
+        "reset_credit_confirm": "ask",
     }
     assert "(90 seconds when unknown)" in session["description"][2]
     assert (
@@ -64,6 +68,8 @@ async def test_rotation_set_persists_or_stays_in_this_server(server_rig: ServerR
         "sticky": True,
         "first_output_timeout_seconds": 20.0,
         "stall_timeout_seconds": 120.0,
+        "when_exhausted": "wait",
+        "reset_credit_confirm": "ask",
     }
 
 

@@ -37,6 +37,7 @@ from multicodex.app.workspace import WorkspaceAccount
 from multicodex.auth.pkce_login import DEFAULT_PORTS
 from multicodex.codex.client import CodexClient
 from multicodex.config import Endpoints
+from multicodex.pool.reset_credits import ResetCreditOffer, ResetCreditSpender
 from multicodex.protocol import (
     AccountInfo,
     AccountRef,
@@ -81,6 +82,7 @@ from multicodex.protocol import (
     StoreRecoverResult,
     VerifyResult,
 )
+from multicodex.rotation.beyond_quota import BeyondQuota
 from multicodex.rotation.engine import RotationEngine
 from multicodex.store.document import Store
 from multicodex.store.errors import StoreError, StoreUnreadableError
@@ -118,7 +120,10 @@ class App:
         self.pool = SessionPool(self.store, self.endpoints, self.http, self.codex, self.overrides)
         self.workspace = WorkspaceAccount(self.pool, self.options.workspace_account)
         self._recover_refresh_journal()
-        self.engine = RotationEngine(self.pool, self.codex)
+        spender = ResetCreditSpender(self.pool, self.codex, self._confirm_reset_credit)
+        self.engine = RotationEngine(
+            self.pool, self.codex, beyond_quota=BeyondQuota(self.pool, spender)
+        )
         self.status_feed = StatusFeed(self.snapshot, self._publish_status)
         self.pool.add_listener(self.status_feed.request_refresh)
         self._background: set[asyncio.Future[Any]] = set()
@@ -192,6 +197,10 @@ class App:
     def pick_up_pi_login_soon(self) -> None:
         """`pick_up_pi_login` in the background (the server, at start)."""
         self._keep_in_background(asyncio.ensure_future(self.pick_up_pi_login()))
+
+    async def _confirm_reset_credit(self, offer: ResetCreditOffer) -> bool:
+        """Asked through whichever hook the driver set (it may change after start)."""
+        return await self.hooks.confirm_reset_credit(offer)
 
     async def cancel_logins(self) -> None:
         await self.logins.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from multicodex.pool.reset_credits import ConfirmSpend, never_confirmed
 from multicodex.protocol import CompletionDelta, LoginProgress, Status
 
 
@@ -22,9 +23,13 @@ class ClientHooks:
 
     ``open_url`` asks the client to open a login URL and says whether it was asked (the
     server sends ``window/showDocument``; a CLI may start a browser).
+    ``confirm_reset_credit`` asks the user whether to spend a reset credit (the server
+    sends ``window/showMessageRequest``; a CLI asks on its terminal); by default no one is
+    asked and nothing is spent.
     """
 
     status: Callable[[Status], None] = _ignore
     login_progress: Callable[[LoginProgress], None] = _ignore
     completion_delta: Callable[[CompletionDelta], None] = _ignore
     open_url: Callable[[str], bool] = _cannot_open
+    confirm_reset_credit: ConfirmSpend = never_confirmed

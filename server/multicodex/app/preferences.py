@@ -113,7 +113,32 @@ def describe_policy(policy: RotationPolicy) -> list[str]:
         f"{in_words(policy.stall_timeout_seconds)} before any output, MultiCodex says so and "
         "tries another account; once output has streamed, such a silence ends the request "
         "with an error.",
+        _when_exhausted(policy),
     ]
+
+
+def _when_exhausted(policy: RotationPolicy) -> str:
+    """What happens once every included quota is used up, in words."""
+    if policy.when_exhausted == "reset-credit":
+        how = (
+            "without asking"
+            if policy.reset_credit_confirm == "automatic"
+            else "after asking you (never without an answer)"
+        )
+        return (
+            "When every account's included quota is used up, MultiCodex spends one banked "
+            f"reset credit on the account whose reset is furthest away, {how}, and serves the "
+            "request there."
+        )
+    if policy.when_exhausted == "paid-credits":
+        return (
+            "When every account's included quota is used up, MultiCodex serves the request "
+            "from an account that has paid credits (spending them)."
+        )
+    return (
+        "When every account's included quota is used up, MultiCodex waits for the earliest "
+        "reset (or says when it is); it never spends reset credits or paid credits."
+    )
 
 
 def _patched(settings: FooterSettings, patch: FooterPatch) -> FooterSettings:

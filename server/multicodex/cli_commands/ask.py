@@ -16,6 +16,7 @@ from multicodex.cli_commands.failure import CliFailure
 from multicodex.cli_commands.output import Output, Style
 from multicodex.cli_commands.parsing import CliParser, Subparsers
 from multicodex.cli_commands.prompts import read_all, stdin_is_terminal
+from multicodex.cli_commands.spend_prompt import terminal_confirm
 from multicodex.protocol import (
     CompleteParams,
     CompleteResult,
@@ -70,6 +71,7 @@ async def run_ask(ctx: CommandContext) -> int:
     model = ctx.args.model or (await ctx.app.models_list(ModelsListParams())).default_model
     printer = DeltaPrinter(ctx.out)
     ctx.hooks.completion_delta = printer.show
+    ctx.hooks.confirm_reset_credit = terminal_confirm(ctx.out)
     params = CompleteParams(
         stream_id=f"cli-{uuid.uuid4().hex[:12]}",
         model=model,

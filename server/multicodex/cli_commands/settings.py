@@ -4,11 +4,13 @@ store, so the editor and later commands follow)."""
 from __future__ import annotations
 
 import argparse
+from typing import get_args
 
 from multicodex.app.errors import validated
 from multicodex.cli_commands.context import CommandContext
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.parsing import CliParser, Subparsers
+from multicodex.model.settings import ResetCreditConfirm, WhenExhausted
 from multicodex.protocol import (
     FooterChoices,
     FooterInfo,
@@ -58,6 +60,17 @@ def register(sub: Subparsers, common: CliParser) -> None:
         metavar="SECONDS",
         help="longest silence of an answer under way before it counts as dead",
     )
+    rotation.add_argument(
+        "--when-exhausted",
+        choices=get_args(WhenExhausted.__value__),
+        help="once every included quota is used up: wait for a reset (default), spend a "
+        "banked reset credit, or use paid credits",
+    )
+    rotation.add_argument(
+        "--reset-credit-confirm",
+        choices=get_args(ResetCreditConfirm.__value__),
+        help="with --when-exhausted reset-credit: ask before each spend (default) or not",
+    )
     rotation.set_defaults(run=run_rotation)
 
     footer = sub.add_parser(
@@ -105,6 +118,8 @@ async def run_rotation(ctx: CommandContext) -> int:
         "fallback_cooldown_seconds": args.fallback_cooldown_seconds,
         "first_output_timeout_seconds": args.first_output_timeout_seconds,
         "stall_timeout_seconds": args.stall_timeout_seconds,
+        "when_exhausted": args.when_exhausted,
+        "reset_credit_confirm": args.reset_credit_confirm,
     }
     if any(value is not None for value in changes.values()):
         info = await ctx.app.rotation_set(validated(RotationSetParams, changes))
@@ -118,7 +133,8 @@ async def run_rotation(ctx: CommandContext) -> int:
         f"rotation: strategy={policy.strategy} sticky={'on' if policy.sticky else 'off'} "
         f"retryLimit={policy.retry_limit} fallbackCooldown={policy.fallback_cooldown_seconds}s "
         f"firstOutputTimeout={policy.first_output_timeout_seconds:g}s "
-        f"stallTimeout={policy.stall_timeout_seconds:g}s"
+        f"stallTimeout={policy.stall_timeout_seconds:g}s "
+        f"whenExhausted={policy.when_exhausted} resetCreditConfirm={policy.reset_credit_confirm}"
     )
     ctx.out.lines(info.description)
     ctx.out.line("Strategies:")

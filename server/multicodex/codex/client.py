@@ -12,10 +12,10 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import httpx2
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from multicodex.codex.classify import classify_exception, classify_http_error, classify_stream_event
 from multicodex.codex.errors import CodexFailure, StreamStalled
@@ -28,6 +28,7 @@ from multicodex.codex.events import (
 )
 from multicodex.codex.headers import auth_headers, default_user_agent, stream_headers
 from multicodex.codex.models import ModelCatalog, ModelInfo, ModelListPayload
+from multicodex.codex.reset_credits import ConsumeResult, ResetCreditList
 from multicodex.codex.sse import DONE_SENTINEL, SSEEvent, SSEParser, SSEProtocolError
 from multicodex.codex.usage import parse_usage_headers, parse_usage_payload
 from multicodex.config import ORIGINATOR, Endpoints, client_version
@@ -47,6 +48,7 @@ DRAIN_TAIL_BYTES = 64 * 1024
 connection can be reused (normally just the end of the chunked body, already received)."""
 
 Clock = Callable[[], float]
+RESET_CREDITS_PATH = "/wham/rate-limit-reset-credits"
 
 
 class ResponseStream:
@@ -445,6 +447,60 @@ class CodexClient:
             model=model,
         )
 
+    # -- rate-limit reset credits -------------------------------------------------------
+
+    async def fetch_reset_credits(
+        self,
+        *,
+        access_token: str,
+        account_id: str | None,
+        timeout: float = 10.0,  # noqa: ASYNC109 (a bound on the whole call, applied inside)
+    ) -> ResetCreditList:
+        """``GET {backend}/wham/rate-limit-reset-credits``: the credits banked."""
+        headers = auth_headers(access_token, account_id, self._user_agent)
+        headers["Accept"] = "application/json"
+        url = f"{self._endpoints.backend_url}{RESET_CREDITS_PATH}"
+        response = await self._get(url, headers, timeout, what="reset credits")
+        return _parsed(ResetCreditList, response, what="reset credits")
+
+    async def consume_reset_credit(
+        self,
+        *,
+        access_token: str,
+        account_id: str | None,
+        redeem_request_id: str,
+        timeout: float = 10.0,  # noqa: ASYNC109 (a bound on the whole call, applied inside)
+    ) -> ConsumeResult:
+        """``POST {backend}/wham/rate-limit-reset-credits/consume``: redeem one credit.
+
+        ``redeem_request_id`` makes the call idempotent: after a lost answer send the same
+        id again, never a new one, or a second credit may be spent.
+        """
+        headers = auth_headers(access_token, account_id, self._user_agent)
+        headers["Accept"] = "application/json"
+        headers["Content-Type"] = "application/json"
+        body = json.dumps({"redeem_request_id": redeem_request_id}).encode()
+        url = f"{self._endpoints.backend_url}{RESET_CREDITS_PATH}/consume"
+        request = self._http.build_request(
+            "POST", url, content=body, headers=headers, timeout=httpx2.Timeout(timeout)
+        )
+        try:
+            async with asyncio.timeout(timeout):
+                response = await self._send(request, stream=False)
+        except TimeoutError as exc:
+            raise CodexFailure(
+                FailureKind.TRANSIENT, f"reset credit request timed out after {timeout:g} s"
+            ) from exc
+        if not response.is_success:
+            raise classify_http_error(
+                response.status_code,
+                response.headers,
+                response.content[:MAX_ERROR_BODY_BYTES],
+                now=self._clock(),
+                request_id=_request_id(response),
+            )
+        return _parsed(ConsumeResult, response, what="reset credit")
+
 
 async def _read_limited(response: httpx2.Response, limit: int) -> bytes:
     """At most ``limit`` bytes of an error body; a body cut short still classifies."""
@@ -478,6 +534,22 @@ def _json_body(response: httpx2.Response, *, what: str) -> Any:
         raise CodexFailure(
             FailureKind.TRANSIENT,
             f"{what} endpoint returned a body that is not JSON",
+            status=response.status_code,
+            request_id=_request_id(response),
+        ) from exc
+
+
+_Wire = TypeVar("_Wire", bound=BaseModel)
+
+
+def _parsed(model: type[_Wire], response: httpx2.Response, *, what: str) -> _Wire:
+    payload = _json_body(response, what=what)
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise CodexFailure(
+            FailureKind.TRANSIENT,
+            f"{what} endpoint returned an unexpected body",
             status=response.status_code,
             request_id=_request_id(response),
         ) from exc

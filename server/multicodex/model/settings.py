@@ -11,6 +11,8 @@ from typing_extensions import TypeAliasType
 UsageMode = TypeAliasType("UsageMode", Literal["left", "used"])
 ResetWindow = TypeAliasType("ResetWindow", Literal["binding", "5h", "7d", "both"])
 FooterOrder = TypeAliasType("FooterOrder", Literal["account-first", "usage-first"])
+WhenExhausted = TypeAliasType("WhenExhausted", Literal["wait", "reset-credit", "paid-credits"])
+ResetCreditConfirm = TypeAliasType("ResetCreditConfirm", Literal["ask", "automatic"])
 
 
 class FooterSettings(BaseModel):
@@ -37,6 +39,13 @@ class RotationPolicy(BaseModel):
     stall_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
     """Once the answer has started a reasoning model may think silently for a while; past
     this silence the stream is taken as dead."""
+    when_exhausted: WhenExhausted = "wait"
+    """What happens once every account's included quota is used up: ``wait`` for the
+    earliest reset; ``reset-credit``: spend a banked rate-limit reset credit (see
+    ``reset_credit_confirm``); ``paid-credits``: serve from an account that has paid
+    credits. Nothing is ever spent unless this says so."""
+    reset_credit_confirm: ResetCreditConfirm = "ask"
+    """With ``reset-credit``: ask the user before each spend, or spend without asking."""
 
 
 class Settings(BaseModel):

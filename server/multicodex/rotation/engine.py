@@ -34,6 +34,8 @@ from multicodex.model import (
 from multicodex.model.quota import GENERAL_BUCKET, bucket_label
 from multicodex.model_access import PlanModels
 from multicodex.pool import Pool, PoolError
+from multicodex.pool.reset_credits import ResetCreditSpender
+from multicodex.rotation.beyond_quota import BeyondQuota
 from multicodex.rotation.body import build_body, has_account_bound_items
 from multicodex.rotation.models import (
     AttemptStarted,
@@ -108,12 +110,15 @@ class RotationEngine:
         *,
         sleep: Sleep = asyncio.sleep,
         models: ModelDirectory | None = None,
+        beyond_quota: BeyondQuota | None = None,
     ) -> None:
         self.pool = pool
         self.codex = codex
         self.sleep = sleep
         self.models: ModelDirectory = models or NoModelDirectory()
         self.owners: dict[str, str] = {}
+        self.beyond_quota = beyond_quota or BeyondQuota(pool, ResetCreditSpender(pool, codex))
+        """Reset credits and paid credits, as far as the rotation policy allows them."""
 
     def conversation_account(self, conversation_id: str) -> str | None:
         return self.owners.get(conversation_id)
@@ -135,6 +140,7 @@ class RequestRotation:
         self._cache_key = conversation or str(uuid.uuid4())
         self._owner = engine.owners.get(conversation) if conversation else None
         self._policy = self._pool.document().settings.rotation
+        self._rescue = engine.beyond_quota.for_request(request, self._policy)
         self._excluded: set[str] = set()
         self._switches: list[Switch] = []
         self._reasons: list[str] = []
@@ -519,6 +525,12 @@ class RequestRotation:
 
     async def _wait_for_reset(self) -> AsyncIterator[RotationEvent]:
         self._fail_if_no_account_serves_the_model(self._selection())
+        rescue = await self._rescue.next_account()  # only what when_exhausted allows
+        if rescue is not None:
+            self._forced, self._forced_why = rescue.account_key, rescue.why
+            self._chosen_why = rescue.why
+            self._reasons.append(rescue.why)
+            return
         selection = self._selection()
         now = self._pool.clock()
         earliest = selection.earliest_reset
