@@ -593,7 +593,7 @@ export interface CompleteParams {
    */
   model: string;
   /**
-   * Responses API input items (message, function_call_output, reasoning, ...), sent to the backend as they are.
+   * Responses API input items (message, function_call, function_call_output, reasoning, ...), sent to the backend as they are; input_image parts are checked first (png, jpeg, gif or webp; a data: URL of at most 20 MB decoded, or an https URL).
    */
   input?:
     | {
@@ -613,13 +613,13 @@ export interface CompleteParams {
    */
   reasoning?: ReasoningOptions | null;
   /**
-   * Responses API tool definitions, passed through; calls come back in output_items.
+   * Function tools the model may call; each call comes back as a tool_call delta and in output_items. Null or empty: no tools.
    */
-  tools?:
-    | {
-        [k: string]: unknown;
-      }[]
-    | null;
+  tools?: FunctionTool[] | null;
+  /**
+   * auto: the model decides; required: it must call a tool; none: it must not; or the one function it must call. Null: auto. required and a function need tools (the function one of them).
+   */
+  tool_choice?: ('auto' | 'required' | 'none') | FunctionToolChoice | null;
   /**
    * Keeps the conversation on one account while healthy (sticky rotation) and keys the backend's prompt cache.
    */
@@ -716,11 +716,11 @@ export interface CompletionDelta {
    */
   seq: number;
   /**
-   * start: first delta, the account chosen (account, reason); text: output text; reasoning: reasoning summary text; switch: retrying on another account before any output (from_account, account, reason); notice: something the user may want to know (waiting for a reset, an account that stalled, a transient retry).
+   * start: first delta, the account chosen (account, reason); text: output text; reasoning: reasoning summary text; tool_call: a complete function call (tool_call), one delta per call; switch: retrying on another account before any output (from_account, account, reason); notice: something the user may want to know (waiting for a reset, an account that stalled, a transient retry).
    */
-  kind: 'start' | 'text' | 'reasoning' | 'switch' | 'notice';
+  kind: 'start' | 'text' | 'reasoning' | 'tool_call' | 'switch' | 'notice';
   /**
-   * text/reasoning: the new text; start/switch/notice: a one-line message for people.
+   * text/reasoning: the new text; tool_call: the tool's name; start/switch/notice: a one-line message for people.
    */
   text: string;
   /**
@@ -739,6 +739,10 @@ export interface CompletionDelta {
    * notice while waiting for a reset: when the wait ends.
    */
   until: number | null;
+  /**
+   * tool_call: the call, sent once the model has written all its arguments; else null.
+   */
+  tool_call: ToolCall | null;
 }
 
 /**
@@ -1025,6 +1029,48 @@ export interface FooterSettings {
  * What the footer tells: serving (the active account's usage), loading (its usage not known yet), no_accounts, exhausted (no account has room; the next reset), needs_reauth (only a new login would help).
  */
 export type FooterState = 'serving' | 'loading' | 'no_accounts' | 'exhausted' | 'needs_reauth';
+
+/**
+ * A function the model may call (a Responses API function tool).
+ */
+export interface FunctionTool {
+  /**
+   * Always 'function': the only kind of tool a completion accepts.
+   */
+  type: 'function';
+  /**
+   * The name the model calls it by: letters, digits, '_' and '-', 1..64 chars (the backend's rule).
+   */
+  name: string;
+  /**
+   * What the tool does, for the model; null sends none.
+   */
+  description?: string | null;
+  /**
+   * JSON Schema of the arguments object; null: a function without arguments.
+   */
+  parameters?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * Ask the backend to hold the arguments to the schema exactly; null sends false.
+   */
+  strict?: boolean | null;
+}
+
+/**
+ * Make the model call this one tool.
+ */
+export interface FunctionToolChoice {
+  /**
+   * Always 'function'.
+   */
+  type: 'function';
+  /**
+   * One of the request's tools.
+   */
+  name: string;
+}
 
 /**
  * data of IMPORT_FAILED: no source yielded an account and at least one failed.
@@ -1455,6 +1501,26 @@ export interface ModelSummary {
    * Context window in tokens, if known.
    */
   context_window: number | null;
+  /**
+   * The most input tokens a request may carry: the catalog's context_window (the backend's input budget), 272000 when the catalog gives none.
+   */
+  max_input_tokens: number;
+  /**
+   * The most output tokens one answer may have: the catalog's max_output_tokens, 128000 when the catalog gives none.
+   */
+  max_output_tokens: number;
+  /**
+   * Whether input_image parts are accepted: the catalog's input_modalities has 'image'.
+   */
+  supports_images: boolean;
+  /**
+   * Whether function tools may be given (true for Codex models unless the catalog says otherwise).
+   */
+  supports_tools: boolean;
+  /**
+   * Whether the model may call several tools in one answer (the catalog's supports_parallel_tool_calls; true when it says nothing).
+   */
+  supports_parallel_tool_calls: boolean;
   /**
    * The accounts that can serve it now: its plan's model list has it (or that list is not known yet), the backend has not gated it for the account, and its own limit (Spark's) is not cooling down.
    */
@@ -2026,6 +2092,25 @@ export interface TokenUsage {
    * Input plus output tokens.
    */
   total_tokens: number;
+}
+
+/**
+ * A function call the model made: run it and send its output back as a
+ * function_call_output input item with the same call_id.
+ */
+export interface ToolCall {
+  /**
+   * Pairs the call with its function_call_output.
+   */
+  call_id: string;
+  /**
+   * The tool called.
+   */
+  name: string;
+  /**
+   * The arguments as the model wrote them (JSON text).
+   */
+  arguments: string;
 }
 
 /**

@@ -955,6 +955,26 @@ class ModelSummary(WireModel):
         description="Accepted reasoning efforts (low, medium, ...)."
     )
     context_window: int | None = Field(description="Context window in tokens, if known.")
+    max_input_tokens: int = Field(
+        description="The most input tokens a request may carry: the catalog's context_window "
+        "(the backend's input budget), 272000 when the catalog gives none."
+    )
+    max_output_tokens: int = Field(
+        description="The most output tokens one answer may have: the catalog's "
+        "max_output_tokens, 128000 when the catalog gives none."
+    )
+    supports_images: bool = Field(
+        description="Whether input_image parts are accepted: the catalog's input_modalities "
+        "has 'image'."
+    )
+    supports_tools: bool = Field(
+        description="Whether function tools may be given (true for Codex models unless the "
+        "catalog says otherwise)."
+    )
+    supports_parallel_tool_calls: bool = Field(
+        description="Whether the model may call several tools in one answer (the catalog's "
+        "supports_parallel_tool_calls; true when it says nothing)."
+    )
     accounts: list[AccountRef] = Field(
         description="The accounts that can serve it now: its plan's model list has it (or that "
         "list is not known yet), the backend has not gated it for the account, and its own "
@@ -1018,6 +1038,47 @@ class ReasoningOptions(WireModel):
     )
 
 
+class FunctionTool(WireModel):
+    """A function the model may call (a Responses API function tool)."""
+
+    type: Literal["function"] = Field(
+        description="Always 'function': the only kind of tool a completion accepts."
+    )
+    name: str = Field(
+        description="The name the model calls it by: letters, digits, '_' and '-', 1..64 chars "
+        "(the backend's rule).",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+    )
+    description: str | None = Field(
+        description="What the tool does, for the model; null sends none.", default=None
+    )
+    parameters: dict[str, Any] | None = Field(
+        description="JSON Schema of the arguments object; null: a function without arguments.",
+        default=None,
+    )
+    strict: bool | None = Field(
+        description="Ask the backend to hold the arguments to the schema exactly; null sends "
+        "false.",
+        default=None,
+    )
+
+
+class FunctionToolChoice(WireModel):
+    """Make the model call this one tool."""
+
+    type: Literal["function"] = Field(description="Always 'function'.")
+    name: str = Field(description="One of the request's tools.", min_length=1)
+
+
+class ToolCall(WireModel):
+    """A function call the model made: run it and send its output back as a
+    function_call_output input item with the same call_id."""
+
+    call_id: str = Field(description="Pairs the call with its function_call_output.")
+    name: str = Field(description="The tool called.")
+    arguments: str = Field(description="The arguments as the model wrote them (JSON text).")
+
+
 class CompleteParams(WireModel):
     """Params of multicodex/complete. Exactly one of input or prompt."""
 
@@ -1029,9 +1090,9 @@ class CompleteParams(WireModel):
     )
     model: str = Field(description="Model slug (see models/list).", min_length=1)
     input: list[dict[str, Any]] | None = Field(
-        description="Responses API input items (message, function_call_output, reasoning, ...), "
-        "sent "
-        "to the backend as they are.",
+        description="Responses API input items (message, function_call, function_call_output, "
+        "reasoning, ...), sent to the backend as they are; input_image parts are checked first "
+        "(png, jpeg, gif or webp; a data: URL of at most 20 MB decoded, or an https URL).",
         default=None,
         min_length=1,
     )
@@ -1044,9 +1105,15 @@ class CompleteParams(WireModel):
         default=None,
     )
     reasoning: ReasoningOptions | None = Field(description="Reasoning settings.", default=None)
-    tools: list[dict[str, Any]] | None = Field(
-        description="Responses API tool definitions, passed through; calls come back in "
-        "output_items.",
+    tools: list[FunctionTool] | None = Field(
+        description="Function tools the model may call; each call comes back as a tool_call "
+        "delta and in output_items. Null or empty: no tools.",
+        default=None,
+    )
+    tool_choice: Literal["auto", "required", "none"] | FunctionToolChoice | None = Field(
+        description="auto: the model decides; required: it must call a tool; none: it must "
+        "not; or the one function it must call. Null: auto. required and a function need "
+        "tools (the function one of them).",
         default=None,
     )
     conversation_id: str | None = Field(
@@ -1085,6 +1152,18 @@ class CompleteParams(WireModel):
             raise ValueError("exactly one of 'input' or 'prompt' is required")
         return self
 
+    @model_validator(mode="after")
+    def _tool_choice_names_a_tool(self) -> Self:
+        names = [tool.name for tool in self.tools or []]
+        if len(set(names)) != len(names):
+            raise ValueError("two tools have the same name")
+        choice = self.tool_choice
+        if isinstance(choice, FunctionToolChoice) and choice.name not in names:
+            raise ValueError(f"tool_choice names '{choice.name}', which is not one of the tools")
+        if choice == "required" and not names:
+            raise ValueError("tool_choice 'required' needs at least one tool")
+        return self
+
 
 class CompletionDelta(WireModel):
     """Params of the multicodex/completion/delta notification. All deltas of a stream are
@@ -1092,15 +1171,16 @@ class CompletionDelta(WireModel):
 
     stream_id: str = Field(description="The stream_id of the complete request.")
     seq: int = Field(description="0, 1, 2, ... within the stream; no gaps.", ge=0)
-    kind: Literal["start", "text", "reasoning", "switch", "notice"] = Field(
+    kind: Literal["start", "text", "reasoning", "tool_call", "switch", "notice"] = Field(
         description="start: first delta, the account chosen (account, reason); text: output text; "
-        "reasoning: reasoning summary text; switch: retrying on another account before "
+        "reasoning: reasoning summary text; tool_call: a complete function call (tool_call), "
+        "one delta per call; switch: retrying on another account before "
         "any output (from_account, account, reason); notice: something the user may want "
         "to know (waiting for a reset, an account that stalled, a transient retry)."
     )
     text: str = Field(
-        description="text/reasoning: the new text; start/switch/notice: a one-line message for "
-        "people."
+        description="text/reasoning: the new text; tool_call: the tool's name; "
+        "start/switch/notice: a one-line message for people."
     )
     account: AccountRef | None = Field(
         description="The account serving the stream from now on (start, switch; text and "
@@ -1111,6 +1191,11 @@ class CompletionDelta(WireModel):
     )
     reason: str | None = Field(description="start: why chosen; switch: why switched; notice: why.")
     until: float | None = Field(description="notice while waiting for a reset: when the wait ends.")
+    tool_call: ToolCall | None = Field(
+        description="tool_call: the call, sent once the model has written all its arguments; "
+        "else null.",
+        default=None,
+    )
 
 
 class SwitchInfo(WireModel):

@@ -10,7 +10,7 @@ const alice = { key: 'alice|a', display_name: 'alice' };
 const WHY = 'bob hit the 5h limit (resets in 42m); alice: 40% weekly, resets Sat 09:00';
 
 function delta(stream_id: string, seq: number, fields: Partial<CompletionDelta> & Pick<CompletionDelta, 'kind' | 'text'>): CompletionDelta {
-  return { stream_id, seq, account: null, from_account: null, reason: null, until: null, ...fields };
+  return { stream_id, seq, account: null, from_account: null, reason: null, until: null, tool_call: null, ...fields };
 }
 
 function result(stream_id: string, text: string): CompleteResult {

@@ -4,7 +4,7 @@ import type { CompletionDelta } from '../../src/protocol';
 import { StreamRouter } from '../../src/streams';
 
 const delta = (stream_id: string, seq: number, text: string): CompletionDelta => ({
-  stream_id, seq, kind: 'text', text, account: null, from_account: null, reason: null, until: null,
+  stream_id, seq, kind: 'text', text, account: null, from_account: null, reason: null, until: null, tool_call: null,
 });
 
 describe('StreamRouter', () => {

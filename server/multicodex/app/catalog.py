@@ -40,6 +40,18 @@ REVALIDATE_SECONDS = 3600.0
 """A plan's list is revalidated (a 304 when unchanged) when it is older than this."""
 RETRY_FAILED_SECONDS = 300.0
 """A plan whose fetch failed is not tried again for this long (routing does not wait)."""
+DEFAULT_MAX_INPUT_TOKENS = 272_000
+"""A model's input budget when its catalog entry gives no context_window."""
+DEFAULT_MAX_OUTPUT_TOKENS = 128_000
+"""A model's output budget when its catalog entry gives none (the catalogs never have)."""
+_FALLBACK_CAPABILITIES = {
+    "context_window": DEFAULT_MAX_INPUT_TOKENS,
+    "max_input_tokens": DEFAULT_MAX_INPUT_TOKENS,
+    "max_output_tokens": DEFAULT_MAX_OUTPUT_TOKENS,
+    "supports_images": True,
+    "supports_tools": True,
+    "supports_parallel_tool_calls": True,
+}
 FALLBACK_MODELS = (
     ModelSummary(
         slug="gpt-5.5",
@@ -47,7 +59,7 @@ FALLBACK_MODELS = (
         description=None,
         default_reasoning_effort="medium",
         reasoning_efforts=["low", "medium", "high", "xhigh"],
-        context_window=272_000,
+        **_FALLBACK_CAPABILITIES,
     ),
     ModelSummary(
         slug="gpt-5.4",
@@ -55,7 +67,7 @@ FALLBACK_MODELS = (
         description=None,
         default_reasoning_effort="medium",
         reasoning_efforts=["low", "medium", "high", "xhigh"],
-        context_window=272_000,
+        **_FALLBACK_CAPABILITIES,
     ),
     ModelSummary(
         slug="gpt-5.4-mini",
@@ -63,7 +75,7 @@ FALLBACK_MODELS = (
         description=None,
         default_reasoning_effort="medium",
         reasoning_efforts=["low", "medium", "high"],
-        context_window=272_000,
+        **_FALLBACK_CAPABILITIES,
     ),
 )
 
@@ -192,6 +204,11 @@ class ModelCache:
             default_reasoning_effort=model.default_reasoning_level,
             reasoning_efforts=[level.effort for level in model.supported_reasoning_levels],
             context_window=model.context_window,
+            max_input_tokens=model.context_window or DEFAULT_MAX_INPUT_TOKENS,
+            max_output_tokens=model.max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS,
+            supports_images="image" in model.input_modalities,
+            supports_tools=model.supports_tools is not False,
+            supports_parallel_tool_calls=model.supports_parallel_tool_calls is not False,
             accounts=serving,
             unavailable=blocked,
         )

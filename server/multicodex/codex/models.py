@@ -31,6 +31,10 @@ class ModelInfo(BaseModel):
     default_reasoning_level: str | None = None
     supported_reasoning_levels: list[ReasoningLevel] = []
     input_modalities: list[str] = []
+    max_output_tokens: int | None = None
+    supports_parallel_tool_calls: bool | None = None
+    supports_tools: bool | None = None
+    """Not in today's catalogs; a False here would mean the model takes no tools."""
 
     @model_validator(mode="before")
     @classmethod
