@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -29,6 +28,8 @@ from multicodex_emulator.faults import (
     UsageStatusFault,
 )
 from multicodex_emulator.grants import AccessFailure, AccessGrant
+from multicodex_emulator.input_items import InputSummary, inspect_input
+from multicodex_emulator.prompt_cache import input_tokens
 from multicodex_emulator.scope import current_record, note
 from multicodex_emulator.sse_events import (
     StreamHooks,
@@ -39,6 +40,7 @@ from multicodex_emulator.sse_events import (
 )
 from multicodex_emulator.state import EmulatorState
 from multicodex_emulator.streaming import DroppedResponse, EventStreamResponse
+from multicodex_emulator.tool_calls import assign_ids, marker_calls
 
 _HTTP_FAULTS = (StatusFault, OverloadedFault, ThrottleFault, UnauthorizedFault)
 
@@ -81,6 +83,10 @@ async def responses(request: Request) -> Response:
     refused = _refused_request(request, context, account_id, body)
     if refused is not None:
         return refused
+    summary = inspect_input(body["input"])
+    refused = _refused_input(request, context, account_id, summary)
+    if refused is not None:
+        return refused
     note(request, prompt_cache_key=body.get("prompt_cache_key"))
     fault = context.state.next_fault(account_id)
     if fault is not None:
@@ -97,7 +103,7 @@ async def responses(request: Request) -> Response:
         note(request, error_code="usage_limit_reached")
         headers = _response_headers(request, context, account_id, admission.meter)
         return wire_errors.json_response(429, admission.refusal, headers)
-    return _stream(request, context, account_id, body, fault, admission.meter)
+    return _stream(request, context, account_id, body, fault, admission.meter, summary)
 
 
 def _refused_request(
@@ -113,6 +119,31 @@ def _refused_request(
         return None
     note(request, error_code="invalid_request")
     return wire_errors.detail(400, problem, _response_headers(request, context, account_id))
+
+
+def _refused_input(
+    request: Request, context: AppContext, account_id: str, summary: InputSummary
+) -> Response | None:
+    """The 400 for input items the backend refuses, or reasoning another account sealed."""
+    note(
+        request,
+        input_items=summary.item_types,
+        tool_outputs=summary.tool_outputs,
+        images=summary.images,
+        encrypted_reasoning=len(summary.encrypted_reasoning),
+    )
+    body: dict[str, Any] | None = None
+    if summary.problem is not None:
+        body = wire_errors.invalid_request(summary.problem.message, summary.problem.param)
+    else:
+        sealer = context.state.sealer
+        foreign = [c for c in summary.encrypted_reasoning if not sealer.opens(account_id, c)]
+        body = wire_errors.invalid_encrypted_content(foreign[0]) if foreign else None
+    if body is None:
+        return None
+    note(request, error_code=body["error"]["code"] or "invalid_request")
+    headers = _response_headers(request, context, account_id)
+    return wire_errors.json_response(400, body, headers)
 
 
 def _validation_problem(body: Any, plan: str, state: EmulatorState) -> str | None:
@@ -158,28 +189,18 @@ def _stream(
     body: dict[str, Any],
     fault: ResponseFault | None,
     meter: Meter,
+    summary: InputSummary,
 ) -> Response:
     state = context.state
-    account = state.account_snapshot(account_id)
-    count = (
-        fault.deltas
-        if isinstance(fault, OkFault) and fault.deltas
-        else state.deltas_for(account_id)
-    )
-    rate = state.settings.tokens_per_second
-    plan = StreamPlan(
-        response_id=f"resp_{secrets.token_hex(16)}",
-        model=body["model"],
-        created_at=int(state.now()),
-        deltas=answer_deltas(account.email, count),
-        input_tokens=max(1, len(json.dumps(body.get("input"))) // 4),
-        interval=1.0 / rate if rate > 0 else 0.0,
-        reasoning=reasoning_plan(body),
-        fault=fault,
-    )
+    plan = _plan(state, account_id, body, fault, summary)
     if isinstance(fault, FailedInStreamFault | ErrorEventFault):
         state.count(account_id, "responses_failed")
-    note(request, response_id=plan.response_id)
+    note(
+        request,
+        response_id=plan.response_id,
+        tool_calls=[call.call_id for call in plan.tool_calls],
+        cached_tokens=plan.cached_tokens,
+    )
     hooks = StreamHooks(
         wait=context.stream_pause, on_success=lambda: state.charge(account_id, meter)
     )
@@ -189,6 +210,47 @@ def _stream(
         current_record(request),
         on_client_disconnect=lambda: state.count(account_id, "client_disconnects"),
     )
+
+
+def _plan(
+    state: EmulatorState,
+    account_id: str,
+    body: dict[str, Any],
+    fault: ResponseFault | None,
+    summary: InputSummary,
+) -> StreamPlan:
+    fails_early = isinstance(fault, FailedInStreamFault | ErrorEventFault)
+    calls = () if fails_early else state.tool_scripts.take(account_id) or marker_calls(body)
+    rate = state.settings.tokens_per_second
+    return StreamPlan(
+        response_id=f"resp_{secrets.token_hex(16)}",
+        model=body["model"],
+        created_at=int(state.now()),
+        deltas=[] if calls else _answer_text(state, account_id, fault, summary),
+        input_tokens=input_tokens(body["input"]),
+        interval=1.0 / rate if rate > 0 else 0.0,
+        reasoning=reasoning_plan(body, lambda item_id: state.sealer.seal(account_id, item_id)),
+        fault=fault,
+        tool_calls=tuple(assign_ids(calls)),
+        cached_tokens=state.prompt_cache.serve(account_id, body),
+        list_output=state.settings.completed_output_items,
+    )
+
+
+def _answer_text(
+    state: EmulatorState, account_id: str, fault: ResponseFault | None, summary: InputSummary
+) -> list[str]:
+    """`Hello from <email>.` then words, or what the tools said when the input ends with
+    their outputs."""
+    email = state.account_snapshot(account_id).email
+    if summary.tool_output_texts:
+        return [f"Hello from {email}.", *(f" tool said: {t}" for t in summary.tool_output_texts)]
+    count = (
+        fault.deltas
+        if isinstance(fault, OkFault) and fault.deltas
+        else state.deltas_for(account_id)
+    )
+    return answer_deltas(email, count)
 
 
 def _response_headers(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from multicodex_emulator.windows import Layout, WindowKind
 
@@ -84,6 +85,15 @@ class Counters(BaseModel):
     device_approvals: int = 0
 
 
+class ImageSeen(BaseModel):
+    """An `input_image` part as logged: never its data."""
+
+    source: Literal["data", "url", "file"]
+    media_type: str | None = None
+    bytes: int | None = None
+    """Decoded size of a data URL's image."""
+
+
 class RecordedRequest(BaseModel):
     """One request as the emulator saw it. The Authorization header is redacted."""
 
@@ -109,6 +119,17 @@ class RecordedRequest(BaseModel):
     client_request_id: str | None = None
     turn_state: str | None = None
     prompt_cache_key: str | None = None
+    input_items: list[str] = Field(default_factory=list)
+    """The `type` of every input item of a responses request, in order."""
+    tool_outputs: list[str] = Field(default_factory=list)
+    """`call_id`s the input answered with `function_call_output` items."""
+    images: list[ImageSeen] = Field(default_factory=list)
+    encrypted_reasoning: int = 0
+    """Reasoning items replayed with `encrypted_content` (each verified for the account)."""
+    tool_calls: list[str] = Field(default_factory=list)
+    """`call_id`s of the `function_call` items the answer emitted."""
+    cached_tokens: int | None = None
+    """`usage.input_tokens_details.cached_tokens` the answer reports."""
     fault: str | None = None
     error_code: str | None = None
     response_id: str | None = None
@@ -151,6 +172,9 @@ class EmuSettings(BaseModel):
     auth server answers in seconds; a refresh token is already rotated meanwhile)."""
     compress_responses: bool = True
     """Answer zstd (else gzip) when the request's `accept-encoding` asks for it."""
+    completed_output_items: bool = False
+    """List the streamed items in `response.completed.output`; the ChatGPT backend sends
+    it empty (clients accumulate `output_item.done`), the platform API lists them."""
 
 
 class SettingsUpdate(BaseModel):
@@ -168,6 +192,7 @@ class SettingsUpdate(BaseModel):
     code_ttl: float | None = Field(default=None, gt=0)
     token_latency: float | None = Field(default=None, ge=0, le=60)
     compress_responses: bool | None = None
+    completed_output_items: bool | None = None
 
 
 class CreateAccountRequest(BaseModel):
@@ -228,6 +253,39 @@ class FaultScriptRequest(BaseModel):
 
     faults: list[dict[str, Any]]
     append: bool = False
+
+
+class ToolCall(BaseModel):
+    """One `function_call` a scripted answer makes; ids are generated when omitted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=128)
+    arguments: str = "{}"
+    """A JSON text (an object given here is serialized)."""
+    call_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _serialize(cls, value: Any) -> Any:
+        return json.dumps(value, separators=(",", ":")) if isinstance(value, dict) else value
+
+    @field_validator("arguments")
+    @classmethod
+    def _json_text(cls, value: str) -> str:
+        try:
+            json.loads(value)
+        except ValueError:
+            raise ValueError("arguments must be a JSON text") from None
+        return value
+
+
+class ToolCallScriptRequest(BaseModel):
+    """The next answer (of one account, or of any) calls these tools instead of texting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calls: list[ToolCall] = Field(min_length=1, max_length=64)
 
 
 class AdvanceClockRequest(BaseModel):

@@ -16,6 +16,7 @@ from multicodex_emulator.faults import (
     ResponseFault,
     StallFault,
 )
+from multicodex_emulator.tool_calls import FunctionCall
 from multicodex_emulator.wire_errors import stream_failure_message
 
 _WORDS = (
@@ -31,6 +32,8 @@ Emitted = Event | list[Event]
 UNPACED_BATCH = 32
 """Unpaced answers write this many deltas at a time: one write per delta would make the
 emulator, not the client under test, the slowest part of a throughput measurement."""
+ARGUMENTS_CHUNK = 12
+"""Characters of a function call's arguments per `function_call_arguments.delta`."""
 
 
 class StreamDrop(Exception):
@@ -43,8 +46,10 @@ class StreamDrop(Exception):
 
 @dataclass(frozen=True)
 class ReasoningPlan:
+    item_id: str
     summary: bool
-    encrypted: bool
+    encrypted_content: str | None
+    """Sealed for the answering account when `include` asks for it."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,11 @@ class StreamPlan:
     """Seconds between two text deltas."""
     reasoning: ReasoningPlan | None = None
     fault: ResponseFault | None = None
+    tool_calls: tuple[FunctionCall, ...] = ()
+    """Emitted after the text; an answer with tool calls and no deltas has no message."""
+    cached_tokens: int = 0
+    list_output: bool = False
+    """List the streamed items in `response.completed.output` (else it is empty)."""
 
 
 @dataclass(frozen=True)
@@ -75,14 +85,18 @@ def answer_deltas(email: str, count: int) -> list[str]:
     return deltas
 
 
-def reasoning_plan(body: dict[str, Any]) -> ReasoningPlan | None:
+def reasoning_plan(body: dict[str, Any], seal: Callable[[str], str]) -> ReasoningPlan | None:
+    """The reasoning item a request asks for; `seal(item_id)` makes its encrypted content."""
     reasoning = body.get("reasoning")
     if not isinstance(reasoning, dict) or reasoning.get("effort") in (None, "none"):
         return None
     include = body.get("include")
+    item_id = f"rs_{secrets.token_hex(12)}"
+    encrypted = isinstance(include, list) and "reasoning.encrypted_content" in include
     return ReasoningPlan(
+        item_id=item_id,
         summary=reasoning.get("summary") not in (None, "none"),
-        encrypted=isinstance(include, list) and "reasoning.encrypted_content" in include,
+        encrypted_content=seal(item_id) if encrypted else None,
     )
 
 
@@ -114,20 +128,41 @@ async def stream_events(plan: StreamPlan, hooks: StreamHooks) -> AsyncIterator[E
         yield seq.event("error", code=fault.code, message=message, param=None)
         return
     yield seq.event("response.in_progress", response=_response(plan, "in_progress"))
-    output_index = 0
+    output: list[Event] = []
     if plan.reasoning is not None:
-        for event in _reasoning_events(seq, plan.reasoning, output_index):
-            yield event
-        output_index += 1
+        for event in _reasoning_events(seq, plan.reasoning, len(output)):
+            yield _collect(event, output)
+    async for emitted in _message_events(seq, plan, hooks, len(output)):
+        yield _collect(emitted, output)
+    for call in plan.tool_calls:
+        for event in _function_call_events(seq, call, len(output)):
+            yield _collect(event, output)
+    hooks.on_success()
+    yield _terminal(seq, plan, fault, output if plan.list_output else [])
+
+
+def _collect(emitted: Emitted, output: list[Event]) -> Emitted:
+    """Pass `emitted` on, keeping the item of an `output_item.done` in `output`."""
+    if isinstance(emitted, dict) and emitted["type"] == "response.output_item.done":
+        output.append(emitted["item"])
+    return emitted
+
+
+async def _message_events(
+    seq: _Sequencer, plan: StreamPlan, hooks: StreamHooks, output_index: int
+) -> AsyncIterator[Emitted]:
+    """The assistant message; without text (a tool-call answer) only the fault's effect."""
     message_id = f"msg_{secrets.token_hex(12)}"
+    if not plan.deltas:
+        async for emitted in _text_deltas(seq, plan, hooks, message_id, output_index):
+            yield emitted
+        return
     for event in _message_open(seq, message_id, output_index):
         yield event
     async for emitted in _text_deltas(seq, plan, hooks, message_id, output_index):
         yield emitted
     for event in _message_close(seq, message_id, output_index, "".join(plan.deltas)):
         yield event
-    hooks.on_success()
-    yield _terminal(seq, plan, fault)
 
 
 async def _text_deltas(
@@ -171,10 +206,31 @@ async def _text_deltas(
         index = end
 
 
+def _function_call_events(
+    seq: _Sequencer, call: FunctionCall, output_index: int
+) -> Iterator[dict[str, Any]]:
+    common = {"item_id": call.item_id, "output_index": output_index}
+    yield seq.event(
+        "response.output_item.added", output_index=output_index, item=call.item("in_progress")
+    )
+    for start in range(0, len(call.arguments), ARGUMENTS_CHUNK):
+        delta = call.arguments[start : start + ARGUMENTS_CHUNK]
+        yield seq.event("response.function_call_arguments.delta", **common, delta=delta)
+    yield seq.event(
+        "response.function_call_arguments.done",
+        **common,
+        name=call.name,
+        arguments=call.arguments,
+    )
+    yield seq.event(
+        "response.output_item.done", output_index=output_index, item=call.item("completed")
+    )
+
+
 def _reasoning_events(
     seq: _Sequencer, reasoning: ReasoningPlan, output_index: int
 ) -> Iterator[dict[str, Any]]:
-    item_id = f"rs_{secrets.token_hex(12)}"
+    item_id = reasoning.item_id
     yield seq.event(
         "response.output_item.added",
         output_index=output_index,
@@ -198,8 +254,8 @@ def _reasoning_events(
         )
         summary = [{"type": "summary_text", "text": text}]
     item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": summary}
-    if reasoning.encrypted:
-        item["encrypted_content"] = f"gAAAAA{secrets.token_urlsafe(48)}"
+    if reasoning.encrypted_content is not None:
+        item["encrypted_content"] = reasoning.encrypted_content
     yield seq.event("response.output_item.done", output_index=output_index, item=item)
 
 
@@ -244,14 +300,15 @@ def _message_close(
     )
 
 
-def _terminal(seq: _Sequencer, plan: StreamPlan, fault: ResponseFault | None) -> dict[str, Any]:
+def _terminal(
+    seq: _Sequencer, plan: StreamPlan, fault: ResponseFault | None, output: list[Event]
+) -> dict[str, Any]:
     if isinstance(fault, IncompleteFault):
-        response = _response(plan, "incomplete", usage=_usage(plan))
+        response = _response(plan, "incomplete", usage=_usage(plan), output=output)
         response["incomplete_details"] = {"reason": fault.reason}
         return seq.event("response.incomplete", response=response)
-    return seq.event(
-        "response.completed", response=_response(plan, "completed", usage=_usage(plan))
-    )
+    response = _response(plan, "completed", usage=_usage(plan), output=output)
+    return seq.event("response.completed", response=response)
 
 
 def _failed(seq: _Sequencer, plan: StreamPlan, fault: FailedInStreamFault) -> dict[str, Any]:
@@ -263,7 +320,12 @@ def _failed(seq: _Sequencer, plan: StreamPlan, fault: FailedInStreamFault) -> di
     return seq.event("response.failed", response=response)
 
 
-def _response(plan: StreamPlan, status: str, usage: dict[str, Any] | None = None) -> dict[str, Any]:
+def _response(
+    plan: StreamPlan,
+    status: str,
+    usage: dict[str, Any] | None = None,
+    output: list[Event] | None = None,
+) -> dict[str, Any]:
     # The real backend sends an empty `output` on completion; clients accumulate items.
     return {
         "id": plan.response_id,
@@ -271,7 +333,7 @@ def _response(plan: StreamPlan, status: str, usage: dict[str, Any] | None = None
         "created_at": plan.created_at,
         "status": status,
         "model": plan.model,
-        "output": [],
+        "output": output or [],
         "incomplete_details": None,
         "error": None,
         "usage": usage,
@@ -279,11 +341,11 @@ def _response(plan: StreamPlan, status: str, usage: dict[str, Any] | None = None
 
 
 def _usage(plan: StreamPlan) -> dict[str, Any]:
-    output_tokens = len(plan.deltas)
+    output_tokens = len(plan.deltas) + sum(1 + len(call.arguments) // 4 for call in plan.tool_calls)
     reasoning_tokens = 16 if plan.reasoning is not None else 0
     return {
         "input_tokens": plan.input_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": plan.cached_tokens},
         "output_tokens": output_tokens + reasoning_tokens,
         "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
         "total_tokens": plan.input_tokens + output_tokens + reasoning_tokens,

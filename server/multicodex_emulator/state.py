@@ -39,8 +39,12 @@ from multicodex_emulator.models import (
     SettingsUpdate,
     SetUsageRequest,
     TokenResponse,
+    ToolCall,
 )
+from multicodex_emulator.prompt_cache import PromptCache
+from multicodex_emulator.reasoning_seal import ReasoningSealer
 from multicodex_emulator.recorder import RequestLog
+from multicodex_emulator.tool_calls import ToolCallScripts
 from multicodex_emulator.windows import (
     LAYOUT_BY_PLAN,
     QuotaWindow,
@@ -121,6 +125,9 @@ class EmulatorState:
         self.authority = TokenAuthority()
         self.log = RequestLog()
         self.catalog = Catalog()
+        self.tool_scripts = ToolCallScripts()
+        self.prompt_cache = PromptCache()
+        self.sealer = ReasoningSealer()
         self._accounts: dict[str, AccountState] = {}
         self._token_faults: deque[TokenFault] = deque()
         self._authorize_target: str | None = None
@@ -503,6 +510,17 @@ class EmulatorState:
     def account_snapshot(self, account_id: str) -> EmuAccount:
         with self.lock:
             return self._get(account_id).public()
+
+    def script_tool_calls(self, account_id: str | None, calls: Sequence[ToolCall]) -> int:
+        """Queue one answer calling `calls` for the account (None: for any account)."""
+        if account_id is not None:
+            self.account_snapshot(account_id)  # an unknown account is an error
+        return self.tool_scripts.add(account_id, calls)
+
+    def clear_tool_calls(self, account_id: str | None) -> int:
+        if account_id is not None:
+            self.account_snapshot(account_id)
+        return self.tool_scripts.clear(account_id)
 
     def deltas_for(self, account_id: str) -> int:
         with self.lock:

@@ -131,6 +131,28 @@ def requires_newer_version(slug: str) -> str:
     )
 
 
+def invalid_request(message: str, param: str | None, code: str | None = None) -> dict[str, Any]:
+    """The platform-style 400 body (`No tool call found …`, a bad `input_image`)."""
+    return {
+        "error": {
+            "message": message,
+            "type": "invalid_request_error",
+            "param": param,
+            "code": code,
+        }
+    }
+
+
+def invalid_encrypted_content(content: str) -> dict[str, Any]:
+    """400 for reasoning another account (or no account) encrypted (openai/codex#8145)."""
+    shown = f"{content[:4]}...{content[-4:]}"
+    return invalid_request(
+        f"The encrypted content {shown} could not be verified.",
+        None,
+        "invalid_encrypted_content",
+    )
+
+
 def throttled_body(retry_after_seconds: float) -> dict[str, Any]:
     return {
         "error": {
