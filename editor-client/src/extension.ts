@@ -73,7 +73,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register(CommandIds.startEmptyStore, (arg) =>
     startEmptyStore(server, log, typeof arg === 'string' ? arg : undefined));
 
-  const chat = registerChatModels(server, streams, log);
+  const chat = registerChatModels(server, streams, statusBar, log);
   if (chat) {
     context.subscriptions.push(chat);
   }

@@ -17,6 +17,8 @@ export interface ExtensionSettings {
   readonly footerVisible: boolean;
   /** Model used by the Ask command; empty means the server's default model. */
   readonly askModel: string;
+  /** How long a chat request may wait for the earliest reset when every account is used up; 0: fail at once. */
+  readonly chatWaitForResetSeconds: number;
   /** What the server receives in initializationOptions (and the patches on change). */
   readonly forServer: InitializationOptions;
 }
@@ -77,6 +79,7 @@ export function readExtensionSettings(read: SettingReader): ExtensionSettings {
     },
     footerVisible: booleanOr(read('footer.enabled'), true),
     askModel: stringOr(read('ask.model'), '').trim(),
+    chatWaitForResetSeconds: (integerIn(read('chat.waitForResetMinutes'), 0, 300) ?? 0) * 60,
     forServer,
   };
 }

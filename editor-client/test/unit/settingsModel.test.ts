@@ -14,6 +14,12 @@ describe('readExtensionSettings', () => {
     assert.equal(settings.askModel, '');
   });
 
+  it('lets chat requests wait for a reset only when the user set minutes for it', () => {
+    assert.equal(readExtensionSettings(reader({})).chatWaitForResetSeconds, 0);
+    assert.equal(readExtensionSettings(reader({ 'chat.waitForResetMinutes': 15 })).chatWaitForResetSeconds, 900);
+    assert.equal(readExtensionSettings(reader({ 'chat.waitForResetMinutes': 10_000 })).chatWaitForResetSeconds, 0);
+  });
+
   it('sends the workspace account when one is set, trimmed', () => {
     assert.equal(readExtensionSettings(reader({ workspaceAccount: ' bob@x.com ' })).forServer.workspace_account, 'bob@x.com');
     assert.equal('workspace_account' in readExtensionSettings(reader({ workspaceAccount: '  ' })).forServer, false);
