@@ -235,7 +235,9 @@ async def test_input_items_tools_and_conversation_reach_the_backend(server_rig: 
 
     [sent] = server_rig.emu.requests_to(RESPONSES)
     assert sent.body["input"] == items
-    assert sent.body["tools"] == [tool]
+    assert sent.body["tools"] == [{**tool, "strict": False}]
+    assert sent.body["tool_choice"] == "auto"
+    assert sent.body["parallel_tool_calls"] is True
     assert sent.body["instructions"] == ""
     assert sent.body["store"] is False
     assert sent.body["stream"] is True

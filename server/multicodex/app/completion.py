@@ -21,12 +21,14 @@ from multicodex.app.completion_errors import (
 from multicodex.app.deltas import DeltaStream
 from multicodex.app.errors import account_not_found, invalid_field, needs_reauth
 from multicodex.app.hooks import ClientHooks
+from multicodex.app.input_images import check_input_images
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.views import account_ref
 from multicodex.protocol import (
     AccountRef,
     CompleteParams,
     CompleteResult,
+    FunctionTool,
     ImportSourceInfo,
     TokenUsage,
 )
@@ -41,6 +43,7 @@ from multicodex.rotation.models import (
     RotationEvent,
     SwitchNotice,
     TextDelta,
+    ToolCallDelta,
     UpstreamFailure,
     WaitNotice,
 )
@@ -67,6 +70,7 @@ class Completions:
     async def complete(self, params: CompleteParams) -> CompleteResult:
         if params.stream_id in self._running:
             raise invalid_field("stream_id", "is already used by a running completion")
+        check_input_images(params.input or [])
         snapshot = self._snapshot()
         if not snapshot.accounts:
             raise no_accounts(await self._import_sources())
@@ -114,11 +118,34 @@ def completion_request(params: CompleteParams) -> CompletionRequest:
         input=items,
         instructions=params.instructions or "",
         reasoning=params.reasoning.model_dump(exclude_none=True) if params.reasoning else None,
-        tools=params.tools,
+        tools=[_tool_body(tool) for tool in params.tools] if params.tools else None,
+        tool_choice=_tool_choice(params),
         conversation_id=params.conversation_id,
         wait_for_reset_seconds=params.wait_for_reset_seconds,
         account_key=params.account_key,
     )
+
+
+def _tool_body(tool: FunctionTool) -> dict[str, Any]:
+    """A function tool as the backend takes it. ``strict`` is sent false unless asked for
+    (the backend's default, true, refuses most schemas editors send); a tool without
+    parameters takes an empty object."""
+    body: dict[str, Any] = {
+        "type": "function",
+        "name": tool.name,
+        "strict": bool(tool.strict),
+        "parameters": tool.parameters or {"type": "object", "properties": {}},
+    }
+    if tool.description is not None:
+        body["description"] = tool.description
+    return body
+
+
+def _tool_choice(params: CompleteParams) -> str | dict[str, Any] | None:
+    choice = params.tool_choice
+    if choice is None or isinstance(choice, str):
+        return choice
+    return choice.model_dump()
 
 
 def _check_named_account(key: str, snapshot: PoolSnapshot) -> None:
@@ -133,6 +160,8 @@ def _check_named_account(key: str, snapshot: PoolSnapshot) -> None:
 def _forward(event: RotationEvent, out: DeltaStream) -> None:
     if isinstance(event, TextDelta):
         out.on_text(event)
+    elif isinstance(event, ToolCallDelta):
+        out.on_tool_call(event)
     elif isinstance(event, AttemptStarted):
         out.on_attempt(event)
     elif isinstance(event, SwitchNotice):

@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from multicodex.protocol import AccountRef, CompletionDelta, SwitchInfo
+from multicodex.protocol import AccountRef, CompletionDelta, SwitchInfo, ToolCall
 from multicodex.rotation.models import (
     AttemptStarted,
     FailureNotice,
     Switch,
     SwitchNotice,
     TextDelta,
+    ToolCallDelta,
     WaitNotice,
 )
 
-DeltaKind = Literal["start", "text", "reasoning", "switch", "notice"]
+DeltaKind = Literal["start", "text", "reasoning", "tool_call", "switch", "notice"]
 
 
 class DeltaStream:
@@ -58,6 +59,10 @@ class DeltaStream:
 
     def on_text(self, event: TextDelta) -> None:
         self._emit(event.kind, event.text, account=self.ref(event.account_key))
+
+    def on_tool_call(self, event: ToolCallDelta) -> None:
+        call = ToolCall(call_id=event.call_id, name=event.name, arguments=event.arguments)
+        self._emit("tool_call", event.name, account=self.ref(event.account_key), tool_call=call)
 
     def on_switch(self, notice: SwitchNotice) -> None:
         switch = notice.switch
@@ -110,6 +115,7 @@ class DeltaStream:
         from_account: AccountRef | None = None,
         reason: str | None = None,
         until: float | None = None,
+        tool_call: ToolCall | None = None,
     ) -> None:
         delta = CompletionDelta(
             stream_id=self._stream_id,
@@ -120,6 +126,7 @@ class DeltaStream:
             from_account=from_account,
             reason=reason,
             until=until,
+            tool_call=tool_call,
         )
         self.count += 1
         self._send(delta)

@@ -10,12 +10,13 @@ from multicodex.rotation.models import CompletionRequest
 
 def build_body(request: CompletionRequest, *, cache_key: str, moved: bool) -> dict[str, Any]:
     items = strip_account_bound(request.input) if moved else list(request.input)
+    tools = list(request.tools or [])
     body: dict[str, Any] = {
         "model": request.model,
         "input": items,
-        "tools": list(request.tools or []),
-        "tool_choice": "auto",
-        "parallel_tool_calls": False,
+        "tools": tools,
+        "tool_choice": request.tool_choice or "auto",
+        "parallel_tool_calls": bool(tools),
         "store": False,
         "stream": True,
         "prompt_cache_key": cache_key,
@@ -30,7 +31,8 @@ def build_body(request: CompletionRequest, *, cache_key: str, moved: bool) -> di
 
 def strip_account_bound(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop reasoning items (their encrypted content only decrypts on the account that
-    produced it) and any response-id references."""
+    produced it) and any response-id references. Function calls and their outputs stay:
+    they are plain conversation, readable by any account."""
     kept = []
     for item in items:
         if item.get("type") == "reasoning":

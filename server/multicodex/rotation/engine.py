@@ -50,6 +50,7 @@ from multicodex.rotation.models import (
     SwitchNotice,
     TextDelta,
     TokenCounts,
+    ToolCallDelta,
     UpstreamFailure,
     WaitNotice,
     skipped_states,
@@ -322,14 +323,23 @@ class RequestRotation:
                         (self._text if delta[0] == "text" else self._reasoning).append(delta[1])
                         yield TextDelta(kind=delta[0], text=delta[1], account_key=account.key)
                     elif event.type == "response.output_item.done":
-                        item = event.data.get("item")
-                        if isinstance(item, dict):
-                            self._output.append(item)
+                        call = self._output_item(event.data.get("item"), account)
+                        if call is not None:
+                            self._forwarded = True
+                            yield call
                 await bookkeeping
                 yield self._result(stream, account)
             finally:
                 if not bookkeeping.done():
                     await asyncio.shield(bookkeeping)
+
+    def _output_item(self, item: object, account: StoredAccount) -> ToolCallDelta | None:
+        """Keep a finished output item for the result; a function call is also output to
+        forward at once (the client runs the tool)."""
+        if not isinstance(item, dict):
+            return None
+        self._output.append(item)
+        return _tool_call(item, account.key)
 
     def _accepted(self, stream: ResponseStream, account: StoredAccount) -> asyncio.Future[None]:
         """The account now serves the request. Its usage (from the response headers) and
@@ -590,6 +600,20 @@ def _delta(event_type: str, data: dict[str, Any]) -> tuple[DeltaKind, str] | Non
         return None
     text = data.get("delta")
     return (kind, text) if isinstance(text, str) else None
+
+
+def _tool_call(item: dict[str, Any], account_key: str) -> ToolCallDelta | None:
+    if item.get("type") != "function_call":
+        return None
+    call_id, name, arguments = item.get("call_id"), item.get("name"), item.get("arguments")
+    if not isinstance(call_id, str) or not isinstance(name, str):
+        return None
+    return ToolCallDelta(
+        call_id=call_id,
+        name=name,
+        arguments=arguments if isinstance(arguments, str) else "{}",
+        account_key=account_key,
+    )
 
 
 def _incomplete_reason(completed: FinalResponse | None) -> str | None:

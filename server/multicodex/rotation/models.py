@@ -18,7 +18,9 @@ class CompletionRequest(BaseModel):
     instructions: str | None = None
     reasoning: dict[str, Any] | None = None
     tools: list[dict[str, Any]] | None = None
-    """Responses API tool definitions, passed through; calls come back in ``output``."""
+    """Responses API function tools; calls come back as `ToolCallDelta` and in ``output``."""
+    tool_choice: str | dict[str, Any] | None = None
+    """``auto`` (None), ``required``, ``none`` or ``{"type": "function", "name": ...}``."""
     conversation_id: str | None = None
     """Keeps the conversation on one account and keys the backend's prompt cache."""
     wait_for_reset_seconds: float | None = Field(default=None, ge=0)
@@ -67,6 +69,16 @@ class TextDelta:
 
     kind: Literal["text", "reasoning"]
     text: str
+    account_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A function call the model finished writing (its ``output_item.done``)."""
+
+    call_id: str
+    name: str
+    arguments: str
     account_key: str
 
 
@@ -127,7 +139,13 @@ class CompletionResult(BaseModel):
 
 
 RotationEvent = (
-    AttemptStarted | TextDelta | SwitchNotice | WaitNotice | FailureNotice | CompletionResult
+    AttemptStarted
+    | TextDelta
+    | ToolCallDelta
+    | SwitchNotice
+    | WaitNotice
+    | FailureNotice
+    | CompletionResult
 )
 
 
