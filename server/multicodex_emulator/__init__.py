@@ -23,7 +23,14 @@ from multicodex_emulator.faults import (
     UsageLatencyFault,
     UsageStatusFault,
 )
-from multicodex_emulator.models import AccountView, EmuAccount, EmuSettings, RecordedRequest
+from multicodex_emulator.models import (
+    AccountView,
+    EmuAccount,
+    EmuSettings,
+    ImageSeen,
+    RecordedRequest,
+    ToolCall,
+)
 
 __all__ = [
     "AccountView",
@@ -33,6 +40,7 @@ __all__ = [
     "Emulator",
     "ErrorEventFault",
     "FailedInStreamFault",
+    "ImageSeen",
     "IncompleteFault",
     "LatencyFault",
     "OkFault",
@@ -45,6 +53,7 @@ __all__ = [
     "TokenDropFault",
     "TokenSlowFault",
     "TokenStatusFault",
+    "ToolCall",
     "UnauthorizedFault",
     "UsageLatencyFault",
     "UsageStatusFault",

@@ -33,6 +33,7 @@ from multicodex_emulator.models import (
     MinimalVersionRequest,
     SettingsUpdate,
     SetUsageRequest,
+    ToolCallScriptRequest,
 )
 from multicodex_emulator.state import EmulatorState, UnknownAccountError
 
@@ -163,6 +164,21 @@ async def clear_faults(request: Request) -> Any:
     return {"pending": _state(request).script_faults(_account_id(request), [])}
 
 
+def _tool_call_owner(request: Request) -> str | None:
+    account_id = request.path_params.get("account_id")
+    return str(account_id) if account_id is not None else None
+
+
+async def script_tool_calls(request: Request) -> Any:
+    script = await _parse(request, ToolCallScriptRequest)
+    owner = _tool_call_owner(request)
+    return {"pending": _state(request).script_tool_calls(owner, script.calls)}
+
+
+async def clear_tool_calls(request: Request) -> Any:
+    return {"pending": _state(request).clear_tool_calls(_tool_call_owner(request))}
+
+
 async def script_usage_faults(request: Request) -> Any:
     script = await _parse(request, FaultScriptRequest)
     faults = parse_usage_faults(script.faults)
@@ -271,6 +287,10 @@ def control_routes() -> list[Route]:
         _route("/models/{slug}/minimal-client-version", set_minimal_version, "POST"),
         _route(f"{account}/faults", script_faults, "POST"),
         _route(f"{account}/faults", clear_faults, "DELETE"),
+        _route(f"{account}/tool-calls", script_tool_calls, "POST"),
+        _route(f"{account}/tool-calls", clear_tool_calls, "DELETE"),
+        _route("/tool-calls", script_tool_calls, "POST"),
+        _route("/tool-calls", clear_tool_calls, "DELETE"),
         _route(f"{account}/usage-faults", script_usage_faults, "POST"),
         _route(f"{account}/usage-faults", clear_usage_faults, "DELETE"),
         _route(f"{account}/expire-access-tokens", _token_action("expire_access_tokens"), "POST"),

@@ -10,7 +10,7 @@ import contextlib
 import ssl
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from multicodex_emulator.app import build_app
@@ -33,6 +33,8 @@ from multicodex_emulator.models import (
     RecordedRequest,
     SettingsUpdate,
     SetUsageRequest,
+    ToolCall,
+    ToolCallScriptRequest,
 )
 from multicodex_emulator.server import TlsMaterials, serve_app
 from multicodex_emulator.state import EmulatorState
@@ -219,6 +221,20 @@ class Emulator:
     ) -> int:
         """Faults for the account's next /codex/responses requests, one per request."""
         return self._state.script_faults(account_id, parse_response_faults(faults), append)
+
+    def script_tool_calls(
+        self, calls: Sequence[ToolCall | Mapping[str, Any]], account_id: str | None = None
+    ) -> int:
+        """The next answer of `account_id` (None: of any account, after that account's own
+        script) calls these tools: `{name, arguments, call_id?}` each, several in parallel.
+        Each call queues one answer; returns how many are pending for that owner."""
+        script = ToolCallScriptRequest.model_validate(
+            {"calls": [c.model_dump() if isinstance(c, ToolCall) else c for c in calls]}
+        )
+        return self._state.script_tool_calls(account_id, script.calls)
+
+    def clear_tool_calls(self, account_id: str | None = None) -> None:
+        self._state.clear_tool_calls(account_id)
 
     def script_usage_faults(
         self, account_id: str, faults: Sequence[FaultInput], append: bool = False
