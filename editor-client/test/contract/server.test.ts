@@ -11,9 +11,14 @@ import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import { asPatch, footerOptions, toggled } from '../../src/footerSettingsModel';
 import { footerView } from '../../src/footerView';
 import { deltaMessage } from '../../src/askFlow';
+import { chatFailure } from '../../src/chatErrors';
+import { ChatRole, toCompletionInput, type ChatMessageLike } from '../../src/chatMessages';
+import { chatInformation } from '../../src/chatModels';
+import { toolCallOfDelta, ToolMode, toolParams, unreportedToolCalls, type ToolCallReport } from '../../src/chatTools';
+import { conversationKey } from '../../src/conversationKey';
 import { signInActions } from '../../src/loginModel';
 import { parseNumber, patchFor, rotationRows } from '../../src/rotationPanelModel';
-import { ErrorCode, Methods, Notifications, type CompletionDelta } from '../../src/protocol';
+import { ErrorCode, Methods, Notifications, type CompleteResult } from '../../src/protocol';
 import { Emulator } from '../support/emulator';
 import { projectPython, stopAll, waitFor } from '../support/processes';
 import { seedAccounts, ServerSession } from '../support/server';
@@ -155,14 +160,9 @@ describe('multicodex serve, as the extension uses it', () => {
     const models = await server.connection.sendRequest(Methods.modelsList, {});
     const source = new CancellationTokenSource();
     const streamId = 'contract-cancel';
-    const seen = new Promise<void>((resolve) => {
-      const subscription = server.connection.onNotification(Notifications.completionDelta, (d: CompletionDelta) => {
-        if (d.stream_id === streamId) {
-          subscription.dispose();
-          resolve();
-        }
-      });
-    });
+    // Polls the session's record: a second onNotification handler would replace (and on
+    // dispose remove) the one that records every delta.
+    const seen = waitFor(() => server.deltas.some((d) => d.stream_id === streamId) || undefined, 15_000, 'a delta of the stream');
     const request = server.connection.sendRequest(
       Methods.complete,
       { stream_id: streamId, model: models.default_model, prompt: 'Write a long story.' },
@@ -274,5 +274,109 @@ describe('multicodex serve, as the extension uses it', () => {
       const status = await server.connection.sendRequest(Methods.statusGet, {});
       return status.accounts.every((a) => a.state !== 'cooldown') ? status : undefined;
     }, 10_000, 'no cooldowns');
+  });
+});
+
+// ---------------------------------------------------------------- the vscode.lm chat provider
+
+/** A 1×1 PNG, as a LanguageModelDataPart.image would carry it. */
+const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const RESPONSES = '/backend-api/codex/responses';
+const TOOLS = [
+  { name: 'get_weather', description: 'The weather in a city now', inputSchema: { type: 'object', properties: { city: { type: 'string' } } } },
+  { name: 'get_time', description: 'The time in a city now', inputSchema: { type: 'object', properties: { city: { type: 'string' } } } },
+];
+
+/** Sends vscode-shaped messages the way the chat provider does; returns what it would report. */
+async function chatTurn(model: string, messages: readonly ChatMessageLike[], streamId: string): Promise<{ result: CompleteResult; calls: ToolCallReport[]; text: string }> {
+  const { instructions, input } = toCompletionInput(messages);
+  const result = await server.connection.sendRequest(Methods.complete, {
+    stream_id: streamId,
+    model,
+    input,
+    instructions,
+    conversation_id: conversationKey(messages) ?? null,
+    ...toolParams({ tools: TOOLS, toolMode: ToolMode.Auto }),
+  });
+  const deltas = server.deltas.filter((d) => d.stream_id === streamId);
+  // As the provider reports them: tool_call deltas first, then calls only the result holds.
+  const streamed = deltas.map(toolCallOfDelta).filter((c): c is ToolCallReport => c !== undefined);
+  const calls = [...streamed, ...unreportedToolCalls(result, new Set(streamed.map((c) => c.callId)))];
+  return { result, calls, text: deltas.filter((d) => d.kind === 'text').map((d) => d.text).join('') };
+}
+
+describe('the chat provider against the real server and emulator', () => {
+  it('lists each model the pool serves with the catalog\'s budgets and image support', async () => {
+    const list = await server.connection.sendRequest(Methods.modelsList, {});
+    const status = await server.connection.sendRequest(Methods.statusGet, {});
+    const models = chatInformation(list.models, status, Date.now() / 1000);
+    assert.ok(models.length > 0);
+    assert.deepEqual(models.map((m) => m.id), list.models.filter((m) => m.accounts.length > 0).map((m) => m.slug));
+    for (const [index, info] of models.entries()) {
+      const summary = list.models.find((m) => m.slug === info.id)!;
+      assert.equal(info.maxInputTokens, summary.max_input_tokens, info.id);
+      assert.equal(info.maxOutputTokens, summary.max_output_tokens, info.id);
+      assert.equal(info.capabilities.imageInput, summary.supports_images, info.id);
+      assert.match(info.detail ?? '', /^MultiCodex · next: \S.* · \d+ accounts?, \d+% left$/, `${index}: ${info.detail}`);
+    }
+  });
+
+  it('round-trips parallel tool calls: calls come back as parts, results go back as function_call_output, on one account with cached tokens', async () => {
+    const list = await server.connection.sendRequest(Methods.modelsList, {});
+    const model = list.default_model;
+    const since = (await emulator.requests(RESPONSES)).at(-1)?.id ?? 0;
+    const history: ChatMessageLike[] = [
+      { role: ChatRole.System, content: 'You are a travel agent.' },
+      { role: ChatRole.User, content: [{ value: 'Weather and time in Oslo? CALL_TOOL:get_weather CALL_TOOL:get_time' }] },
+    ];
+    const first = await chatTurn(model, history, 'chat-tools-1');
+    assert.deepEqual(first.calls.map((c) => c.name), ['get_weather', 'get_time']);
+    assert.equal(new Set(first.calls.map((c) => c.callId)).size, 2);
+    history.push(
+      { role: ChatRole.Assistant, content: first.calls.map((c) => ({ callId: c.callId, name: c.name, input: c.input })) },
+      { role: ChatRole.User, content: first.calls.map((c) => ({ callId: c.callId, content: [{ value: c.name === 'get_weather' ? '-3 C, snow' : '14:05' }] })) },
+    );
+    const second = await chatTurn(model, history, 'chat-tools-2');
+    assert.deepEqual(second.calls, []);
+    assert.equal(second.text, second.result.text);
+    assert.match(second.text, /tool said: -3 C, snow tool said: 14:05/, 'the final answer read both tool results');
+    assert.equal(second.result.account.key, first.result.account.key, 'the conversation kept its account');
+    assert.ok(second.result.usage.cached_tokens > 0, `cached tokens on the second turn: ${JSON.stringify(second.result.usage)}`);
+    const logged = (await emulator.requests(RESPONSES)).filter((r) => r.id > since);
+    assert.equal(logged.length, 2, JSON.stringify(logged.map((r) => r.input_items)));
+    assert.deepEqual(logged[0]!.tool_calls, first.calls.map((c) => c.callId));
+    assert.deepEqual(logged[1]!.tool_outputs, first.calls.map((c) => c.callId));
+    assert.deepEqual(logged[1]!.input_items, ['message', 'function_call', 'function_call', 'function_call_output', 'function_call_output']);
+    assert.equal(logged[1]!.prompt_cache_key, logged[0]!.prompt_cache_key);
+    assert.ok(logged[0]!.prompt_cache_key);
+  });
+
+  it('sends an image part that reaches the backend as input_image', async () => {
+    const list = await server.connection.sendRequest(Methods.modelsList, {});
+    const model = list.models.find((m) => m.supports_images && m.accounts.length > 0);
+    assert.ok(model, 'a model that takes images');
+    const since = (await emulator.requests(RESPONSES)).at(-1)?.id ?? 0;
+    const { result } = await chatTurn(model.slug, [
+      { role: ChatRole.User, content: [{ value: 'What is in this picture?' }, { mimeType: 'image/png', data: new Uint8Array(PNG_1X1) }] },
+    ], 'chat-image');
+    assert.ok(result.text.length > 0);
+    const logged = (await emulator.requests(RESPONSES)).filter((r) => r.id > since);
+    assert.deepEqual(logged.at(-1)?.images, [{ source: 'data', media_type: 'image/png', bytes: PNG_1X1.length }]);
+  });
+
+  it('words an exhausted pool in chat terms: the earliest reset and how to wait for it', async () => {
+    for (const account of await emulator.accounts()) {
+      await emulator.setUsage(account.account_id, { five_hour_used: 100 });
+    }
+    const list = await server.connection.sendRequest(Methods.modelsList, {});
+    const failure = await server.connection.sendRequest(Methods.complete, {
+      stream_id: 'chat-exhausted',
+      model: list.default_model,
+      input: toCompletionInput([{ role: ChatRole.User, content: 'Anyone?' }]).input,
+    }).then(() => undefined, (error: unknown) => error);
+    assert.ok(failure instanceof ResponseError && failure.code === ErrorCode.POOL_EXHAUSTED, String(failure));
+    const said = chatFailure(failure, { now: Date.now() / 1000 });
+    assert.equal(said.kind, 'error');
+    assert.match(said.kind === 'error' ? said.message : '', /Every MultiCodex account has used up its Codex quota; the earliest reset is at \d\d:\d\d \(in \S+\)\. .*multicodex\.chat\.waitForResetMinutes/);
   });
 });

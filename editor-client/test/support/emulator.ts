@@ -16,6 +16,20 @@ export interface EmulatorTokens {
   expires_in: number;
 }
 
+/** What the emulator logged of one request (the fields the tests read). */
+export interface EmulatorRequest {
+  id: number;
+  path: string;
+  account_id: string | null;
+  status: number | null;
+  prompt_cache_key: string | null;
+  input_items: string[];
+  tool_outputs: string[];
+  tool_calls: string[];
+  images: { source: 'data' | 'url' | 'file'; media_type: string | null; bytes: number | null }[];
+  cached_tokens: number | null;
+}
+
 export interface EmulatorOptions {
   readonly accounts: number;
   readonly tokensPerSecond?: number;
@@ -77,6 +91,11 @@ export class Emulator {
   /** Confirms a device code as the user would on the verification page. */
   approveDevice(userCode: string, accountId: string): Promise<unknown> {
     return this.control('POST', '/device/approve', { user_code: userCode, account_id: accountId });
+  }
+
+  /** The requests the emulator logged (`path` filters by path), oldest first. */
+  requests(path?: string): Promise<EmulatorRequest[]> {
+    return this.control('GET', `/requests${path ? `?path=${encodeURIComponent(path)}` : ''}`);
   }
 
   async stop(): Promise<void> {
