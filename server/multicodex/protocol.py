@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 from pydantic_core import core_schema
 from typing_extensions import TypeAliasType
@@ -1038,6 +1039,9 @@ class ReasoningOptions(WireModel):
     )
 
 
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class FunctionTool(WireModel):
     """A function the model may call (a Responses API function tool)."""
 
@@ -1046,8 +1050,7 @@ class FunctionTool(WireModel):
     )
     name: str = Field(
         description="The name the model calls it by: letters, digits, '_' and '-', 1..64 chars "
-        "(the backend's rule).",
-        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        "(the backend's rule)."
     )
     description: str | None = Field(
         description="What the tool does, for the model; null sends none.", default=None
@@ -1061,6 +1064,16 @@ class FunctionTool(WireModel):
         "false.",
         default=None,
     )
+
+    @field_validator("name")
+    @classmethod
+    def _backend_accepts_the_name(cls, name: str) -> str:
+        if not _TOOL_NAME.fullmatch(name):
+            raise ValueError(
+                f"the tool name '{name[:80]}' is not one the backend accepts: letters, digits, "
+                "'_' and '-' only, 1 to 64 of them"
+            )
+        return name
 
 
 class FunctionToolChoice(WireModel):
