@@ -89,6 +89,8 @@ class RpcClient:
         """The params of every window/showMessageRequest, in order."""
         self.message_choice: str | None = None
         """The action title answered to window/showMessageRequest (None: dismissed)."""
+        self.message_answer_delay = 0.0
+        """Seconds a user takes to answer a window/showMessageRequest."""
         self._ids = itertools.count(1)
         self._sent: dict[str, float] = {}
         self._replies: dict[str, Reply] = {}
@@ -330,6 +332,13 @@ class RpcClient:
         elif message["method"] == "window/showMessageRequest":
             self.message_requests.append(message["params"])
             result = {"title": self.message_choice} if self.message_choice is not None else None
+            if self.message_answer_delay > 0:
+                loop = asyncio.get_running_loop()
+                loop.call_later(self.message_answer_delay, self._answer, message["id"], result)
+                return
+        self._answer(message["id"], result)
+
+    def _answer(self, request_id: Any, result: Any) -> None:
         stdin = self.process.stdin
         if stdin is not None and not stdin.is_closing():
-            stdin.write(encode({"jsonrpc": "2.0", "id": message["id"], "result": result}))
+            stdin.write(encode({"jsonrpc": "2.0", "id": request_id, "result": result}))

@@ -6,13 +6,14 @@ the emulator's own reset credits and paid credits."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from multicodex.protocol import ErrorCode
 from support.rpc_client import RpcError
-from support.server_rig import ServerRig, deltas_of
+from support.server_rig import ServerRig, assert_no_tokens, deltas_of, start_server
 
 COMPLETE = "multicodex/complete"
 ROTATION_SET = "multicodex/rotation/set"
@@ -94,6 +95,32 @@ async def test_requests_meeting_the_exhausted_pool_together_spend_one_credit(
 
     assert consumed_by(server_rig) == [bob["account_id"]]
     assert {r["account"]["key"] for r in results} == {bob["key"]}
+    assert server_rig.emu.account(bob["account_id"]).credits.reset_credits == 2
+
+
+async def test_two_server_processes_on_one_store_make_one_decision(
+    server_rig: ServerRig, tmp_path: Path
+) -> None:
+    """Two editor windows: two server processes on one store meet the exhausted pool at
+    once. The user, slow to answer, is asked in one window only; one credit is spent and
+    the other window's request is served on the account it reset."""
+    _alice, bob = await exhausted_pair(server_rig, reset_credits=3)
+    await policy(server_rig, when_exhausted="reset-credit", reset_credit_confirm="ask")
+    (tmp_path / "other").mkdir()
+    home = server_rig.options["home"]
+    other = await start_server(server_rig.emu, server_rig.base_url, tmp_path / "other", home=home)
+    for window in (server_rig, other):
+        window.client.message_choice = "Spend 1 reset credit on bob@example.test"
+        window.client.message_answer_delay = 1.0
+    try:
+        results = await asyncio.gather(ask(server_rig, "s-window-1"), ask(other, "s-window-2"))
+    finally:
+        assert await other.client.stop() == 0, other.client.stderr()[-3000:]
+    assert_no_tokens(other)
+
+    assert consumed_by(server_rig) == [bob["account_id"]]
+    assert len(server_rig.client.message_requests + other.client.message_requests) == 1
+    assert [r["account"]["key"] for r in results] == [bob["key"], bob["key"]]
     assert server_rig.emu.account(bob["account_id"]).credits.reset_credits == 2
 
 

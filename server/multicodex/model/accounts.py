@@ -71,6 +71,11 @@ class StoredAccount(BaseModel):
     """By bucket id (``quota.bucket_for_model``); the general bucket uses ``cooldown_until``."""
     model_gates: dict[str, ModelGate] = {}
     """By model slug."""
+    reset_credit_spent_at: float | None = None
+    """When a MultiCodex process last spent a rate-limit reset credit on this account:
+    every process sharing the store uses that spend instead of spending another."""
+    reset_credit_redeem_id: str | None = None
+    """The redeem id of that spend."""
     source: AccountLink | None = None
     usage: UsageSnapshot | None = None
     usage_error: str | None = None

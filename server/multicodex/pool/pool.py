@@ -232,6 +232,16 @@ class Pool:
         self._changed()
         return cleared
 
+    async def record_reset_credit_spend(self, key: str, at: float, redeem_id: str) -> None:
+        """A reset credit was spent on ``key``: every process on the store sees it."""
+        async with self.store.atransaction() as doc:
+            account = doc.find(key)
+            if account is None:
+                return
+            account.reset_credit_spent_at = at
+            account.reset_credit_redeem_id = redeem_id
+        self._changed()
+
     async def mark_needs_reauth(self, key: str, reason: str) -> None:
         await self.tokens.mark_needs_reauth(key, reason)
 

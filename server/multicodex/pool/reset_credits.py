@@ -5,8 +5,10 @@ The account chosen is the one whose reset is furthest away among those holding a
 (the credit saves the longest wait). The user is asked first unless they chose
 ``automatic``; a credit is redeemed with a fresh redeem id, sent again unchanged if the
 answer is lost, so one decision spends at most one credit. Requests that meet the
-exhausted pool at the same time share that one decision: they wait for it and then use
-the account it reset, instead of each spending a credit.
+exhausted pool at the same time share that one decision, in this process and in every
+other process on the same store (two editor windows): the decision is taken under a
+store-wide file lock, the spend is recorded on the account in the store, and whoever
+comes next re-reads it there and uses the account it reset instead of spending again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from multicodex.codex.reset_credits import ConsumeResult
 from multicodex.headroom import cooldown_of, limit_of
 from multicodex.model import FailureKind, StoredAccount
 from multicodex.pool.errors import PoolError
+from multicodex.pool.locks import AccountLocks, LockTimeout, lock_directory
 from multicodex.pool.pool import Pool
 from multicodex.timefmt import until
 
@@ -34,6 +37,10 @@ SHARED_DECISION_SECONDS = 60.0
 pool at the same time, instead of spending or asking again."""
 CONSUME_ATTEMPTS = 2
 """The consume call is sent at most twice, with the same redeem id."""
+DECISION_LOCK_SECONDS = 300.0
+"""How long a process waits for another one's decision (which may be asking the user)."""
+DECISION_LOCK_KEY = "pool"
+DECISION_LOCK_PURPOSE = "reset-credit"
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,8 @@ class Spent:
 
 
 class ResetCreditSpender:
-    """Decides, asks and redeems; one decision at a time per process."""
+    """Decides, asks and redeems; one decision at a time across every process sharing
+    the store."""
 
     def __init__(
         self, pool: Pool, codex: CodexClient, confirm: ConfirmSpend = never_confirmed
@@ -94,7 +102,9 @@ class ResetCreditSpender:
         self._codex = codex
         self.confirm = confirm
         self._lock = asyncio.Lock()
-        self._spent_at: dict[str, float] = {}
+        self._decision_lock = AccountLocks(
+            lock_directory(pool.store.home), timeout=DECISION_LOCK_SECONDS
+        )
         self._declined_at: float | None = None
 
     async def spend(
@@ -104,27 +114,38 @@ class ResetCreditSpender:
         banked, the user said wait, the backend refused). ``skip``: accounts this request
         already had from here; ``only``: the one account the request may use."""
         async with self._lock:
-            shared = await self._shared_decision(skip, only)
-            if shared is not None or self._declined_recently():
-                return shared
-            for account in await self._candidates(skip, only):
-                outcome = await self._offer(account, ask=ask)
-                if outcome is not None or self._declined_recently():
-                    return outcome
-            return None
+            try:
+                async with self._decision_lock.hold(DECISION_LOCK_KEY, DECISION_LOCK_PURPOSE):
+                    return await self._decide(ask=ask, skip=skip, only=only)
+            except LockTimeout as exc:
+                log.warning("no reset credit spent: %s", exc)
+                return None
+
+    async def _decide(self, *, ask: bool, skip: Collection[str], only: str | None) -> Spent | None:
+        """Under the decision lock: the store read now holds every other process's spend."""
+        shared = await self._shared_decision(skip, only)
+        if shared is not None or self._declined_recently():
+            return shared
+        for account in await self._candidates(skip, only):
+            outcome = await self._offer(account, ask=ask)
+            if outcome is not None or self._declined_recently():
+                return outcome
+        return None
 
     async def _shared_decision(self, skip: Collection[str], only: str | None) -> Spent | None:
-        """An account a credit was just spent on, for a request that met the exhausted
-        pool at the same time as the one that spent it. Its cooldown may have been set
-        again since by a 429 answered before the reset: the credit ended that one too."""
+        """An account a credit was just spent on (by this process or another one on the
+        store), for a request that met the exhausted pool at the same time as the one
+        that spent it. Its cooldown may have been set again since by a 429 answered
+        before the reset: the credit ended that one too."""
         now = self._pool.clock()
-        for key, at in self._spent_at.items():
-            if now - at > SHARED_DECISION_SECONDS or key in skip or only not in (None, key):
+        for account in self._pool.accounts():
+            at = account.reset_credit_spent_at
+            if at is None or now - at > SHARED_DECISION_SECONDS or account.needs_reauth:
                 continue
-            account = next((a for a in self._pool.accounts() if a.key == key), None)
-            if account is not None and not account.needs_reauth:
-                await self._pool.clear_cooldown(key)
-                return Spent(key, f"a reset credit was just spent on {account.display_name}")
+            if account.key in skip or only not in (None, account.key):
+                continue
+            await self._pool.clear_cooldown(account.key)
+            return Spent(account.key, f"a reset credit was just spent on {account.display_name}")
         return None
 
     def _declined_recently(self) -> bool:
@@ -166,6 +187,9 @@ class ResetCreditSpender:
 
     async def _offer(self, account: StoredAccount, *, ask: bool) -> Spent | None:
         now = self._pool.clock()
+        current = self._pool.get(account.key)
+        if not _used_up(current, now):
+            return Spent(account.key, f"{account.display_name} has room again; no credit spent")
         offer = ResetCreditOffer(
             account_key=account.key,
             account_name=account.display_name,
@@ -177,13 +201,13 @@ class ResetCreditSpender:
             self._declined_at = self._pool.clock()
             log.info("reset credit on %s not spent: the user chose to wait", offer.account_name)
             return None
-        result = await self._consume(account)
+        redeem_id = str(uuid.uuid4())
+        result = await self._consume(account, redeem_id)
         if result is None:
             return None
-        return await self._after_consume(account, result)
+        return await self._after_consume(account, result, redeem_id)
 
-    async def _consume(self, account: StoredAccount) -> ConsumeResult | None:
-        redeem_id = str(uuid.uuid4())
+    async def _consume(self, account: StoredAccount, redeem_id: str) -> ConsumeResult | None:
         for attempt in range(1, CONSUME_ATTEMPTS + 1):
             try:
                 fresh = await self._pool.tokens.valid(account.key)
@@ -202,17 +226,20 @@ class ResetCreditSpender:
                 return None
         return None
 
-    async def _after_consume(self, account: StoredAccount, result: ConsumeResult) -> Spent | None:
+    async def _after_consume(
+        self, account: StoredAccount, result: ConsumeResult, redeem_id: str
+    ) -> Spent | None:
         name = account.display_name
         key = account.key
         if result.code == "no_credit":
             await self._note_no_credit(account)
             return None
+        if result.code != "nothing_to_reset":
+            await self._pool.record_reset_credit_spend(key, self._pool.clock(), redeem_id)
         await self._pool.clear_cooldown(key)
         await self._pool.usage.get(key, force=True)
         if result.code == "nothing_to_reset":
             return Spent(key, f"{name} had room again (its usage was out of date); no credit spent")
-        self._spent_at[key] = self._pool.clock()
         log.info("spent 1 reset credit on %s", name)
         return Spent(key, f"spent 1 reset credit on {name}: its usage windows start over")
 
