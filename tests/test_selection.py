@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from multicodex.model import StoredAccount, TokenSet, UsageSnapshot, UsageWindow
+from multicodex.model import (
+    SPARK_BUCKET,
+    BucketCooldown,
+    ModelGate,
+    StoredAccount,
+    TokenSet,
+    UsageSnapshot,
+    UsageWindow,
+)
 from multicodex.selection import (
     STRATEGIES,
     Selection,
@@ -510,3 +518,160 @@ def test_without_any_usage_data_requests_spread_over_the_pool(strategy: str) -> 
     assert choose([used, older, never], strategy).key == never.key
     assert choose([used, older], strategy).key == older.key
     assert choose([used, older], strategy).why == "no usage data yet, used least recently"
+
+
+# --- windows named by their length --------------------------------------------------------
+
+MONTH = 30 * DAY
+
+
+def team_snapshot(short: float, long: float, *, long_reset: float) -> UsageSnapshot:
+    """A Team account: a 5 h window and a 30-day one."""
+    return UsageSnapshot(
+        five_hour=UsageWindow(used_percent=short, window_seconds=5 * 3600),
+        weekly=UsageWindow(used_percent=long, window_seconds=int(MONTH), resets_at=long_reset),
+        plan_type="team",
+        fetched_at=NOW - 60,
+    )
+
+
+def test_a_team_accounts_reason_names_its_30_day_window() -> None:
+    tuesday_0900 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC).timestamp()
+    team = account("team", team_snapshot(10, 40, long_reset=tuesday_0900))
+    busy = account("busy", snapshot(60, 60))
+    sel = choose([busy, team])
+    assert sel.reason == (
+        "team@x: lowest usage: 40% of its 30-day window used (30-day resets Tue 09:00 UTC)"
+    )
+    assert "weekly" not in sel.reason
+
+
+def test_a_team_account_left_at_its_limit_says_30_day() -> None:
+    team = account("team", team_snapshot(20, 100, long_reset=NOW + 9 * DAY))
+    other = account("other", snapshot(20, 20))
+    sel = choose([team, other], affinity=team.key)
+    assert "moved this conversation off team@x: 30-day at 100%" in sel.reason
+
+
+def test_reset_first_names_the_team_accounts_30_day_window() -> None:
+    team = account("team", team_snapshot(10, 50, long_reset=NOW + DAY))
+    later = account("later", snapshot(5, 5, weekly_reset=NOW + 5 * DAY))
+    sel = choose([later, team], "reset-first")
+    assert sel.key == team.key
+    assert "team@x: 30-day window resets soonest" in sel.reason
+
+
+# --- model-aware selection ------------------------------------------------------------------
+
+SPARK = "gpt-5.3-codex-spark"
+SPARK_NAME = "GPT-5.3 Codex Spark"
+VERSION = "0.171.0"
+
+
+def on_plan(base: StoredAccount, plan: str, **changes: object) -> StoredAccount:
+    return base.model_copy(update={"plan": plan, **changes})
+
+
+def choose_model(accounts: list[StoredAccount], **kwargs: object) -> Selection:
+    return choose(
+        accounts,
+        model=SPARK,
+        model_name=SPARK_NAME,
+        client_version=VERSION,
+        plan_models={"pro": frozenset({SPARK, "gpt-5.5"}), "plus": frozenset({"gpt-5.5"})},
+        **kwargs,
+    )
+
+
+def test_a_model_missing_from_the_plans_list_excludes_the_account() -> None:
+    plus = on_plan(account("plus", snapshot(0, 0)), "plus")
+    pro = on_plan(account("pro", snapshot(50, 50)), "pro")
+    sel = choose_model([plus, pro])
+    assert sel.key == pro.key
+    assert sel.skipped == [
+        SkippedAccount(
+            key=plus.key,
+            why="model",
+            model_only=True,
+            detail=f"{SPARK_NAME} is not in the plus plan",
+        )
+    ]
+    assert f"plus@x: {SPARK_NAME} is not in the plus plan" in sel.reason
+
+
+def test_the_same_account_serves_a_model_its_plan_lists() -> None:
+    plus = on_plan(account("plus", snapshot(0, 0)), "plus")
+    pro = on_plan(account("pro", snapshot(50, 50)), "pro")
+    sel = choose([plus, pro], model="gpt-5.5", plan_models={"plus": frozenset({"gpt-5.5"})})
+    assert sel.key == plus.key
+    assert sel.skipped == []
+
+
+def test_a_version_gate_excludes_the_account_for_that_model_only() -> None:
+    gate = ModelGate(
+        reason="version",
+        detail="The model requires a newer version of Codex.",
+        at=NOW - HOUR,
+        minimal_client_version="0.172.0",
+        client_version=VERSION,
+    )
+    gated = on_plan(account("gated", snapshot(0, 0)), "pro", model_gates={SPARK: gate})
+    other = on_plan(account("other", snapshot(50, 50)), "pro")
+    sel = choose_model([gated, other])
+    assert sel.key == other.key
+    [skip] = sel.skipped
+    assert (skip.key, skip.why, skip.model_only) == (gated.key, "model", True)
+    assert skip.detail == f"{SPARK_NAME} needs Codex 0.172.0 or newer (MultiCodex sends {VERSION})"
+    assert choose([gated, other], model="gpt-5.5").key == gated.key
+
+
+def test_a_version_gate_for_another_client_version_is_over() -> None:
+    gate = ModelGate(reason="version", detail="newer", at=NOW - HOUR, client_version="0.169.1")
+    gated = on_plan(account("gated", snapshot(0, 0)), "pro", model_gates={SPARK: gate})
+    other = on_plan(account("other", snapshot(50, 50)), "pro")
+    assert choose_model([gated, other]).key == gated.key
+
+
+def test_a_spark_cooldown_excludes_only_spark() -> None:
+    cooling = BucketCooldown(until=NOW + 2 * HOUR + 300, reason="Spark limit reached")
+    spent = on_plan(
+        account("spent", snapshot(0, 0)), "pro", bucket_cooldowns={SPARK_BUCKET: cooling}
+    )
+    other = on_plan(account("other", snapshot(50, 50)), "pro")
+
+    spark = choose_model([spent, other])
+    assert spark.key == other.key
+    assert spark.skipped == [
+        SkippedAccount(
+            key=spent.key,
+            why="cooldown",
+            until=NOW + 2 * HOUR + 300,
+            model_only=True,
+            detail="Spark limit until 14:05 UTC",
+        )
+    ]
+    assert "spent@x: Spark limit until 14:05 UTC" in spark.reason
+
+    general = choose([spent, other], model="gpt-5.5")
+    assert general.key == spent.key
+    assert general.skipped == []
+
+
+def test_a_pin_that_cannot_serve_the_model_is_passed_over_but_kept() -> None:
+    plus = on_plan(account("plus", snapshot(0, 0)), "plus")
+    pro = on_plan(account("pro", snapshot(50, 50)), "pro")
+    sel = choose_model([plus, pro], pinned=plus.key)
+    assert sel.key == pro.key
+    assert not sel.clear_pin
+    assert f"pin on plus@x passed over: {SPARK_NAME} is not in the plus plan" in sel.reason
+
+
+def test_no_account_for_the_model_says_why_each_was_passed_over() -> None:
+    plus = on_plan(account("plus", snapshot(0, 0)), "plus")
+    cooling = BucketCooldown(until=NOW + HOUR, reason="Spark limit reached")
+    pro = on_plan(account("pro", snapshot(0, 0)), "pro", bucket_cooldowns={SPARK_BUCKET: cooling})
+    sel = choose_model([plus, pro])
+    assert sel.key is None
+    assert sel.earliest_reset == NOW + HOUR
+    assert f"plus@x: {SPARK_NAME} is not in the plus plan" in sel.reason
+    assert "pro@x: Spark limit until 13:00 UTC" in sel.reason

@@ -35,7 +35,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from multicodex.headroom import limit_of, used_now
+from multicodex.headroom import limit_of, named_windows, used_now
 from multicodex.model import StoredAccount, WindowPair
 from multicodex.model.quota import GENERAL_BUCKET, bucket_for_model
 from multicodex.model_access import PlanModels, model_block
@@ -149,6 +149,9 @@ class AccountStanding:
     weekly: float | None
     weekly_reset: float | None
     """Only a reset still in the future; a past one says nothing about the next."""
+    short_name: str = "5h"
+    long_name: str = "weekly"
+    """The windows named by their length (a Team account's long window is 30-day)."""
 
     @property
     def name(self) -> str:
@@ -281,7 +284,7 @@ class ResetFirstStrategy(Strategy):
                 resetting, key=lambda s: (_or_never(s.weekly_reset), _or_full(s.peak), s.position)
             )
             reason = (
-                "weekly window resets soonest "
+                f"{best.long_name} window resets soonest "
                 f"({clock_time(_or_never(best.weekly_reset), now)}), "
                 f"{_percent(best.peak)} used"
             )
@@ -486,12 +489,15 @@ def _standing(
     weekly_reset = usage.weekly.resets_at if usage.weekly is not None else None
     if weekly_reset is not None and weekly_reset <= now:
         weekly_reset = None
+    short, long = named_windows(usage)
     return AccountStanding(
         account,
         position,
         five_hour=used_now(usage.five_hour, now),
         weekly=used_now(usage.weekly, now),
         weekly_reset=weekly_reset,
+        short_name=short.name,
+        long_name=long.name,
     )
 
 
@@ -515,7 +521,7 @@ def _fallback(standings: Sequence[AccountStanding]) -> Pick | None:
 def _lowest_usage_reason(standing: AccountStanding, now: float) -> str:
     reason = f"lowest usage: {_percent(standing.peak)} of its {_peak_window(standing)} window used"
     if standing.weekly_reset is not None:
-        reason += f" (weekly resets {clock_time(standing.weekly_reset, now)})"
+        reason += f" ({standing.long_name} resets {clock_time(standing.weekly_reset, now)})"
     return reason
 
 
@@ -523,14 +529,17 @@ def _peak_window(standing: AccountStanding) -> str:
     """The window whose use ranks the account: the fuller one."""
     five_hour, weekly = standing.five_hour, standing.weekly
     if five_hour is not None and (weekly is None or five_hour > weekly):
-        return "5h"
-    return "weekly"
+        return standing.short_name
+    return standing.long_name
 
 
 def _full_windows(standing: AccountStanding) -> str:
     full = [
         label
-        for label, used in (("5h", standing.five_hour), ("weekly", standing.weekly))
+        for label, used in (
+            (standing.short_name, standing.five_hour),
+            (standing.long_name, standing.weekly),
+        )
         if used is not None and used >= 100
     ]
     return f"{' and '.join(full)} at 100%"

@@ -16,6 +16,10 @@ def test_demo_tells_the_whole_story(cli: CliRig) -> None:
     assert len(footers) == 2
     before, after = footers
     assert "bob@example.test" in before and "5h 3% left ↺" in before
+    # A Team account's window is 30 days long, and called so.
+    assert any(
+        line.split() == ["carol@example.test", "team", "30-day", "70%", "used"] for line in lines
+    )
     assert "alice@example.test" in after
     assert "Footer BEFORE:" in out and "Footer AFTER:" in out
     assert "-> 429 usage_limit_reached" in out

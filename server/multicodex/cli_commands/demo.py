@@ -31,6 +31,7 @@ from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.failure import CliFailure
 from multicodex.cli_commands.output import Output
 from multicodex.cli_commands.parsing import CliParser, Subparsers, with_global_defaults
+from multicodex.model import window_label
 from multicodex.protocol import (
     AccountInfo,
     AccountsListParams,
@@ -41,6 +42,7 @@ from multicodex.timefmt import until
 
 if TYPE_CHECKING:
     from multicodex_emulator import Emulator
+    from multicodex_emulator.windows import Layout
 
 TOKENS_PER_SECOND = 40.0
 """Slow enough to watch the answer stream, fast enough to finish in about half a second."""
@@ -57,6 +59,8 @@ class DemoAccount:
     five_hour_used: float
     weekly_used: float
     five_hour_resets_in: float | None = None
+    layout: Layout | None = None
+    """The emulator's window layout; None: the plan's usual one."""
 
     @property
     def email(self) -> str:
@@ -66,7 +70,7 @@ class DemoAccount:
 ACCOUNTS = (
     DemoAccount("alice", "plus", five_hour_used=22, weekly_used=35),
     DemoAccount("bob", "plus", five_hour_used=97, weekly_used=61, five_hour_resets_in=83 * 60),
-    DemoAccount("carol", "team", five_hour_used=48, weekly_used=70),
+    DemoAccount("carol", "team", five_hour_used=0, weekly_used=70, layout="monthly"),
 )
 NEAR_LIMIT = ACCOUNTS[1]
 RESCUER = ACCOUNTS[0]
@@ -158,6 +162,7 @@ class Demo:
                 plan=account.plan,
                 five_hour_used=account.five_hour_used,
                 weekly_used=account.weekly_used,
+                layout=account.layout,
             )
             self.ids[account.name] = created.account_id
             if account.five_hour_resets_in is not None:
@@ -311,8 +316,7 @@ class Demo:
     def _emulated_usage(self, account: DemoAccount) -> str:
         windows = self.emu.account(self.ids[account.name]).windows
         return ", ".join(
-            f"{'5h' if w.window_seconds < DAY else 'weekly'} {w.used_percent:.0f}% used"
-            for w in windows
+            f"{window_label(w.window_seconds)} {w.used_percent:.0f}% used" for w in windows
         )
 
     def _emulator_reset(self, account: DemoAccount) -> float:
