@@ -340,6 +340,23 @@ async def test_refresh_rotates_and_the_old_token_is_then_reused(world: World) ->
     assert again.refresh_token not in {old, fresh.refresh_token}
 
 
+async def test_refresh_asks_for_zstd_like_codex_0171_and_reads_the_compressed_answer(
+    world: World,
+) -> None:
+    old = world.emu.issue_tokens(world.account.account_id)["refresh_token"]
+    fresh = await refresh_tokens(world.http, world.endpoints, old, reason="proactive_expiry")
+    assert fresh.refresh_token != old
+    assert fresh.id_token
+
+    with pytest.raises(RefreshError) as reused:
+        await refresh_tokens(world.http, world.endpoints, old)
+    assert (reused.value.permanent, reused.value.code) == (True, "refresh_token_reused")
+
+    for request in world.emu.requests_to("/oauth/token"):
+        assert request.headers["accept-encoding"] == "zstd,gzip"
+        assert request.response_encoding == "zstd"
+
+
 async def test_reused_answered_with_400_is_still_permanent(world: World) -> None:
     world.emu.update_settings(reused_status=400)
     old = world.emu.issue_tokens(world.account.account_id)["refresh_token"]

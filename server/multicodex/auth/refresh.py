@@ -14,6 +14,7 @@ import json
 import httpx2
 
 from multicodex.auth.tokens import TokenResponseError, tokens_from_response
+from multicodex.codex.headers import ACCEPT_ENCODING
 from multicodex.config import CLIENT_ID, ORIGINATOR, Endpoints
 from multicodex.model import TokenSet
 from multicodex.neterrors import describe_transport_error
@@ -156,7 +157,11 @@ async def refresh_tokens(
             response = await http.post(
                 endpoints.token_url,
                 data=refresh_form(refresh_token, reason),
-                headers={"originator": ORIGINATOR, "accept": "application/json"},
+                headers={
+                    "originator": ORIGINATOR,
+                    "accept": "application/json",
+                    "accept-encoding": ACCEPT_ENCODING,
+                },
                 timeout=timeout,
             )
     except _NEVER_SENT as exc:
