@@ -2,7 +2,9 @@
 Playwright, with the real server against the emulator: footer, tooltip, picker, pinning,
 a crashed server restarted with the configured command and environment, rotation on
 exhaustion during Ask (saying why), Ask with no account that can serve, the rotation panel,
-device-code login, and the vscode.lm chat-model probe. Screenshots and logs land in
+device-code login, and the vscode.lm chat-model probe: a streamed answer, an agent's tool
+call whose result is answered by another account once the first is exhausted (no error, the
+move logged), and an image part reaching the emulator as input_image. Screenshots and logs land in
 test-artifacts/editor/; a run first removes what an earlier one left there."""
 
 from __future__ import annotations
@@ -43,5 +45,5 @@ def test_real_editor() -> None:
     report = json.loads(report_file.read_text(encoding="utf-8"))
     failed = [f"{c['name']}: {c['detail']}" for c in report["checks"] if not c["ok"]]
     assert result.returncode == 0 and report["passed"], "\n".join([*failed, result.tail()])
-    assert len(report["checks"]) == 12, report["checks"]
+    assert len(report["checks"]) == 14, report["checks"]
     assert not stale_failure.exists(), "a passing run left an earlier run's failure.png"

@@ -36,7 +36,8 @@ import {
 
 const OVERALL_TIMEOUT_MS = 300_000;
 /** What a run writes to the artifacts directory; a new run first removes an older run's. */
-const OWN_ARTIFACT = /\.(png|log)$|^(result|probe)\.json$/;
+const OWN_ARTIFACT = /\.(png|log)$|^(result|probe|agent)\.json$/;
+const RESPONSES = '/backend-api/codex/responses';
 
 interface Check {
   name: string;
@@ -84,6 +85,8 @@ async function main(): Promise<number> {
   const home = path.join(root, 'multicodex-home');
   const probeFile = path.join(root, 'probe.json');
   const settingsFile = path.join(root, 'settings-to-apply.json');
+  const agentFile = path.join(root, 'agent.json');
+  const continueFile = path.join(root, 'agent-continue');
   let emulator: Emulator | undefined;
   let codeServer: CodeServer | undefined;
   let browser: Browser | undefined;
@@ -97,7 +100,7 @@ async function main(): Promise<number> {
     await seed.stop();
     log(`seeded ${emails.join(', ')}`);
 
-    codeServer = await CodeServer.start(manifest, root, editorSettings(python, emulator, home, probeFile, settingsFile), path.join(artifacts, 'code-server.log'));
+    codeServer = await CodeServer.start(manifest, root, editorSettings(python, emulator, home, { probeFile, settingsFile, agentFile, continueFile }), path.join(artifacts, 'code-server.log'));
     log(`code-server at ${codeServer.url}`);
     browser = await chromium.launch({
       executablePath: manifest.chromium,
@@ -255,6 +258,58 @@ async function main(): Promise<number> {
         throw new Error(`probe record incomplete: ${JSON.stringify(record)}`);
       }
       return `VS Code ${record.vscodeVersion}: ${record.models.length} model(s), ${record.chunks.length} chunk(s)`;
+    });
+
+    /** The agent record once the probe has written `phase`. */
+    const agentRecord = (phase: AgentRecord['phase']): Promise<AgentRecord> => waitFor(() => {
+      const record = existsSync(agentFile) ? (JSON.parse(readFileSync(agentFile, 'utf8')) as AgentRecord) : undefined;
+      return record && (record.phase === phase || record.phase === 'done') ? record : undefined;
+    }, 90_000, `the agent record (${phase})`);
+    let agentSince = 0;
+    await check('vscode.lm agent: a tool call; its account exhausted, the tool result is answered by another account with no error', async () => {
+      agentSince = (await emu.requests(RESPONSES)).at(-1)?.id ?? 0;
+      await runCommand(p, 'MultiCodex Probe: Run the Agent Turns');
+      const called = await agentRecord('called');
+      const call = called.calls[0];
+      if (called.error || called.calls.length !== 1 || call?.name !== 'get_weather' || !call.callId) {
+        throw new Error(`no tool call: ${JSON.stringify(called)}`);
+      }
+      const asked = (await emu.requests(RESPONSES)).filter((r) => r.id > agentSince && r.tool_calls.includes(call.callId));
+      const served = (await emu.accounts()).find((a) => a.account_id === asked[0]?.account_id);
+      if (!served) {
+        throw new Error(`the emulator logged no answer with ${call.callId}`);
+      }
+      await emu.setUsage(served.account_id, { five_hour_used: 100 });
+      writeFileSync(continueFile, 'go');
+      const done = await agentRecord('done');
+      copyFileSync(agentFile, path.join(artifacts, 'agent.json'));
+      if (done.error) {
+        throw new Error(`the tool-result turn failed: ${done.error}`);
+      }
+      const by = /^Hello from (\S+?)\.(?:\s|$)/.exec(done.finalText)?.[1];
+      if (!by || by === served.email || !done.finalText.includes('tool said: -3 C, snow')) {
+        throw new Error(`the tool-result turn was not answered by another account from the tool's result: ${done.finalText}`);
+      }
+      const answered = (await emu.requests(RESPONSES)).filter((r) => r.id > agentSince && r.tool_outputs.includes(call.callId));
+      const statuses = answered.map((r) => `${r.account_id === served.account_id ? 'exhausted' : 'other'}:${r.status}`);
+      const moved = await waitForLogLine(cs.userDataDir, /Chat \(.*\): the conversation moved from \S+ to \S+\./, 'the logged move of the conversation');
+      await runCommand(p, 'MultiCodex: Show Logs');
+      await p.screenshot({ path: path.join(artifacts, 'agent.png') });
+      // The palette (F1) does not open from the output view: the editor gets the focus back.
+      await p.locator('.editor-instance .view-lines').first().click();
+      return `${done.model} (max input ${done.maxInputTokens}): ${call.name} ${call.callId} by ${served.email}; result answered by ${by} [${statuses.join(', ')}]; ${moved.replace(/^.*\] /, '')}`;
+    });
+
+    await check('vscode.lm: an image part reaches the emulator as input_image', async () => {
+      const done = await agentRecord('done');
+      if (done.imageError || !done.imageText) {
+        throw new Error(`the image request failed: ${done.imageError ?? 'no text'}`);
+      }
+      const images = (await emu.requests(RESPONSES)).filter((r) => r.id > agentSince).flatMap((r) => r.images);
+      if (!images.some((i) => i.source === 'data' && i.media_type === 'image/png' && (i.bytes ?? 0) > 0)) {
+        throw new Error(`no input_image logged: ${JSON.stringify(images)}`);
+      }
+      return `${JSON.stringify(images)}; answer starts: ${done.imageText.slice(0, 40)}`;
     });
 
     await check('footer turns to the warning colour when the active account runs low', async () => {
@@ -416,7 +471,14 @@ async function main(): Promise<number> {
   }
 }
 
-function editorSettings(python: string, emulator: Emulator, home: string, probeFile: string, settingsFile: string): Record<string, unknown> {
+interface ProbeFiles {
+  readonly probeFile: string;
+  readonly settingsFile: string;
+  readonly agentFile: string;
+  readonly continueFile: string;
+}
+
+function editorSettings(python: string, emulator: Emulator, home: string, files: ProbeFiles): Record<string, unknown> {
   return {
     'telemetry.telemetryLevel': 'off',
     'update.mode': 'none',
@@ -432,9 +494,24 @@ function editorSettings(python: string, emulator: Emulator, home: string, probeF
     'multicodex.server.args': ['-m', 'multicodex', 'serve'],
     'multicodex.server.env': emulator.serverEnv(home),
     'multicodex.server.logLevel': 'info',
-    'multicodexProbe.outputFile': probeFile,
-    'multicodexProbe.settingsFile': settingsFile,
+    'multicodexProbe.outputFile': files.probeFile,
+    'multicodexProbe.settingsFile': files.settingsFile,
+    'multicodexProbe.agentFile': files.agentFile,
+    'multicodexProbe.continueFile': files.continueFile,
   };
+}
+
+/** What the probe's Run the Agent Turns writes (see e2e/probe/src/extension.ts). */
+interface AgentRecord {
+  phase: 'called' | 'done';
+  model: string;
+  maxInputTokens: number;
+  calls: { callId: string; name: string; input: object }[];
+  firstText: string;
+  finalText: string;
+  imageText: string;
+  error?: string;
+  imageError?: string;
 }
 
 /** Waits until the element and its ancestors are fully opaque (VS Code fades hovers in). */
