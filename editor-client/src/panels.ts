@@ -12,7 +12,7 @@ import {
   type RotationInfo,
   type RotationPatch,
 } from './protocol';
-import { editKind, fieldLabel, parseNumber, patchFor, rotationRows, type RotationField } from './rotationPanelModel';
+import { choicesFor, editKind, fieldLabel, parseNumber, patchFor, rotationRows, type RotationField } from './rotationPanelModel';
 import type { ServerConnection } from './serverConnection';
 import { writeGlobalSetting } from './settings';
 import type { StatusBar } from './statusBar';
@@ -155,6 +155,17 @@ async function editRotationField(field: RotationField, info: RotationInfo): Prom
         { title },
       );
       return picked ? patchFor(field, picked.name) : undefined;
+    }
+    case 'choice': {
+      const picked = await vscode.window.showQuickPick(
+        choicesFor(field).map((choice) => ({
+          label: `${choice.value === info.policy[field] ? '$(check)' : '$(circle-large-outline)'} ${choice.value}`,
+          description: choice.description,
+          value: choice.value,
+        })),
+        { title },
+      );
+      return picked ? patchFor(field, picked.value) : undefined;
     }
     case 'boolean':
       return patchFor(field, !info.policy[field]);

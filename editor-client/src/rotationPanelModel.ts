@@ -1,11 +1,32 @@
 // The Rotation Policy panel: one row per field of the server's policy (rotation/get), the
 // strategies the server offers, and what the user types turned into a rotation/set patch.
 // No vscode import.
-import type { RotationInfo, RotationPatch, RotationPolicy } from './protocol';
+import type { ResetCreditConfirm, RotationInfo, RotationPatch, RotationPolicy, WhenExhausted } from './protocol';
 
 export type RotationField = keyof RotationPolicy;
 
-type FieldKind = 'strategy' | 'boolean' | 'count' | 'seconds';
+type FieldKind = 'strategy' | 'choice' | 'boolean' | 'count' | 'seconds';
+
+/** A value of a `choice` field and what it does, in the CLI's words. */
+export interface RotationChoice {
+  readonly value: string;
+  readonly description: string;
+}
+
+/** The closed choices of the fields edited by picking one (the Records keep them complete). */
+const WHEN_EXHAUSTED: Readonly<Record<WhenExhausted, string>> = {
+  wait: 'wait for a reset (default): nothing is ever spent',
+  'reset-credit': 'spend a banked reset credit on the account whose reset is furthest away',
+  'paid-credits': "use an account's paid credits",
+};
+const RESET_CREDIT_CONFIRM: Readonly<Record<ResetCreditConfirm, string>> = {
+  ask: 'ask before each spend (default)',
+  automatic: 'spend without asking',
+};
+const CHOICES: Partial<Record<RotationField, Readonly<Record<string, string>>>> = {
+  when_exhausted: WHEN_EXHAUSTED,
+  reset_credit_confirm: RESET_CREDIT_CONFIRM,
+};
 
 interface FieldText {
   readonly label: string;
@@ -37,6 +58,16 @@ const FIELDS: Readonly<Record<RotationField, FieldText>> = {
     description: 'longest silence once the answer has started',
     kind: 'seconds',
   },
+  when_exhausted: {
+    label: 'When every quota is used up',
+    description: 'once every included quota is used up: wait for a reset (default), spend a banked reset credit, or use paid credits',
+    kind: 'choice',
+  },
+  reset_credit_confirm: {
+    label: 'Reset credit confirmation',
+    description: 'with when-exhausted reset-credit: ask before each spend (default) or not',
+    kind: 'choice',
+  },
 };
 
 export interface RotationRow {
@@ -60,7 +91,12 @@ export function fieldLabel(field: RotationField): string {
   return FIELDS[field].label;
 }
 
-/** How a field is edited: pick a strategy, flip a switch, or type a number. */
+/** The values a `choice` field takes, each with what it does; empty for other fields. */
+export function choicesFor(field: RotationField): RotationChoice[] {
+  return Object.entries(CHOICES[field] ?? {}).map(([value, description]) => ({ value, description }));
+}
+
+/** How a field is edited: pick a strategy or a choice, flip a switch, or type a number. */
 export function editKind(field: RotationField): FieldKind {
   return FIELDS[field].kind;
 }
@@ -97,5 +133,6 @@ function detailText(field: RotationField, info: RotationInfo): string {
     const names = info.strategies.map((s) => s.name).join(' / ');
     return `${current?.description ?? FIELDS.strategy.description} (${names})`;
   }
-  return FIELDS[field].description;
+  const chosen = CHOICES[field]?.[String(info.policy[field])];
+  return chosen ? `${chosen}; ${FIELDS[field].description}` : FIELDS[field].description;
 }
