@@ -160,9 +160,16 @@ describe('multicodex serve, as the extension uses it', () => {
     const models = await server.connection.sendRequest(Methods.modelsList, {});
     const source = new CancellationTokenSource();
     const streamId = 'contract-cancel';
-    // Polls the session's record: a second onNotification handler would replace (and on
-    // dispose remove) the one that records every delta.
-    const seen = waitFor(() => server.deltas.some((d) => d.stream_id === streamId) || undefined, 15_000, 'a delta of the stream');
+    // Through the session: a second onNotification handler would replace (and on dispose
+    // remove) the one that records every delta.
+    const seen = new Promise<void>((resolve) => {
+      const unsubscribe = server.onDelta((d) => {
+        if (d.stream_id === streamId) {
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
     const request = server.connection.sendRequest(
       Methods.complete,
       { stream_id: streamId, model: models.default_model, prompt: 'Write a long story.' },

@@ -25,6 +25,7 @@ export class ServerSession {
   readonly deltas: CompletionDelta[] = [];
   readonly stderr: string[] = [];
   capabilities: ServerCapabilitiesExtension | undefined;
+  private readonly deltaListeners = new Set<(delta: CompletionDelta) => void>();
 
   private constructor(private readonly child: ChildProcess, readonly connection: MessageConnection) {
     connection.onNotification(Notifications.status, (status) => {
@@ -32,11 +33,18 @@ export class ServerSession {
     });
     connection.onNotification(Notifications.completionDelta, (delta) => {
       this.deltas.push(delta);
+      this.deltaListeners.forEach((listener) => listener(delta));
     });
     connection.onNotification('window/logMessage', () => undefined);
     connection.onRequest('window/showDocument', () => ({ success: true }));
     connection.onRequest('workspace/configuration', () => []);
     connection.onRequest('window/workDoneProgress/create', () => null);
+  }
+
+  /** Calls `listener` with every delta from now on (beside recording it); returns the unsubscribe. */
+  onDelta(listener: (delta: CompletionDelta) => void): () => void {
+    this.deltaListeners.add(listener);
+    return () => this.deltaListeners.delete(listener);
   }
 
   static async start(
