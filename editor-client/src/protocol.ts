@@ -137,6 +137,10 @@ export interface AccountInfo {
    * The part of status_line after ' - ' (both windows), for a picker's description column or a tooltip.
    */
   usage_line: string;
+  /**
+   * Models gated on this account and model limits cooling down (Spark's); empty when none. 'accounts/reset' with quota or all clears them.
+   */
+  model_blocks: ModelBlockInfo[];
 }
 
 /**
@@ -425,7 +429,7 @@ export interface AccountsRemoveResult {
  */
 export interface AccountsResetParams {
   /**
-   * manual: clear the pin; quota: clear every cooldown; all: both.
+   * manual: clear the pin; quota: clear every cooldown, model limits' and model gates included (a gate the backend still holds comes back with its next 400); all: both.
    */
   target?: ResetTarget;
 }
@@ -1469,6 +1473,29 @@ export interface ModelAccountBlock {
   reason: string;
   /**
    * When it can serve the model again (unix seconds): the end of the model's limit cooldown; null when no end is known (its plan lacks the model, a gate).
+   */
+  until: number | null;
+}
+
+/**
+ * A model, or a model's own limit, the account cannot serve for now; the account
+ * keeps serving the others.
+ */
+export interface ModelBlockInfo {
+  /**
+   * The model a gate is on (it needs a newer client, or is not offered).
+   */
+  model: string | null;
+  /**
+   * The model-scoped limit cooling down (codex_bengalfox: Spark's).
+   */
+  bucket: string | null;
+  /**
+   * In the words selection uses when it skips the account for it, e.g. 'Spark limit until 14:05 UTC'.
+   */
+  reason: string;
+  /**
+   * When the limit's cooldown ends (unix seconds); null for a gate.
    */
   until: number | null;
 }

@@ -77,7 +77,8 @@ function accountTable(accounts: readonly AccountInfo[], time: TimeContext): stri
   ].join('\n');
 }
 
-/** The account's windows, then each model's own limit (Spark's) and its banked resets. */
+/** The account's windows, then each model's own limit (Spark's), its banked resets and the
+ * models it cannot serve for now (in the words selection uses when it skips it). */
 export function usageCell(account: AccountInfo): string {
   const usage = account.usage;
   const parts = [account.usage_line, ...(usage?.buckets ?? []).map((bucket) => bucket.usage_line)];
@@ -85,6 +86,7 @@ export function usageCell(account: AccountInfo): string {
   if (credits > 0) {
     parts.push(`${credits} reset credit${credits === 1 ? '' : 's'}`);
   }
+  parts.push(...(account.model_blocks ?? []).map((block) => block.reason));
   return parts.join(' · ');
 }
 

@@ -79,6 +79,33 @@ def model_block(
     return None
 
 
+@dataclass(frozen=True)
+class AccountBlock:
+    """A block the account carries whatever the request: a gate on ``model`` or the
+    cooldown of the limit ``bucket`` (Spark's)."""
+
+    block: ModelBlock
+    model: str | None = None
+    bucket: str | None = None
+
+
+def account_blocks(
+    account: StoredAccount, *, now: float, client_version: str
+) -> list[AccountBlock]:
+    """The gates in force and the model limits cooling down, in the words selection uses
+    when it skips the account for them."""
+    blocks = [
+        AccountBlock(ModelBlock(_gate_text(gate, model, client_version)), model=model)
+        for model, gate in sorted(account.model_gates.items())
+        if gate_in_force(gate, now, client_version)
+    ]
+    for bucket, cooldown in sorted(account.bucket_cooldowns.items()):
+        if bucket != GENERAL_BUCKET and cooldown.until > now:
+            text = f"{bucket_label(bucket)} limit until {clock_time(cooldown.until, now)}"
+            blocks.append(AccountBlock(ModelBlock(text, cooldown.until), bucket=bucket))
+    return blocks
+
+
 def _gate_text(gate: ModelGate, name: str, client_version: str) -> str:
     if gate.reason == "version":
         needs = gate.minimal_client_version

@@ -259,6 +259,25 @@ class AccountUsage(WireModel):
     )
 
 
+class ModelBlockInfo(WireModel):
+    """A model, or a model's own limit, the account cannot serve for now; the account
+    keeps serving the others."""
+
+    model: str | None = Field(
+        description="The model a gate is on (it needs a newer client, or is not offered)."
+    )
+    bucket: str | None = Field(
+        description="The model-scoped limit cooling down (codex_bengalfox: Spark's)."
+    )
+    reason: str = Field(
+        description="In the words selection uses when it skips the account for it, e.g. "
+        "'Spark limit until 14:05 UTC'."
+    )
+    until: float | None = Field(
+        description="When the limit's cooldown ends (unix seconds); null for a gate."
+    )
+
+
 class AccountSource(WireModel):
     """Where an account came from, and whether its credentials are kept in sync there."""
 
@@ -326,6 +345,11 @@ class AccountInfo(WireModel):
     usage_line: str = Field(
         description="The part of status_line after ' - ' (both windows), for a picker's "
         "description column or a tooltip."
+    )
+    model_blocks: list[ModelBlockInfo] = Field(
+        description="Models gated on this account and model limits cooling down (Spark's); "
+        "empty when none. 'accounts/reset' with quota or all clears them.",
+        default_factory=list,
     )
 
 
@@ -534,7 +558,10 @@ class AccountsResetParams(WireModel):
     """Params of multicodex/accounts/reset."""
 
     target: ResetTarget = Field(
-        description="manual: clear the pin; quota: clear every cooldown; all: both.", default="all"
+        description="manual: clear the pin; quota: clear every cooldown, model limits' and "
+        "model gates included (a gate the backend still holds comes back with its next 400); "
+        "all: both.",
+        default="all",
     )
 
 

@@ -236,3 +236,19 @@ def test_an_ambiguous_prefix_names_the_accounts_it_matches(cli: CliRig) -> None:
         "type more of the name"
     )
     assert cli.run("use", "alin").code == 0
+
+
+def test_a_spark_cooldown_is_shown_on_the_account_and_cleared_by_reset_quota(cli: CliRig) -> None:
+    bob = cli.seed("bob", plan="pro")
+    cli.emu.set_usage(bob.account_id, spark_five_hour_used=100.0)
+    spark = cli.run("ask", "--model", "gpt-5.3-codex-spark", "hi")
+    assert spark.code != 0
+
+    shown = cli.run("accounts", "bob", "--cached")
+    listing = cli.run("accounts", "--cached")
+    [block] = [line for line in shown.stdout.splitlines() if "blocked:" in line]
+    assert block.split("blocked:")[1].strip().startswith("Spark limit until ")
+    assert f"  blocked: {block.split('blocked:')[1].strip()}" in listing.stdout.splitlines()
+
+    assert cli.run("reset", "quota").code == 0
+    assert "blocked:" not in cli.run("accounts", "bob", "--cached").stdout

@@ -136,3 +136,30 @@ async def test_an_unknown_model_fails_at_once_naming_the_servable_models(
     assert SPARK in error.data["servable_models"]
     assert "gpt-5.5" in error.message
     assert server_rig.emu.requests_to(RESPONSES) == []
+
+
+async def test_the_account_view_shows_its_blocks_as_selection_words_them_until_reset(
+    server_rig: ServerRig,
+) -> None:
+    alice, bob = await seed_plus_and_pro(server_rig)
+    server_rig.emu.set_usage(server_rig.emu_account(bob), spark_five_hour_used=100.0)
+    spark = await complete_error(server_rig, "spark", SPARK)
+    server_rig.emu.set_minimal_client_version("gpt-5.5", "0.200.0")
+    await complete_error(server_rig, "gated", "gpt-5.5")
+
+    listing = await server_rig.client.request("multicodex/accounts/list", {})
+    by_key = {a["key"]: a for a in listing["accounts"]}
+    skipped = {a["account"]["key"]: a["detail"] for a in spark.data["accounts"]}
+    bob_blocks = {b["model"] or b["bucket"]: b for b in by_key[bob["key"]]["model_blocks"]}
+    assert bob_blocks["codex_bengalfox"]["reason"] == skipped[bob["key"]]
+    assert bob_blocks["codex_bengalfox"]["until"] is not None
+    assert (
+        bob_blocks["gpt-5.5"]["reason"] == "gpt-5.5 needs a newer Codex (MultiCodex sends 0.171.0)"
+    )
+    assert bob_blocks["gpt-5.5"]["until"] is None
+    assert [b["model"] for b in by_key[alice["key"]]["model_blocks"]] == ["gpt-5.5"]
+
+    await server_rig.client.request("multicodex/accounts/reset", {"target": "quota"})
+
+    listing = await server_rig.client.request("multicodex/accounts/list", {})
+    assert all(a["model_blocks"] == [] for a in listing["accounts"])

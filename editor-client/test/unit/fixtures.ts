@@ -39,6 +39,7 @@ export function account(overrides: Partial<AccountInfo> & { key: string }): Acco
     last_used_at: null,
     status_line: `${overrides.key} - 5h 88% left ↺2h13m · weekly 60% left ↺3d0h`,
     usage_line: '5h 88% left ↺2h13m · weekly 60% left ↺3d0h',
+    model_blocks: [],
     ...overrides,
   };
 }

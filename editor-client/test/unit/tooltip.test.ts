@@ -53,6 +53,24 @@ describe('statusTooltip', () => {
     );
   });
 
+  it('shows the models an account cannot serve for now, in the words selection uses', () => {
+    const pat = account({
+      key: 'pat',
+      plan: 'pro',
+      model_blocks: [
+        { model: null, bucket: 'codex_bengalfox', reason: 'Spark limit until 14:05 UTC', until: NOW + 3600 },
+        { model: 'gpt-6.2', bucket: null, reason: 'gpt-6.2 needs Codex 0.172.0 or newer (MultiCodex sends 0.171.0)', until: null },
+      ],
+    });
+    const md = statusTooltip(status({ accounts: [pat] }), time);
+    const row = md.split('\n').find((line) => line.includes('| pat |'));
+    assert.ok(row);
+    assert.match(
+      row,
+      /\| 5h 88% left ↺2h13m · weekly 60% left ↺3d0h · Spark limit until 14:05 UTC · gpt-6\.2 needs Codex 0\.172\.0 or newer \(MultiCodex sends 0\.171\.0\) \|/,
+    );
+  });
+
   it('says why the active account was chosen', () => {
     const md = statusTooltip(status(), time);
     assert.match(md, /\*\*alice\*\* is active: alice: 40% weekly, lowest usage/);

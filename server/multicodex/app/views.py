@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from multicodex.config import client_version
 from multicodex.footer import format_status_line, format_usage_line
 from multicodex.headroom import cooldown_of, limit_of, named_windows
 from multicodex.model import (
@@ -12,6 +13,7 @@ from multicodex.model import (
     UsageSnapshot,
     bucket_label,
 )
+from multicodex.model_access import account_blocks
 from multicodex.protocol import (
     AccountInfo,
     AccountRef,
@@ -21,6 +23,7 @@ from multicodex.protocol import (
     AccountUsage,
     ActiveAccount,
     BucketUsage,
+    ModelBlockInfo,
 )
 from multicodex.selection import Selection
 
@@ -175,7 +178,16 @@ def account_info(
             account.display_name, account.usage, shown_tags, usage_mode, now
         ),
         usage_line=format_usage_line(account.usage, usage_mode, now),
+        model_blocks=model_blocks(account, now),
     )
+
+
+def model_blocks(account: StoredAccount, now: float) -> list[ModelBlockInfo]:
+    """The account's gates and model limits cooling down, as selection words them."""
+    return [
+        ModelBlockInfo(model=b.model, bucket=b.bucket, reason=b.block.text, until=b.block.until)
+        for b in account_blocks(account, now=now, client_version=client_version())
+    ]
 
 
 def active_account(selection: Selection, names: dict[str, str]) -> ActiveAccount | None:

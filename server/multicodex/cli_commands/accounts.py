@@ -134,6 +134,8 @@ def _print_listing(ctx: CommandContext, listing: AccountsListResult) -> None:
         return
     for account in listing.accounts:
         ctx.out.line(account.status_line, _style_of(account))
+        for block in account.model_blocks:
+            ctx.out.line(f"  blocked: {block.reason}")
     print_active(ctx, listing.active)
 
 

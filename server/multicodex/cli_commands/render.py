@@ -50,6 +50,7 @@ def account_details(account: AccountInfo, usage_mode: UsageMode, now: float) -> 
         facts.append(("cooldown until", until(account.cooldown_until, now) + reason))
     if account.reauth_reason:
         facts.append(("needs re-auth", account.reauth_reason))
+    facts += [("blocked", block.reason) for block in account.model_blocks]
     facts.append(("source", _source(account)))
     facts.append(("added", clock_time(account.added_at, now)))
     last_used = account.last_used_at

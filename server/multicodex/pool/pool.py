@@ -249,7 +249,8 @@ class Pool:
         await self.usage.record(key, snapshot)
 
     async def reset(self, target: ResetTarget) -> tuple[bool, int]:
-        """Clear the manual pin and/or every cooldown; returns (pin cleared, cooldowns cleared)."""
+        """Clear the manual pin and/or every cooldown, model limit cooldowns and model gates
+        included; returns (pin cleared, cooldowns cleared)."""
         manual_cleared = False
         if target in ("manual", "all"):
             manual_cleared = self.pinned is not None
@@ -264,6 +265,8 @@ class Pool:
                         account.cooldown_until = None
                         account.cooldown_reason = None
                     account.bucket_cooldowns = {}
+                    # A gate the backend still holds comes back with its next 400.
+                    account.model_gates = {}
         self._changed()
         return manual_cleared, cleared
 
