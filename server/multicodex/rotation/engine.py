@@ -299,12 +299,12 @@ class RequestRotation:
 
     async def _attempt(self, account: StoredAccount) -> AsyncIterator[RotationEvent]:
         request = self._request
-        moved = self._owner is not None and self._owner != account.key
+        # Encrypted reasoning is replayed only on the account known to have made it: with no
+        # known owner (no conversation_id, or a restart since) another account's reasoning
+        # would fail the request with a 400 that no rotation can cure.
+        moved = self._owner != account.key
         if moved and has_account_bound_items(request.input):
-            self._reasons.append(
-                f"moved the conversation to {account.display_name}: "
-                "dropped encrypted reasoning bound to the previous account"
-            )
+            self._reasons.append(_reasoning_dropped(account, known_owner=self._owner is not None))
         body = build_body(request, cache_key=self._cache_key, moved=moved)
         async with self._engine.codex.stream(
             access_token=account.tokens.access_token,
@@ -600,6 +600,18 @@ def _delta(event_type: str, data: dict[str, Any]) -> tuple[DeltaKind, str] | Non
         return None
     text = data.get("delta")
     return (kind, text) if isinstance(text, str) else None
+
+
+def _reasoning_dropped(account: StoredAccount, *, known_owner: bool) -> str:
+    if known_owner:
+        return (
+            f"moved the conversation to {account.display_name}: "
+            "dropped encrypted reasoning bound to the previous account"
+        )
+    return (
+        f"sent the conversation to {account.display_name} without its encrypted reasoning: "
+        "the account that made it is not known"
+    )
 
 
 def _tool_call(item: dict[str, Any], account_key: str) -> ToolCallDelta | None:
