@@ -5,8 +5,10 @@ import type { ServerStartSettings } from './serverCommand';
 import {
   FooterOrderValues,
   LogLevelValues,
+  ResetCreditConfirmValues,
   ResetWindowValues,
   UsageModeValues,
+  WhenExhaustedValues,
   type FooterPatch,
   type InitializationOptions,
   type RotationPatch,
@@ -113,6 +115,14 @@ export function readRotationPatch(read: SettingReader): RotationPatch {
   const sticky = read('rotation.sticky');
   if (typeof sticky === 'boolean') {
     patch.sticky = sticky;
+  }
+  const whenExhausted = oneOf(read('rotation.whenExhausted'), WhenExhaustedValues);
+  if (whenExhausted !== undefined) {
+    patch.when_exhausted = whenExhausted;
+  }
+  const confirm = oneOf(read('rotation.resetCreditConfirm'), ResetCreditConfirmValues);
+  if (confirm !== undefined) {
+    patch.reset_credit_confirm = confirm;
   }
   return patch;
 }

@@ -64,6 +64,14 @@ describe('readExtensionSettings', () => {
     }
   });
 
+  it('reads what happens once the pool is exhausted, dropping unknown or empty values', () => {
+    assert.deepEqual(
+      readRotationPatch(reader({ 'rotation.whenExhausted': 'reset-credit', 'rotation.resetCreditConfirm': 'automatic' })),
+      { when_exhausted: 'reset-credit', reset_credit_confirm: 'automatic' },
+    );
+    assert.deepEqual(readRotationPatch(reader({ 'rotation.whenExhausted': '', 'rotation.resetCreditConfirm': 'always' })), {});
+  });
+
   it('drops invalid values instead of sending them (the server rejects unknown shapes)', () => {
     assert.deepEqual(readFooterPatch(reader({ 'footer.usageMode': 'sideways', 'footer.order': 'usage-first' })), { order: 'usage-first' });
     assert.deepEqual(readRotationPatch(reader({ 'rotation.retryLimit': 99, 'rotation.fallbackCooldownSeconds': 0, 'rotation.sticky': false })), { sticky: false });
