@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from multicodex.model import StoredAccount, UsageSnapshot, UsageWindow, window_label
+from multicodex.model import (
+    GENERAL_BUCKET,
+    StoredAccount,
+    UsageSnapshot,
+    UsageWindow,
+    bucket_label,
+    window_label,
+)
+from multicodex.timefmt import clock_time, round_half_up
 
 WindowSlot = Literal["short", "long"]
 """Which of a limit's two windows: the one up to a day long, or the longer one."""
@@ -121,3 +129,134 @@ def earliest(waits: Sequence[Wait]) -> float | None:
     """The first known moment one of the waiting accounts can serve again."""
     known = [w.until for w in waits if w.until is not None]
     return min(known) if known else None
+
+
+# -- the binding limit and the pool's headroom -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BindingLimit:
+    """The window that stops an account first, in the limit a request draws on."""
+
+    bucket: str
+    named: NamedWindow
+    used: float
+    """Percent used as of now."""
+    resets_at: float | None
+
+    @property
+    def window_name(self) -> str:
+        """``weekly``; a model's own limit says whose: ``Spark 5h``."""
+        if self.bucket == GENERAL_BUCKET:
+            return self.named.name
+        return f"{bucket_label(self.bucket)} {self.named.name}"
+
+    def label(self, now: float) -> str:
+        """``weekly · resets Thu 10:37 UTC`` (``5h · reset time unknown`` without one)."""
+        if self.resets_at is None:
+            return f"{self.window_name} · reset time unknown"
+        return f"{self.window_name} · resets {clock_time(self.resets_at, now)}"
+
+
+def binding_limit(
+    usage: UsageSnapshot | None, now: float, bucket: str = GENERAL_BUCKET
+) -> BindingLimit | None:
+    """The window of ``bucket`` that binds: a full one (the last to reset, since the
+    account waits for it), else the closest to running out (`binding_window`'s rule).
+    None when the bucket's use is not known."""
+    pair = usage.bucket(bucket) if usage is not None else None
+    if pair is None:
+        return None
+    windows = [w for w in named_windows(pair) if used_now(w.window, now) is not None]
+    full = [w for w in windows if (used_now(w.window, now) or 0.0) >= 100]
+    if full:
+        chosen = max(full, key=lambda w: upcoming_reset(w.window, now) or math.inf)
+    elif windows:
+        chosen = min(windows, key=lambda w: _closeness(w, now))
+    else:
+        return None
+    return BindingLimit(
+        bucket=bucket,
+        named=chosen,
+        used=used_now(chosen.window, now) or 0.0,
+        resets_at=upcoming_reset(chosen.window, now),
+    )
+
+
+@dataclass(frozen=True)
+class AccountShare:
+    """One account's room in one window, as a fraction of a whole account (0..1)."""
+
+    key: str
+    left: float
+    resets_at: float | None
+
+
+@dataclass(frozen=True)
+class PooledWindow:
+    """One window slot across the pool: the sum of what each account has left in it."""
+
+    slot: WindowSlot
+    name: str
+    shares: tuple[AccountShare, ...]
+
+    @property
+    def left(self) -> float:
+        """In accounts' worth: 2.3 means two accounts and a third of another are left."""
+        return sum(s.left for s in self.shares)
+
+    @property
+    def accounts(self) -> int:
+        return len(self.shares)
+
+    @property
+    def fraction_left(self) -> float:
+        return self.left / self.accounts if self.accounts else 0.0
+
+    @property
+    def text(self) -> str:
+        """``pool 2.3/3 left · 5h``: accounts' worth left out of the accounts counted."""
+        left = round_half_up(self.left * 10) / 10
+        return f"pool {left:.1f}/{self.accounts} left · {self.name}"
+
+
+@dataclass(frozen=True)
+class PoolHeadroom:
+    windows: tuple[PooledWindow, ...]
+    """Short first; a slot no usable account knows is left out."""
+
+    @property
+    def binding(self) -> PooledWindow | None:
+        """The slot with the least left, relative to the accounts counted in it."""
+        if not self.windows:
+            return None
+        return min(self.windows, key=lambda w: w.fraction_left)
+
+
+def pool_headroom(accounts: Sequence[StoredAccount], now: float) -> PoolHeadroom:
+    """What the usable accounts (no new login needed) have left in each window, in their
+    general limit. An account cooling down has nothing left until its cooldown ends."""
+    usable = [a for a in accounts if not a.needs_reauth]
+    windows: list[PooledWindow] = []
+    for slot in ("short", "long"):
+        shares, names = _slot_shares(usable, slot, now)
+        if shares:
+            windows.append(PooledWindow(slot, "/".join(dict.fromkeys(names)), tuple(shares)))
+    return PoolHeadroom(tuple(windows))
+
+
+def _slot_shares(
+    accounts: Sequence[StoredAccount], slot: WindowSlot, now: float
+) -> tuple[list[AccountShare], list[str]]:
+    shares: list[AccountShare] = []
+    names: list[str] = []
+    for account in accounts:
+        named = named_windows(account.usage)[0 if slot == "short" else 1]
+        used = used_now(named.window, now)
+        if used is None:
+            continue
+        cooling = cooldown_of(account, now) is not None
+        left = 0.0 if cooling else (100.0 - used) / 100.0
+        shares.append(AccountShare(account.key, left, upcoming_reset(named.window, now)))
+        names.append(named.name)
+    return shares, names
