@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from multicodex.codex.client import CodexClient
 from multicodex.codex.errors import CodexFailure
+from multicodex.history import HISTORY_NAME, HistoryDatabase, HistoryRecorder
 from multicodex.model import FailureKind, QuotaBucket, StoredAccount, UsageSnapshot
 from multicodex.pool.errors import AccountNotFound, PoolError, failure_detail
 from multicodex.pool.locks import AccountLocks
@@ -48,6 +49,8 @@ class UsageKeeper:
         self._written: dict[str, int] = {}
         self._writing: dict[str, asyncio.Future[None]] = {}
         self._numbers = itertools.count(1)
+        self.history = HistoryRecorder(HistoryDatabase(store.home / HISTORY_NAME, clock))
+        """Every snapshot adopted, endpoint's and headers' alike, is kept there too."""
 
     async def get(self, key: str, *, force: bool = False) -> UsageSnapshot | None:
         """The account's usage, fetched only when the shared snapshot is too old."""
@@ -68,6 +71,7 @@ class UsageKeeper:
         of that account's usage is under way are merged and written together: concurrent
         completions on one account would otherwise queue one store write each.
         """
+        self.history.observe(key, snapshot)
         number = next(self._numbers)
         queued = self._queued.get(key)
         merged = snapshot if queued is None else merge_usage(queued[1], snapshot)

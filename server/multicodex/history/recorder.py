@@ -1,0 +1,64 @@
+"""Observations written off the event loop: `observe` only queues them; one background
+thread per process writes what has queued up, in one transaction per batch."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+
+from multicodex.history.observations import Observation, observations_of
+from multicodex.history.store import HistoryDatabase
+from multicodex.model import UsageSnapshot
+
+log = logging.getLogger(__name__)
+
+FLUSH_AT_EXIT_SECONDS = 2.0
+
+
+class HistoryRecorder:
+    def __init__(self, database: HistoryDatabase) -> None:
+        self.database = database
+        self._pending: list[Observation] = []
+        self._queued = 0
+        self._written = 0
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def observe(self, account: str, snapshot: UsageSnapshot) -> None:
+        """Queue every window of ``snapshot``; returns at once."""
+        rows = observations_of(account, snapshot)
+        if not rows:
+            return
+        with self._changed:
+            self._pending.extend(rows)
+            self._queued += len(rows)
+            self._start_writer()
+            self._changed.notify_all()
+
+    def flush(self, timeout: float = FLUSH_AT_EXIT_SECONDS) -> bool:
+        """Wait until everything queued so far is written (or lost); False on timeout."""
+        with self._changed:
+            target = self._queued
+            return self._changed.wait_for(lambda: self._written >= target, timeout)
+
+    def _start_writer(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._write_forever, name="usage-history", daemon=True
+            )
+            self._thread.start()
+            atexit.register(self.flush)
+
+    def _write_forever(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: bool(self._pending))
+                batch, self._pending = self._pending, []
+            try:
+                self.database.add(batch)
+            except Exception:  # the history must never take the process down
+                log.exception("usage history write failed")
+            with self._changed:
+                self._written += len(batch)
+                self._changed.notify_all()
