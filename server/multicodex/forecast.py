@@ -10,6 +10,7 @@ with a range, never to the second.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Mapping, Sequence
@@ -59,7 +60,7 @@ class Forecast:
 
     def text(self, now: float) -> str:
         """``at this pace the pool lasts until the 5h reset (14:00 UTC)`` or ``... runs out
-        around 16:40 UTC (16:20–17:05 UTC), 55m before the next 5h reset``."""
+        around 16:40 UTC (16:20 to 17:05 UTC), 55m before the next 5h reset``."""
         if self.kind == "not_enough_data":
             return f"{self.window}: not enough history for a forecast yet"
         if self.kind == "lasts_until_reset" or self.runs_out_at is None:
@@ -69,7 +70,7 @@ class Forecast:
         if self.earliest is not None and self.latest is not None:
             low = _rounded_clock(self.earliest, now).removesuffix(" UTC")
             high = _rounded_clock(self.latest, now) if math.isfinite(self.latest) else "later"
-            text += f" ({low}–{high})"
+            text += f" ({low} to {high})"
         if self.next_reset is not None:
             ahead = _rounded(self.next_reset - self.runs_out_at)
             text += f", {countdown(ahead)} before the next {self.window} reset"
@@ -134,7 +135,7 @@ def turn_cost(series: Sequence[Observation]) -> float | None:
     """The median rise of the window between two observations of it in its current
     window that show a rise: roughly what one turn costs (None without any)."""
     window = current_window(series)
-    rises = [b.used_percent - a.used_percent for a, b in zip(window, window[1:], strict=False)]
+    rises = [b.used_percent - a.used_percent for a, b in itertools.pairwise(window)]
     positive = [r for r in rises if r > 0]
     return statistics.median(positive) if positive else None
 
