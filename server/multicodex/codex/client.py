@@ -87,6 +87,9 @@ class ResponseStream:
         self._first_bytes_timeout = first_bytes_timeout
         self._started = False
         self._clock = clock
+        self.raw: list[bytes] | None = None
+        """When a list: every chunk of the body read is appended to it as it came (a
+        pass-through relay hands them on)."""
 
     @property
     def status_code(self) -> int:
@@ -170,6 +173,8 @@ class ResponseStream:
                 ),
                 cause=exc,
             )
+        if self.raw is not None:
+            self.raw.append(chunk)
         try:
             self._pending.extend(self._parser.feed(chunk))
         except SSEProtocolError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from multicodex.rotation.models import CompletionRequest
+from multicodex.rotation.models import CompletionRequest, PassThrough
 
 
 def build_body(request: CompletionRequest, *, cache_key: str, moved: bool) -> dict[str, Any]:
@@ -27,6 +27,25 @@ def build_body(request: CompletionRequest, *, cache_key: str, moved: bool) -> di
         body["reasoning"] = request.reasoning
         body["include"] = ["reasoning.encrypted_content"]
     return body
+
+
+def passthrough_body(passthrough: PassThrough, *, moved: bool) -> dict[str, Any]:
+    """The client's body as it came; on a move, without what binds it to another account."""
+    body = dict(passthrough.body)
+    if moved:
+        body.pop("previous_response_id", None)
+        items = body.get("input")
+        if isinstance(items, list):
+            body["input"] = strip_account_bound(items)
+    return body
+
+
+def passthrough_headers(passthrough: PassThrough, account_key: str) -> dict[str, str]:
+    """The client's headers, with its turn state only for the account that issued it."""
+    headers = dict(passthrough.headers)
+    if passthrough.turn_state and passthrough.turn_state_account == account_key:
+        headers["x-codex-turn-state"] = passthrough.turn_state
+    return headers
 
 
 def strip_account_bound(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

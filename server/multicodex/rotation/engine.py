@@ -36,7 +36,12 @@ from multicodex.model_access import PlanModels
 from multicodex.pool import Pool, PoolError
 from multicodex.pool.reset_credits import ResetCreditSpender
 from multicodex.rotation.beyond_quota import BeyondQuota
-from multicodex.rotation.body import build_body, has_account_bound_items
+from multicodex.rotation.body import (
+    build_body,
+    has_account_bound_items,
+    passthrough_body,
+    passthrough_headers,
+)
 from multicodex.rotation.models import (
     AttemptStarted,
     CompletionRequest,
@@ -55,6 +60,7 @@ from multicodex.rotation.models import (
     WaitNotice,
     skipped_states,
 )
+from multicodex.rotation.passthrough import RawRelay
 from multicodex.selection import Selection, SelectionRequest, get_strategy
 from multicodex.timefmt import clock_time
 
@@ -305,18 +311,31 @@ class RequestRotation:
         moved = self._owner != account.key
         if moved and has_account_bound_items(request.input):
             self._reasons.append(_reasoning_dropped(account, known_owner=self._owner is not None))
-        body = build_body(request, cache_key=self._cache_key, moved=moved)
+        passthrough = request.passthrough
+        if passthrough is not None:
+            body = passthrough_body(passthrough, moved=moved)
+            extra = passthrough_headers(passthrough, account.key)
+        else:
+            body, extra = build_body(request, cache_key=self._cache_key, moved=moved), None
         async with self._engine.codex.stream(
             access_token=account.tokens.access_token,
             account_id=account.account_id,
             body=body,
             session_id=self._cache_key,
+            extra_headers=extra,
             first_bytes_timeout=self._policy.first_output_timeout_seconds,
             idle_timeout=self._policy.stall_timeout_seconds,
         ) as stream:
             bookkeeping = self._accepted(stream, account)
+            relay = RawRelay(stream, account.key) if passthrough is not None else None
             try:
                 async for event in stream:
+                    if relay is not None:
+                        chunk = relay.after(event.type)
+                        if chunk is not None:
+                            self._forwarded = True
+                            yield chunk
+                        continue
                     delta = _delta(event.type, event.data)
                     if delta is not None:
                         self._forwarded = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -10,6 +11,20 @@ from pydantic import BaseModel, Field
 from multicodex.codex.errors import CodexFailure
 from multicodex.model import FailureKind
 from multicodex.selection import SkippedAccount
+
+
+class PassThrough(BaseModel):
+    """A Codex client's own request, relayed (``multicodex proxy``): its body and headers
+    reach the backend with only the account-bound changes, and the answer goes back as the
+    backend's own bytes (`RawChunk`)."""
+
+    body: dict[str, Any]
+    headers: dict[str, str] = Field(default_factory=dict)
+    """The client's request headers worth forwarding (session, thread, turn metadata)."""
+    turn_state: str | None = None
+    turn_state_account: str | None = None
+    """The account that issued ``turn_state``: the state goes to that account only, and to
+    none when it is not known."""
 
 
 class CompletionRequest(BaseModel):
@@ -27,6 +42,8 @@ class CompletionRequest(BaseModel):
     """When every account is exhausted, wait up to this long for the earliest reset."""
     account_key: str | None = None
     """Only this account may serve the request (the pin does not apply to it)."""
+    passthrough: PassThrough | None = None
+    """Relay this client request as it came instead of building a body from the fields."""
 
 
 class FailureInfo(BaseModel):
@@ -80,6 +97,16 @@ class ToolCallDelta:
     name: str
     arguments: str
     account_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawChunk:
+    """Bytes of the serving account's event stream, as the backend sent them (pass-through
+    requests only). The first chunk carries the answer's headers."""
+
+    data: bytes
+    account_key: str
+    headers: Mapping[str, str] | None = None
 
 
 class AttemptStarted(BaseModel):
@@ -142,6 +169,7 @@ RotationEvent = (
     AttemptStarted
     | TextDelta
     | ToolCallDelta
+    | RawChunk
     | SwitchNotice
     | WaitNotice
     | FailureNotice
