@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from multicodex import __version__
-from multicodex.cli_commands import demo
+from multicodex.cli_commands import demo, proxy
 from multicodex.cli_commands.commands import add_app_commands
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.parsing import (
@@ -32,6 +32,7 @@ def build_parser() -> CliParser:
         sub.add_parser("serve", help="run the JSON-RPC server on stdin/stdout (for editors)")
     )
     add_app_commands(sub)
+    proxy.register(sub, global_options())
     demo.register(sub, global_options())
     _add_help(sub)
     return parser
