@@ -30,9 +30,6 @@ def register(sub: Subparsers, common: CliParser) -> None:
         default="127.0.0.1",
         help="only 127.0.0.1 or localhost: the proxy never listens on another interface",
     )
-    proxy.add_argument(
-        "--store", dest="home", metavar="DIR", default=argparse.SUPPRESS, help="same as --home"
-    )
     proxy.set_defaults(run=run_proxy)
 
 
