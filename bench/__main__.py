@@ -26,6 +26,7 @@ CASES = (
     "selection",
     "usage_polling",
     "refresh_durable",
+    "proxy_ttfb",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -1,0 +1,292 @@
+"""`multicodex proxy` against the same request sent straight to the emulator, in one run:
+
+* added time to first byte: request sent -> first byte of the answer's body at the client
+  (interleaved, proxy vs direct; both in processes of their own, the client alone here);
+* relay throughput: a long answer's body bytes per second, proxy / direct;
+* failover through the proxy: A's 429 (stale usage) finished -> B's first text delta at the
+  client, against a client that fails over itself (A's 429, then at once the request on B).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+
+from bench.context import Context
+from bench.emulator_process import EmulatorProcess
+from bench.rig import DELTA_EVENT, direct_body
+from bench.stats import Row, median, p99
+from multicodex.model import StoredAccount
+from multicodex.store.document import Store
+
+NAME = "proxy_ttfb"
+TTFB_RUNS = 300
+TTFB_WARMUP = 30
+THROUGHPUT_RUNS = 8
+THROUGHPUT_DELTAS = 20_000
+FAILOVER_RUNS = 20
+TTFB_TARGET_MS = 0.5
+TTFB_P99_TARGET_MS = 1.0
+RESPONSES = "/backend-api/codex/responses"
+CONVERSATION = "bench-proxy"
+
+
+async def run(ctx: Context) -> list[Row]:
+    home = ctx.directory(NAME) / "home"
+    with EmulatorProcess(tokens_per_second=0) as emu:
+        ids = [
+            emu.add_account(f"{n}-proxy@example.test", response_deltas=5, cost_percent=0)
+            for n in ("a", "b")
+        ]
+        accounts = [emu.stored_account(i) for i in ids]
+        _store(home, accounts)
+        with _Proxy(home, emu.base_url) as proxy:
+            async with httpx2.AsyncClient(timeout=120.0) as http:
+                direct = _Target(http, f"{emu.base_url}{RESPONSES}", _direct_headers(accounts[0]))
+                through = _Target(http, f"{proxy.base_url}/codex/responses", proxy.headers)
+                rows = [await _ttfb(ctx, direct, through)]
+                for account_id in ids:
+                    emu.update_account(account_id, response_deltas=THROUGHPUT_DELTAS)
+                rows.append(await _throughput(ctx, direct, through))
+                for account_id in ids:
+                    emu.update_account(account_id, response_deltas=5)
+                rows.append(await _failover(ctx, emu, http, accounts, through, home))
+    return rows
+
+
+class _Target:
+    def __init__(self, http: httpx2.AsyncClient, url: str, headers: dict[str, str]) -> None:
+        self.http, self.url, self.headers = http, url, headers
+
+    async def request(self) -> tuple[float, float, int, float | None]:
+        """(first body byte after sending, total seconds, body bytes, wall time of the
+        first text delta)."""
+        body = json.dumps(direct_body(), separators=(",", ":")).encode()
+        first: float | None = None
+        delta_wall: float | None = None
+        size = 0
+        started = time.perf_counter()
+        async with self.http.stream("POST", self.url, content=body, headers=self.headers) as r:
+            if r.status_code != 200:
+                raise RuntimeError(f"{self.url} answered {r.status_code}")
+            async for chunk in r.aiter_raw():
+                if first is None:
+                    first = time.perf_counter() - started
+                if delta_wall is None and DELTA_EVENT in chunk:
+                    delta_wall = time.time()
+                size += len(chunk)
+        assert first is not None
+        return first, time.perf_counter() - started, size, delta_wall
+
+
+async def _ttfb(ctx: Context, direct: _Target, through: _Target) -> Row:
+    runs = ctx.runs(TTFB_RUNS, minimum=30)
+    proxied: list[float] = []
+    baseline: list[float] = []
+    for index in range(TTFB_WARMUP + runs):
+        for target, samples in ((through, proxied), (direct, baseline)):
+            first, _, _, _ = await target.request()
+            if index >= TTFB_WARMUP:
+                samples.append(first * 1000)
+    added = median(proxied) - median(baseline)
+    added_p99 = p99(proxied) - p99(baseline)
+    return Row(
+        benchmark=NAME,
+        metric="request sent -> first body byte at the client (proxy)",
+        unit="ms",
+        n=len(proxied),
+        median=median(proxied),
+        p99=p99(proxied),
+        baseline="the same request straight to the emulator",
+        baseline_median=median(baseline),
+        baseline_p99=p99(baseline),
+        comparison="added",
+        result=added,
+        target=f"<= {TTFB_TARGET_MS:g} ms median, <= {TTFB_P99_TARGET_MS:g} ms p99 added",
+        met=added <= TTFB_TARGET_MS and added_p99 <= TTFB_P99_TARGET_MS,
+        note=f"added p99 {added_p99:.2f} ms",
+    )
+
+
+async def _throughput(ctx: Context, direct: _Target, through: _Target) -> Row:
+    runs = ctx.runs(THROUGHPUT_RUNS, minimum=3)
+    proxied: list[float] = []
+    baseline: list[float] = []
+    size = 0
+    for _ in range(runs):
+        for target, samples in ((through, proxied), (direct, baseline)):
+            first, total, size, _ = await target.request()
+            samples.append(size / (total - first) / 1e6)
+    ratio = median(proxied) / median(baseline)
+    return Row(
+        benchmark=f"{NAME} relay",
+        metric=f"body MB/s of a {THROUGHPUT_DELTAS}-delta answer ({size / 1e6:.1f} MB)",
+        unit="MB/s",
+        n=len(proxied),
+        median=median(proxied),
+        p99=None,
+        baseline="the same answer straight from the emulator",
+        baseline_median=median(baseline),
+        baseline_p99=None,
+        comparison="ratio",
+        result=ratio,
+        target="report",
+        met=None,
+    )
+
+
+async def _failover(
+    ctx: Context,
+    emu: EmulatorProcess,
+    http: httpx2.AsyncClient,
+    accounts: list[StoredAccount],
+    through: _Target,
+    home: Path,
+) -> Row:
+    runs = ctx.runs(FAILOVER_RUNS, minimum=5)
+    by_id = {a.account_id: a for a in accounts}
+    proxied: list[float] = []
+    baseline: list[float] = []
+    await through.request()  # the conversation now has an owner
+    for _ in range(runs):
+        _reset_cooldowns(home, emu.base_url)
+        owner = _last_served(emu)
+        emu.script_faults(owner, [{"kind": "stale_usage"}])
+        _, _, _, delta_wall = await through.request()
+        proxied.append(_after_refusal(emu, owner, delta_wall))
+        other = next(a for i, a in by_id.items() if i != owner)
+        emu.script_faults(owner, [{"kind": "stale_usage"}])
+        baseline.append(await _direct_failover(emu, http, by_id[owner], other))
+    return Row(
+        benchmark=f"{NAME} failover",
+        metric="A's 429 finished -> B's first text delta at the client (proxy)",
+        unit="ms",
+        n=len(proxied),
+        median=median(proxied),
+        p99=p99(proxied),
+        baseline="client's own failover: A's 429, then the request on B, direct",
+        baseline_median=median(baseline),
+        baseline_p99=p99(baseline),
+        comparison="added",
+        result=median(proxied) - median(baseline),
+        target="report",
+        met=None,
+    )
+
+
+async def _direct_failover(
+    emu: EmulatorProcess, http: httpx2.AsyncClient, a: StoredAccount, b: StoredAccount
+) -> float:
+    url = f"{emu.base_url}{RESPONSES}"
+    body = json.dumps(direct_body(), separators=(",", ":")).encode()
+    refused = await http.post(url, content=body, headers=_direct_headers(a))
+    if refused.status_code != 429:
+        raise RuntimeError(f"account A was expected to refuse, got {refused.status_code}")
+    _, _, _, delta_wall = await _Target(http, url, _direct_headers(b)).request()
+    return _after_refusal(emu, a.account_id or "", delta_wall)
+
+
+def _after_refusal(emu: EmulatorProcess, account_id: str, delta_wall: float | None) -> float:
+    if delta_wall is None:
+        raise RuntimeError("no text delta reached the client")
+    for _ in range(100):
+        refusals = [
+            r
+            for r in emu.requests(RESPONSES)
+            if r["account_id"] == account_id and r["status"] == 429 and r["finished_at"]
+        ]
+        if refusals:
+            return (delta_wall - float(refusals[-1]["finished_at"])) * 1000
+        time.sleep(0.01)
+    raise RuntimeError("the emulator recorded no finished 429")
+
+
+def _last_served(emu: EmulatorProcess) -> str:
+    served = [r for r in emu.requests(RESPONSES) if r["status"] == 200]
+    emu.clear_requests()
+    return str(served[-1]["account_id"])
+
+
+def _reset_cooldowns(home: Path, base_url: str) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "multicodex",
+            "reset",
+            "quota",
+            "--home",
+            str(home),
+            "--auth-url",
+            base_url,
+            "--backend-url",
+            f"{base_url}/backend-api",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def _store(home: Path, accounts: list[StoredAccount]) -> None:
+    with Store.open(home).transaction() as doc:
+        doc.accounts.extend(accounts)
+
+
+def _direct_headers(account: StoredAccount) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {account.tokens.access_token}",
+        "chatgpt-account-id": account.account_id or "",
+        "Accept": "text/event-stream",
+        "Accept-Encoding": "identity",
+        "Content-Type": "application/json",
+    }
+
+
+class _Proxy:
+    """``multicodex proxy --port 0`` as a child process (its own GIL, like a real one)."""
+
+    def __init__(self, home: Path, emulator_url: str) -> None:
+        self._command = [
+            sys.executable, "-m", "multicodex", "proxy", "--port", "0", "--home", str(home),
+            "--auth-url", emulator_url, "--backend-url", f"{emulator_url}/backend-api",
+        ]  # fmt: skip
+        self._home = home
+        self._process: subprocess.Popen[bytes] | None = None
+        self.base_url = ""
+        self.headers: dict[str, str] = {}
+
+    def __enter__(self) -> _Proxy:
+        self._process = subprocess.Popen(
+            self._command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        assert self._process.stdout is not None
+        self.base_url = self._process.stdout.readline().decode().strip()
+        if not self.base_url.startswith("http://"):
+            self.__exit__()
+            raise RuntimeError("the proxy did not start")
+        secret = (self._home / "proxy-secret").read_text().strip()
+        self.headers = {
+            "Authorization": f"Bearer {secret}",
+            "Accept": "text/event-stream",
+            "Accept-Encoding": "identity",
+            "Content-Type": "application/json",
+        }
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        process = self._process
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        self._process = None
