@@ -17,7 +17,7 @@ import { chatInformation } from '../../src/chatModels';
 import { toolCallOfDelta, ToolMode, toolParams, unreportedToolCalls, type ToolCallReport } from '../../src/chatTools';
 import { conversationKey } from '../../src/conversationKey';
 import { signInActions } from '../../src/loginModel';
-import { parseNumber, patchFor, rotationRows } from '../../src/rotationPanelModel';
+import { choicesFor, parseNumber, patchFor, rotationRows } from '../../src/rotationPanelModel';
 import { ErrorCode, Methods, Notifications, type CompleteResult } from '../../src/protocol';
 import { Emulator } from '../support/emulator';
 import { projectPython, stopAll, waitFor } from '../support/processes';
@@ -216,7 +216,9 @@ describe('multicodex serve, as the extension uses it', () => {
         ? !current
         : typeof current === 'number'
           ? (parseNumber(row.field, String(current + 1)) as { value: number }).value
-          : (info.strategies.find((s) => s.name !== current) ?? info.strategies[0])!.name;
+          : row.field === 'strategy'
+            ? (info.strategies.find((s) => s.name !== current) ?? info.strategies[0])!.name
+            : choicesFor(row.field).find((c) => c.value !== current)!.value;
       const after = await server.connection.sendRequest(Methods.rotationSet, { ...patchFor(row.field, value), persist: false });
       assert.equal(after.policy[row.field], value, row.field);
     }
