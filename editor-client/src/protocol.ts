@@ -537,6 +537,32 @@ export interface AttemptFailure {
 }
 
 /**
+ * The window that stops an account first.
+ */
+export interface BindingInfo {
+  /**
+   * The limit it belongs to: codex, or a model's own.
+   */
+  bucket: string;
+  /**
+   * The window by its length, after its limit's label when a model's own: '5h', 'weekly', '30-day', 'Spark 5h'.
+   */
+  window: string;
+  /**
+   * Its use as of now, 0..100.
+   */
+  used_percent: number;
+  /**
+   * When it resets (unix seconds); null if unknown.
+   */
+  resets_at: number | null;
+  /**
+   * For people: 'weekly · resets Thu 10:37 UTC'.
+   */
+  label: string;
+}
+
+/**
  * A model-scoped limit of an account with windows of its own (Pro's Spark limit):
  * requests for its models draw on it instead of the account's general windows.
  */
@@ -1695,6 +1721,54 @@ export interface PoolExhaustedData {
 }
 
 /**
+ * One account's bar in a pooled window.
+ */
+export interface PoolShare {
+  /**
+   * The account.
+   */
+  account: AccountRef;
+  /**
+   * Its room left in the window, 0..1 (0 while cooling down).
+   */
+  left: number;
+  /**
+   * When its window resets; null if unknown.
+   */
+  resets_at: number | null;
+}
+
+/**
+ * One window across the usable accounts (those that need no new login).
+ */
+export interface PoolWindowInfo {
+  /**
+   * The window's name: '5h', 'weekly', '30-day' ('weekly/30-day' when accounts differ).
+   */
+  window: string;
+  /**
+   * Accounts' worth left: the sum of each account's fraction left.
+   */
+  left: number;
+  /**
+   * Accounts counted (those whose use of it is known).
+   */
+  accounts: number;
+  /**
+   * For people: 'pool 2.3/3 left · 5h'.
+   */
+  text: string;
+  /**
+   * Each account's bar, in pool order.
+   */
+  shares: PoolShare[];
+  /**
+   * From the usage history: 'at this pace the pool lasts until the 5h reset (17:00 UTC)', 'at this pace the pool runs out around 16:40 UTC (16:20 to 17:05 UTC), 55m before the next 5h reset' or '5h: not enough history for a forecast yet'; null when not computed.
+   */
+  forecast: string | null;
+}
+
+/**
  * data of RATE_LIMITED: short throttling on every account tried.
  */
 export interface RateLimitedData {
@@ -1951,6 +2025,10 @@ export interface Status {
    * When this status was computed (unix seconds).
    */
   updated_at: number;
+  /**
+   * The binding limit and the pool's headroom per window (tooltip bars).
+   */
+  glance: UsageGlance;
 }
 
 /**
@@ -2205,9 +2283,146 @@ export interface UpstreamUnavailableData {
 }
 
 /**
+ * The pool at a glance: what binds, and how much is left.
+ */
+export interface UsageGlance {
+  /**
+   * The active account's binding window; null when its use is not known.
+   */
+  binding: BindingInfo | null;
+  /**
+   * The pool per window, short first.
+   */
+  pool: PoolWindowInfo[];
+  /**
+   * The window of the pool with the least left relative to its accounts (a PoolWindowInfo.window); null when none is known.
+   */
+  pool_binding: string | null;
+  /**
+   * One line: the binding window and the pool, e.g. 'weekly · resets Thu 10:37 UTC · pool 2.3/3 left · 5h' (multicodex status prints it under the footer).
+   */
+  text: string | null;
+}
+
+/**
+ * Params of usage/history.
+ */
+export interface UsageHistoryParams {
+  /**
+   * Observations from this moment on (unix seconds); null: the last 24 hours.
+   */
+  since?: number | null;
+  /**
+   * One account (key, email, label or account id); null: every account.
+   */
+  account?: string | null;
+}
+
+/**
+ * Result of usage/history: the recorded observations and the pool's forecasts.
+ */
+export interface UsageHistoryResult {
+  /**
+   * The start of the span returned (unix seconds).
+   */
+  since: number;
+  /**
+   * Oldest first.
+   */
+  observations: UsageObservation[];
+  /**
+   * The accounts named in observations.
+   */
+  accounts: AccountRef[];
+  /**
+   * The pool's forecast per window of the general limit (see PoolWindowInfo.forecast).
+   */
+  forecasts: string[];
+}
+
+/**
  * Footer percentages: left (remaining) or used (consumed).
  */
 export type UsageMode = 'left' | 'used';
+
+/**
+ * Params of the multicodex/usage/notice notification: a usage threshold crossed
+ * upwards. Sent once; again only after use fell below threshold minus margin or the
+ * window reset (remembered across restarts).
+ */
+export interface UsageNotice {
+  /**
+   * account or pool.
+   */
+  scope: UsageNoticeScope;
+  /**
+   * The account when scope is account.
+   */
+  account: AccountRef | null;
+  /**
+   * The window: '5h', 'weekly', '30-day'.
+   */
+  window: string;
+  /**
+   * The threshold crossed, in percent used.
+   */
+  threshold: number;
+  /**
+   * The use now, 0..100 (the pool's: its average).
+   */
+  used_percent: number;
+  /**
+   * When the window resets; null if unknown.
+   */
+  resets_at: number | null;
+  /**
+   * For people, e.g. 'alice@x.com has used 82% of its 5h window (resets 14:00 UTC)' or 'the pool has used 96% of its weekly window'.
+   */
+  message: string;
+}
+
+/**
+ * Whose use crossed a threshold: the active account, or the pool.
+ */
+export type UsageNoticeScope = 'account' | 'pool';
+
+/**
+ * One window of one account's limit, as seen at one moment.
+ */
+export interface UsageObservation {
+  /**
+   * When it was seen (unix seconds).
+   */
+  at: number;
+  /**
+   * The account's key.
+   */
+  account: string;
+  /**
+   * The limit: codex, or a model's own (codex_bengalfox).
+   */
+  bucket: string;
+  /**
+   * The window by its length: '5h', 'weekly', '30-day'.
+   */
+  window: string;
+  /**
+   * The window's length in seconds.
+   */
+  window_seconds: number;
+  /**
+   * Its use then, 0..100.
+   */
+  used_percent: number;
+  /**
+   * When it was to reset; null if unknown.
+   */
+  resets_at: number | null;
+  /**
+   * endpoint: wham/usage; headers: a completion's x-codex-* headers.
+   */
+  source: 'endpoint' | 'headers';
+}
 
 /**
  * One quota window.
@@ -2359,6 +2574,7 @@ export const SegmentRoleValues: readonly SegmentRole[] = [
 ];
 export const SeverityValues: readonly Severity[] = ['success', 'info', 'warning', 'error', 'dim'];
 export const UsageModeValues: readonly UsageMode[] = ['left', 'used'];
+export const UsageNoticeScopeValues: readonly UsageNoticeScope[] = ['account', 'pool'];
 export const WhenExhaustedValues: readonly WhenExhausted[] = [
   'wait',
   'reset-credit',
@@ -2415,6 +2631,7 @@ export const Methods = {
   paths: request<NoParams, PathsResult>('multicodex/paths'),
   storeRecover: request<StoreRecoverParams, StoreRecoverResult>('multicodex/store/recover'),
   statusGet: request<NoParams, Status>('multicodex/status/get'),
+  usageHistory: request<UsageHistoryParams, UsageHistoryResult>('multicodex/usage/history'),
   modelsList: request<ModelsListParams, ModelsListResult>('multicodex/models/list'),
   complete: request<CompleteParams, CompleteResult>('multicodex/complete'),
 } as const;
@@ -2423,4 +2640,5 @@ export const Notifications = {
   status: new NotificationType<Status>('multicodex/status'),
   completionDelta: new NotificationType<CompletionDelta>('multicodex/completion/delta'),
   loginProgress: new NotificationType<LoginProgress>('multicodex/login/progress'),
+  usageNotice: new NotificationType<UsageNotice>('multicodex/usage/notice'),
 } as const;

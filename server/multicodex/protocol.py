@@ -70,6 +70,7 @@ class Method(StrEnum):
     PATHS = "multicodex/paths"
     STORE_RECOVER = "multicodex/store/recover"
     STATUS_GET = "multicodex/status/get"
+    USAGE_HISTORY = "multicodex/usage/history"
     MODELS_LIST = "multicodex/models/list"
     COMPLETE = "multicodex/complete"
 
@@ -80,6 +81,7 @@ class Notification(StrEnum):
     STATUS = "multicodex/status"
     COMPLETION_DELTA = "multicodex/completion/delta"
     LOGIN_PROGRESS = "multicodex/login/progress"
+    USAGE_NOTICE = "multicodex/usage/notice"
 
 
 class ErrorCode(IntEnum):
@@ -943,6 +945,70 @@ class StoreRecoverResult(WireModel):
 # --------------------------------------------------------------------------------- status
 
 
+class BindingInfo(WireModel):
+    """The window that stops an account first."""
+
+    bucket: str = Field(description="The limit it belongs to: codex, or a model's own.")
+    window: str = Field(
+        description="The window by its length, after its limit's label when a model's own: "
+        "'5h', 'weekly', '30-day', 'Spark 5h'."
+    )
+    used_percent: float = Field(description="Its use as of now, 0..100.")
+    resets_at: float | None = Field(description="When it resets (unix seconds); null if unknown.")
+    label: str = Field(description="For people: 'weekly · resets Thu 10:37 UTC'.")
+
+
+class PoolShare(WireModel):
+    """One account's bar in a pooled window."""
+
+    account: AccountRef = Field(description="The account.")
+    left: float = Field(description="Its room left in the window, 0..1 (0 while cooling down).")
+    resets_at: float | None = Field(description="When its window resets; null if unknown.")
+
+
+class PoolWindowInfo(WireModel):
+    """One window across the usable accounts (those that need no new login)."""
+
+    window: str = Field(
+        description="The window's name: '5h', 'weekly', '30-day' ('weekly/30-day' when "
+        "accounts differ)."
+    )
+    left: float = Field(
+        description="Accounts' worth left: the sum of each account's fraction left."
+    )
+    accounts: int = Field(description="Accounts counted (those whose use of it is known).")
+    text: str = Field(description="For people: 'pool 2.3/3 left · 5h'.")
+    shares: list[PoolShare] = Field(description="Each account's bar, in pool order.")
+    forecast: str | None = Field(
+        description="From the usage history: 'at this pace the pool lasts until the 5h reset "
+        "(17:00 UTC)', 'at this pace the pool runs out around 16:40 UTC (16:20 to 17:05 UTC), "
+        "55m before the next 5h reset' or '5h: not enough history for a forecast yet'; null "
+        "when not computed."
+    )
+
+
+class UsageGlance(WireModel):
+    """The pool at a glance: what binds, and how much is left."""
+
+    binding: BindingInfo | None = Field(
+        description="The active account's binding window; null when its use is not known.",
+        default=None,
+    )
+    pool: list[PoolWindowInfo] = Field(
+        description="The pool per window, short first.", default_factory=list
+    )
+    pool_binding: str | None = Field(
+        description="The window of the pool with the least left relative to its accounts "
+        "(a PoolWindowInfo.window); null when none is known.",
+        default=None,
+    )
+    text: str | None = Field(
+        description="One line: the binding window and the pool, e.g. 'weekly · resets Thu "
+        "10:37 UTC · pool 2.3/3 left · 5h' (multicodex status prints it under the footer).",
+        default=None,
+    )
+
+
 class Status(WireModel):
     """The footer model: result of status/get and params of the multicodex/status
     notification."""
@@ -967,6 +1033,79 @@ class Status(WireModel):
     )
     stale: bool = Field(description="The active account's usage is stale (see AccountUsage.stale).")
     updated_at: float = Field(description="When this status was computed (unix seconds).")
+    glance: UsageGlance = Field(
+        description="The binding limit and the pool's headroom per window (tooltip bars).",
+        default_factory=UsageGlance,
+    )
+
+
+# ---------------------------------------------------------------------------------- usage
+
+
+class UsageHistoryParams(WireModel):
+    """Params of usage/history."""
+
+    since: float | None = Field(
+        description="Observations from this moment on (unix seconds); null: the last 24 hours.",
+        default=None,
+    )
+    account: str | None = Field(
+        description="One account (key, email, label or account id); null: every account.",
+        default=None,
+    )
+
+
+class UsageObservation(WireModel):
+    """One window of one account's limit, as seen at one moment."""
+
+    at: float = Field(description="When it was seen (unix seconds).")
+    account: str = Field(description="The account's key.")
+    bucket: str = Field(description="The limit: codex, or a model's own (codex_bengalfox).")
+    window: str = Field(description="The window by its length: '5h', 'weekly', '30-day'.")
+    window_seconds: int = Field(description="The window's length in seconds.")
+    used_percent: float = Field(description="Its use then, 0..100.")
+    resets_at: float | None = Field(description="When it was to reset; null if unknown.")
+    source: Literal["endpoint", "headers"] = Field(
+        description="endpoint: wham/usage; headers: a completion's x-codex-* headers."
+    )
+
+
+class UsageHistoryResult(WireModel):
+    """Result of usage/history: the recorded observations and the pool's forecasts."""
+
+    since: float = Field(description="The start of the span returned (unix seconds).")
+    observations: list[UsageObservation] = Field(description="Oldest first.")
+    accounts: list[AccountRef] = Field(description="The accounts named in observations.")
+    forecasts: list[str] = Field(
+        description="The pool's forecast per window of the general limit (see "
+        "PoolWindowInfo.forecast)."
+    )
+
+
+UsageNoticeScope = TypeAliasType(
+    "UsageNoticeScope",
+    Annotated[
+        Literal["account", "pool"],
+        Field(description="Whose use crossed a threshold: the active account, or the pool."),
+    ],
+)
+
+
+class UsageNotice(WireModel):
+    """Params of the multicodex/usage/notice notification: a usage threshold crossed
+    upwards. Sent once; again only after use fell below threshold minus margin or the
+    window reset (remembered across restarts)."""
+
+    scope: UsageNoticeScope = Field(description="account or pool.")
+    account: AccountRef | None = Field(description="The account when scope is account.")
+    window: str = Field(description="The window: '5h', 'weekly', '30-day'.")
+    threshold: int = Field(description="The threshold crossed, in percent used.")
+    used_percent: float = Field(description="The use now, 0..100 (the pool's: its average).")
+    resets_at: float | None = Field(description="When the window resets; null if unknown.")
+    message: str = Field(
+        description="For people, e.g. 'alice@x.com has used 82% of its 5h window (resets "
+        "14:00 UTC)' or 'the pool has used 96% of its weekly window'."
+    )
 
 
 # --------------------------------------------------------------------------------- models
@@ -1660,6 +1799,9 @@ METHODS: Mapping[Method, MethodSpec] = MappingProxyType(
         Method.PATHS: MethodSpec(NoParams, PathsResult),
         Method.STORE_RECOVER: MethodSpec(StoreRecoverParams, StoreRecoverResult),
         Method.STATUS_GET: MethodSpec(NoParams, Status),
+        Method.USAGE_HISTORY: MethodSpec(
+            UsageHistoryParams, UsageHistoryResult, (_E.ACCOUNT_NOT_FOUND,)
+        ),
         Method.MODELS_LIST: MethodSpec(ModelsListParams, ModelsListResult),
         Method.COMPLETE: MethodSpec(
             CompleteParams,
@@ -1685,6 +1827,7 @@ NOTIFICATIONS: Mapping[Notification, type[BaseModel]] = MappingProxyType(
         Notification.STATUS: Status,
         Notification.COMPLETION_DELTA: CompletionDelta,
         Notification.LOGIN_PROGRESS: LoginProgress,
+        Notification.USAGE_NOTICE: UsageNotice,
     }
 )
 """Every server → client notification → its params model."""

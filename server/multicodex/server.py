@@ -159,6 +159,9 @@ class MultiCodexServer(LanguageServer):
             completion_delta=lambda d: self.protocol.notify_json(
                 Notification.COMPLETION_DELTA, d.model_dump_json().encode()
             ),
+            usage_notice=lambda n: self.protocol.notify(
+                Notification.USAGE_NOTICE, n.model_dump(mode="json")
+            ),
             open_url=self.open_url,
             confirm_reset_credit=self.confirm_reset_credit,
         )

@@ -33,6 +33,7 @@ from multicodex.app.registry import handles, registered_methods
 from multicodex.app.session import SessionOverrides, SessionPool
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.status import StatusFeed, tick_forever
+from multicodex.app.usage_insight import UsageInsight
 from multicodex.app.workspace import WorkspaceAccount
 from multicodex.auth.pkce_login import DEFAULT_PORTS
 from multicodex.codex.client import CodexClient
@@ -80,6 +81,9 @@ from multicodex.protocol import (
     Status,
     StoreRecoverParams,
     StoreRecoverResult,
+    UsageHistoryParams,
+    UsageHistoryResult,
+    UsageNotice,
     VerifyResult,
 )
 from multicodex.rotation.beyond_quota import BeyondQuota
@@ -124,8 +128,17 @@ class App:
         self.engine = RotationEngine(
             self.pool, self.codex, beyond_quota=BeyondQuota(self.pool, spender)
         )
-        self.status_feed = StatusFeed(self.snapshot, self._publish_status)
+        self.insight = UsageInsight(
+            self.pool.usage.history.database,
+            self.snapshot,
+            self._usage_notice,
+            self._notice_thresholds,
+        )
+        self.status_feed = StatusFeed(
+            self.snapshot, self._publish_status, lambda: self.insight.forecasts
+        )
         self.pool.add_listener(self.status_feed.request_refresh)
+        self.pool.add_listener(self._check_thresholds_soon)
         self._background: set[asyncio.Future[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._usage_fetch: asyncio.Future[None] | None = None
@@ -338,6 +351,11 @@ class App:
     async def status_get(self, _params: NoParams) -> Status:
         return self.status_feed.current()
 
+    @handles(Method.USAGE_HISTORY, UsageHistoryParams, UsageHistoryResult)
+    async def usage_history(self, params: UsageHistoryParams) -> UsageHistoryResult:
+        key = self.pool.resolve(params.account).key if params.account else None
+        return await self.insight.history(params, key)
+
     @handles(Method.MODELS_LIST, ModelsListParams, ModelsListResult)
     async def models_list(self, params: ModelsListParams) -> ModelsListResult:
         return await self.models.models(params)
@@ -399,6 +417,30 @@ class App:
                 await self.pool.usage.get(key)
 
         await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True)
+        await self.insight.refresh_forecasts()
+
+    def _usage_notice(self, notice: UsageNotice) -> None:
+        self.hooks.usage_notice(notice)
+
+    def _notice_thresholds(self) -> tuple[list[int], float]:
+        chosen = self.pool.document().settings.usage_notices
+        return chosen.thresholds, chosen.margin
+
+    def _check_thresholds_soon(self) -> None:
+        """After a pool change: announce a usage threshold crossed (in the background)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._keep_in_background(asyncio.ensure_future(self.check_usage_thresholds()))
+
+    async def check_usage_thresholds(self) -> list[UsageNotice]:
+        """Announce each threshold crossed since the last check; never fails."""
+        try:
+            return await self.insight.check_thresholds()
+        except Exception as exc:  # the store may be unusable; the notice can wait
+            log.info("usage thresholds not checked: %s", type(exc).__name__)
+            return []
 
     def _publish_status(self, status: Status) -> None:
         self.hooks.status(status)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from multicodex.pool.reset_credits import ConfirmSpend, never_confirmed
-from multicodex.protocol import CompletionDelta, LoginProgress, Status
+from multicodex.protocol import CompletionDelta, LoginProgress, Status, UsageNotice
 
 
 def _ignore(_message: object) -> None:
@@ -31,5 +31,6 @@ class ClientHooks:
     status: Callable[[Status], None] = _ignore
     login_progress: Callable[[LoginProgress], None] = _ignore
     completion_delta: Callable[[CompletionDelta], None] = _ignore
+    usage_notice: Callable[[UsageNotice], None] = _ignore
     open_url: Callable[[str], bool] = _cannot_open
     confirm_reset_credit: ConfirmSpend = never_confirmed

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from multicodex.app.snapshot import PoolSnapshot
+from multicodex.app.usage_insight import usage_glance
 from multicodex.app.views import account_ref
 from multicodex.footer import FooterLine, format_footer
 from multicodex.model import FooterSettings
@@ -30,7 +31,9 @@ def footer_line(snapshot: PoolSnapshot, settings: FooterSettings | None = None) 
     return format_footer(snapshot.facts(), settings or snapshot.footer, snapshot.now)
 
 
-def build_status(snapshot: PoolSnapshot, revision: int) -> Status:
+def build_status(
+    snapshot: PoolSnapshot, revision: int, forecasts: Mapping[str, str] | None = None
+) -> Status:
     facts = snapshot.facts()
     footer = format_footer(facts, snapshot.footer, snapshot.now)
     exhausted = footer.state == "exhausted"
@@ -45,6 +48,7 @@ def build_status(snapshot: PoolSnapshot, revision: int) -> Status:
         earliest_reset=facts.next_reset if exhausted else None,
         stale=snapshot.active_is_stale(),
         updated_at=snapshot.now,
+        glance=usage_glance(snapshot, dict(forecasts or {})),
     )
 
 
@@ -61,9 +65,13 @@ class StatusFeed:
     """Computes the status on demand and publishes each change once."""
 
     def __init__(
-        self, snapshot: Callable[[], PoolSnapshot], publish: Callable[[Status], None]
+        self,
+        snapshot: Callable[[], PoolSnapshot],
+        publish: Callable[[Status], None],
+        forecasts: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self._snapshot = snapshot
+        self._forecasts = forecasts
         self._publish = publish
         self._revision = 0
         self._last: dict[str, Any] | None = None
@@ -118,7 +126,7 @@ class StatusFeed:
             log.warning("could not compute the status: %s", type(exc).__name__)
 
     def _compute(self) -> tuple[Status, bool]:
-        status = build_status(self._snapshot(), self._revision)
+        status = build_status(self._snapshot(), self._revision, self._forecasts())
         key = comparable(status)
         changed = key != self._last
         if changed:

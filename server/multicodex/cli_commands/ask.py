@@ -65,6 +65,7 @@ def register(sub: Subparsers, common: CliParser) -> None:
 
 
 async def run_ask(ctx: CommandContext) -> int:
+    ctx.hooks.usage_notice = lambda notice: ctx.out.note(PREFIX + notice.message, "warning")
     prompt = await _prompt(ctx.args.prompt)
     named = ctx.resolve(ctx.args.account).key if ctx.args.account else None
     await _refresh_stale_usage(ctx)
@@ -86,6 +87,7 @@ async def run_ask(ctx: CommandContext) -> int:
     finally:
         printer.end_text()
     ctx.last_result = result
+    await ctx.app.check_usage_thresholds()  # a threshold this answer crossed, said once
     if ctx.out.json_mode:
         ctx.out.result(result)
     else:

@@ -91,6 +91,8 @@ async def run_status(ctx: CommandContext) -> int:
         ctx.out.result(status)
     else:
         ctx.out.footer(status.footer)
+        if status.glance.text:  # stdout stays the footer alone, for scripts
+            ctx.out.note(status.glance.text, "dim")
     return STATUS_EXIT_CODES.get(status.footer.state, ExitCode.OK)
 
 

@@ -48,7 +48,18 @@ class RotationPolicy(BaseModel):
     """With ``reset-credit``: ask the user before each spend, or spend without asking."""
 
 
+class UsageNoticeSettings(BaseModel):
+    """When the active account or the pool crosses a threshold of use, one notice."""
+
+    thresholds: list[int] = Field(default_factory=lambda: [80, 95])
+    """Percent used."""
+    margin: float = Field(default=5.0, ge=0)
+    """A threshold is announced again only after use fell below it by this much (or its
+    window reset)."""
+
+
 class Settings(BaseModel):
     footer: FooterSettings = Field(default_factory=FooterSettings)
+    usage_notices: UsageNoticeSettings = Field(default_factory=UsageNoticeSettings)
     rotation: RotationPolicy = Field(default_factory=RotationPolicy)
     usage_ttl_seconds: int = Field(default=300, ge=1)
