@@ -1200,6 +1200,10 @@ export interface InitializationOptions {
    */
   home?: string | null;
   /**
+   * Where the accounts are kept: a store directory (as home) or a postgresql:// URL shared by several machines (home then keeps this machine's locks, refresh journal, id and key file); null uses MULTICODEX_STORE, else home.
+   */
+  store?: string | null;
+  /**
    * Authorization server base URL (emulator); null uses MULTICODEX_AUTH_URL, else https://auth.openai.com.
    */
   auth_url?: string | null;

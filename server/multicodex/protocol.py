@@ -1679,6 +1679,12 @@ class InitializationOptions(WireModel):
         "config dir.",
         default=None,
     )
+    store: str | None = Field(
+        description="Where the accounts are kept: a store directory (as home) or a "
+        "postgresql:// URL shared by several machines (home then keeps this machine's locks, "
+        "refresh journal, id and key file); null uses MULTICODEX_STORE, else home.",
+        default=None,
+    )
     auth_url: str | None = Field(
         description="Authorization server base URL (emulator); null uses MULTICODEX_AUTH_URL, else "
         "https://auth.openai.com.",

@@ -88,8 +88,8 @@ from multicodex.protocol import (
 )
 from multicodex.rotation.beyond_quota import BeyondQuota
 from multicodex.rotation.engine import RotationEngine
-from multicodex.store.document import Store
 from multicodex.store.errors import StoreError, StoreUnreadableError
+from multicodex.store.opening import open_store
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,9 @@ class App:
         self.hooks = hooks or ClientHooks()
         self.env: Mapping[str, str] = dict(os.environ if env is None else env)
         self.endpoints = Endpoints.from_env(self.options.auth_url, self.options.backend_url)
-        self.store = Store.open(self.options.home, env=self.env, create=create_home)
+        self.store = open_store(
+            self.options.home, self.options.store, env=self.env, create=create_home
+        )
         self.http = httpx2.AsyncClient(timeout=HTTP_TIMEOUT)
         self.codex = CodexClient(self.endpoints, http=self.http)
         self.overrides = SessionOverrides(self.options.footer, self.options.rotation)

@@ -26,7 +26,7 @@ from multicodex.protocol import (
     VerifyCheck,
     VerifyResult,
 )
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 from multicodex.store.errors import StoreCorruptError, StoreError
 from multicodex.store.files import refuse_non_regular
 from multicodex.store.schema import STORE_VERSION
@@ -36,7 +36,7 @@ _LOCK_POLL_SECONDS = 0.01
 UNUSABLE_STORE = "unknown (the store is unusable)"
 
 
-async def paths(store: Store, endpoints: Endpoints, env: Mapping[str, str]) -> PathsResult:
+async def paths(store: StoreBackend, endpoints: Endpoints, env: Mapping[str, str]) -> PathsResult:
     return PathsResult(
         home=str(store.home),
         store_file=str(store.path),
@@ -50,7 +50,7 @@ async def paths(store: Store, endpoints: Endpoints, env: Mapping[str, str]) -> P
 
 
 async def verify(
-    store: Store,
+    store: StoreBackend,
     snapshot: PoolSnapshot | StoreError,
     endpoints: Endpoints,
     env: Mapping[str, str],
@@ -110,7 +110,7 @@ class _PoolFacts:
         )
 
 
-async def _document_check(store: Store, snapshot: PoolSnapshot | StoreError) -> VerifyCheck:
+async def _document_check(store: StoreBackend, snapshot: PoolSnapshot | StoreError) -> VerifyCheck:
     if isinstance(snapshot, StoreError):
         detail = (
             corrupt_check_detail(snapshot)
@@ -158,7 +158,7 @@ def _check(name: str, label: str, ok: bool, detail: str) -> VerifyCheck:
     return VerifyCheck(name=name, label=label, status="pass" if ok else "warn", detail=detail)
 
 
-def _directory_state(store: Store) -> tuple[bool, str]:
+def _directory_state(store: StoreBackend) -> tuple[bool, str]:
     if not store.exists:
         parent = next(p for p in store.home.parents if p.is_dir())
         creatable = os.access(parent, os.W_OK | os.X_OK)
@@ -171,7 +171,7 @@ def _directory_state(store: Store) -> tuple[bool, str]:
     return writable, "yes" if writable else "no"
 
 
-def _document_state(store: Store) -> tuple[bool, str]:
+def _document_state(store: StoreBackend) -> tuple[bool, str]:
     """The document was read already (a corrupt one fails the request); report its mode."""
     try:
         mode = stat.S_IMODE(store.path.stat().st_mode)
@@ -183,7 +183,7 @@ def _document_state(store: Store) -> tuple[bool, str]:
     return private, f"valid, version {STORE_VERSION}, mode {mode:04o}"
 
 
-async def _lock_state(store: Store) -> tuple[bool, str]:
+async def _lock_state(store: StoreBackend) -> tuple[bool, str]:
     """How long the cross-process lock takes to get (never held while writing)."""
     if not store.exists:  # taking it would create the directory
         return True, "not created yet"

@@ -22,7 +22,7 @@ from multicodex.protocol import (
     StoreCorruptData,
     StoreUnavailableData,
 )
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 from multicodex.store.errors import (
     StoreCorruptError,
     StoreError,
@@ -101,7 +101,7 @@ def needs_reauth(account: AccountRef, reason: str | None) -> AppError:
     )
 
 
-def store_failure(store: Store, exc: StoreError | LockTimeout) -> AppError:
+def store_failure(store: StoreBackend, exc: StoreError | LockTimeout) -> AppError:
     """STORE_CORRUPT or STORE_UNAVAILABLE for a store (or account lock) failure."""
     if isinstance(exc, StoreCorruptError):
         return store_corrupt(store, exc)
@@ -126,7 +126,7 @@ def store_unopened(exc: StoreError) -> AppError:
     return AppError(ErrorCode.STORE_UNAVAILABLE, str(exc), data)
 
 
-def store_corrupt(store: Store, exc: StoreCorruptError) -> AppError:
+def store_corrupt(store: StoreBackend, exc: StoreCorruptError) -> AppError:
     """STORE_CORRUPT naming the moved file and how to recover (the method, the command)."""
     return AppError(
         ErrorCode.STORE_CORRUPT,
@@ -143,7 +143,7 @@ def store_corrupt(store: Store, exc: StoreCorruptError) -> AppError:
 
 
 def domain_error(
-    store: Store, exc: BaseException, refs: Mapping[str, AccountRef]
+    store: StoreBackend, exc: BaseException, refs: Mapping[str, AccountRef]
 ) -> AppError | None:
     """The AppError for a pool or store failure (unknown account, account needing a new
     login, store corrupt or unusable, a lock held too long), None for anything else.

@@ -25,7 +25,7 @@ from multicodex.auth.importers.pi import AUTH_FILE_NAME, pi_agent_dir
 from multicodex.pool import Pool
 from multicodex.protocol import ImportSourceResult
 from multicodex.store.atomic import write_private
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 from multicodex.store.files import read_regular
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def pi_auth_path(env: Mapping[str, str]) -> Path:
 
 
 async def pick_up_pi_login(
-    store: Store, pool: Pool, env: Mapping[str, str]
+    store: StoreBackend, pool: Pool, env: Mapping[str, str]
 ) -> ImportSourceResult | None:
     """Import pi's login when its file is new or changed since it was last seen; None
     when there was nothing to look at. Never creates the store's directory."""

@@ -21,14 +21,14 @@ from multicodex.protocol import (
     StrategyInfo,
 )
 from multicodex.selection import STRATEGIES, get_strategy
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 from multicodex.timefmt import in_words
 
 
 class Preferences:
     def __init__(
         self,
-        store: Store,
+        store: StoreBackend,
         overrides: SessionOverrides,
         snapshot: Callable[[], PoolSnapshot],
         changed: Callable[[], None],

@@ -13,7 +13,7 @@ import contextlib
 import shlex
 
 from multicodex.protocol import Method, StoreRecoverParams, StoreRecoverResult
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 from multicodex.store.errors import StoreCorruptError
 
 RECOVER_METHOD = Method.STORE_RECOVER.value
@@ -58,7 +58,7 @@ def corrupt_check_detail(report: StoreCorruptError) -> str:
     return f"unusable ({report.reason}), moved to {report.moved_to}; {fix}"
 
 
-async def recover_store(store: Store, params: StoreRecoverParams) -> StoreRecoverResult:
+async def recover_store(store: StoreBackend, params: StoreRecoverParams) -> StoreRecoverResult:
     """Apply ``params.action`` (start_empty: acknowledge the moved document)."""
     report = await asyncio.to_thread(_acknowledge, store)
     accounts = len((await asyncio.to_thread(store.peek)).accounts)
@@ -89,7 +89,7 @@ async def recover_store(store: Store, params: StoreRecoverParams) -> StoreRecove
     )
 
 
-def _acknowledge(store: Store) -> StoreCorruptError | None:
+def _acknowledge(store: StoreBackend) -> StoreCorruptError | None:
     with contextlib.suppress(StoreCorruptError):
         store.peek()  # a corrupt document nobody has read yet is moved aside now
     return store.acknowledge_corruption()

@@ -14,7 +14,7 @@ from multicodex.config import Endpoints
 from multicodex.model import FooterSettings, RotationPolicy
 from multicodex.pool import Pool
 from multicodex.protocol import FooterPatch, RotationPatch
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 from multicodex.store.schema import StoreDocument
 
 
@@ -72,7 +72,7 @@ class SessionPool(Pool):
 
     def __init__(
         self,
-        store: Store,
+        store: StoreBackend,
         endpoints: Endpoints,
         http: httpx2.AsyncClient,
         codex: CodexClient,

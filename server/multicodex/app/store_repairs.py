@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from multicodex.protocol import VerifyCheck
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 from multicodex.store.errors import StoreError
 from multicodex.store.salvage import FieldFallback, Repairs, SetAsideAccount
 from multicodex.store.set_aside import SideFile
@@ -30,7 +30,7 @@ def repairs_warning(store_file: Path, repairs: Repairs) -> str | None:
     return f"{store_file} has invalid parts; the rest is in use: {'; '.join(parts)}"
 
 
-def repairs_check(store: Store) -> VerifyCheck:
+def repairs_check(store: StoreBackend) -> VerifyCheck:
     """The ``verify`` check (blocking: reads the side files): ``warn`` while a setting
     falls back or a side file is there, else ``pass``."""
     try:

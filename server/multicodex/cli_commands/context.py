@@ -31,9 +31,10 @@ def initialization_options(
     args: argparse.Namespace, callback_ports: list[int] | None = None
 ) -> InitializationOptions:
     """The App's options from the global command-line options (the environment fills the
-    rest: MULTICODEX_HOME, MULTICODEX_AUTH_URL, MULTICODEX_BACKEND_URL)."""
+    rest: MULTICODEX_HOME, MULTICODEX_STORE, MULTICODEX_AUTH_URL, MULTICODEX_BACKEND_URL)."""
     return InitializationOptions(
         home=args.home,
+        store=args.store,
         auth_url=args.auth_url,
         backend_url=args.backend_url,
         callback_ports=callback_ports,

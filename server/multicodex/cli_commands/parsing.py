@@ -14,6 +14,7 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[CliParser]"
 
 GLOBAL_DEFAULTS: dict[str, object] = {
     "home": None,
+    "store": None,
     "json": False,
     "auth_url": None,
     "backend_url": None,
@@ -57,6 +58,13 @@ def global_options() -> CliParser:
         metavar="DIR",
         default=argparse.SUPPRESS,
         help="store directory (default: $MULTICODEX_HOME, else the user config directory)",
+    )
+    group.add_argument(
+        "--store",
+        metavar="DIR|URL",
+        default=argparse.SUPPRESS,
+        help="where the accounts are: a directory or a postgresql:// URL "
+        "(default: $MULTICODEX_STORE, else the home directory)",
     )
     group.add_argument(
         "--json",

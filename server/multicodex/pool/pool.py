@@ -19,7 +19,7 @@ from multicodex.pool.locks import AccountLocks, lock_directory
 from multicodex.pool.membership import CredentialOutcome, upsert_account
 from multicodex.pool.tokens import TokenKeeper
 from multicodex.pool.usage import UsageKeeper
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 from multicodex.store.schema import StoreDocument
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class Pool:
 
     def __init__(
         self,
-        store: Store,
+        store: StoreBackend,
         endpoints: Endpoints,
         http: httpx2.AsyncClient,
         codex: CodexClient,

@@ -36,7 +36,7 @@ from multicodex.config import Endpoints
 from multicodex.model import StoredAccount, TokenSet
 from multicodex.pool.errors import AccountNeedsReauth, AccountNotFound, TokenRefreshFailed
 from multicodex.pool.locks import AccountLocks
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 from multicodex.store.journal import JournalRecord, RefreshJournal
 from multicodex.store.schema import StoreDocument
 
@@ -68,7 +68,7 @@ class _Flight:
 class TokenKeeper:
     def __init__(
         self,
-        store: Store,
+        store: StoreBackend,
         locks: AccountLocks,
         http: httpx2.AsyncClient,
         endpoints: Endpoints,

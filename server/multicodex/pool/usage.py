@@ -20,7 +20,7 @@ from multicodex.model import FailureKind, QuotaBucket, StoredAccount, UsageSnaps
 from multicodex.pool.errors import AccountNotFound, PoolError, failure_detail
 from multicodex.pool.locks import AccountLocks
 from multicodex.pool.tokens import TokenKeeper
-from multicodex.store.document import Store
+from multicodex.store.backend import StoreBackend
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ USAGE_TIMEOUT_SECONDS = 10.0
 class UsageKeeper:
     def __init__(
         self,
-        store: Store,
+        store: StoreBackend,
         locks: AccountLocks,
         tokens: TokenKeeper,
         codex: CodexClient,

@@ -173,6 +173,11 @@ class Store:
         """The store's directory is there (a command that only reads does not create it)."""
         return self.home.is_dir()
 
+    @property
+    def location(self) -> str:
+        """The document's path, for people."""
+        return str(self.path)
+
     # -- reading -----------------------------------------------------------------------
 
     def read(self) -> StoreDocument:
