@@ -3,10 +3,19 @@ and a parser of those alone: the demo runs them against its own App."""
 
 from __future__ import annotations
 
-from multicodex.cli_commands import accounts, ask, diagnostics, login, recovery, settings, usage
+from multicodex.cli_commands import (
+    accounts,
+    ask,
+    diagnostics,
+    login,
+    recovery,
+    settings,
+    store,
+    usage,
+)
 from multicodex.cli_commands.parsing import CliParser, Subparsers, global_options
 
-APP_COMMANDS = (accounts, login, ask, settings, diagnostics, recovery, usage)
+APP_COMMANDS = (accounts, login, ask, settings, diagnostics, recovery, usage, store)
 """Each module's ``register`` adds its subcommands with their run function."""
 
 

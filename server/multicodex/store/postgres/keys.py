@@ -173,3 +173,52 @@ def _from_os_keyring() -> str | None:
         log.debug("the OS keyring could not be read: %s", type(exc).__name__)
         return None
     return value if isinstance(value, str) else None
+
+
+def create_key_file_if_missing(home: Path, env: Mapping[str, str]) -> Path | None:
+    """A new key in the key file when no source holds one; the file's path, None when a
+    key was already there."""
+    if load_keyring(home, env) is not None:
+        return None
+    path = key_file_path(home, env)
+    write_key_file(path, KeyRing(Key.generate(), source=str(path)))
+    return path
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """The keys to seal with while rotating, and what to do once every token is sealed."""
+
+    ring: KeyRing
+    where: str
+    final_file: tuple[Path, KeyRing] | None = None
+
+    def finish(self) -> None:
+        """Drop the old keys from the key file (every token now opens without them)."""
+        if self.final_file is not None:
+            write_key_file(*self.final_file)
+
+
+def rotated_keys(
+    ring: KeyRing | None, sealed_with: set[str], home: Path, env: Mapping[str, str]
+) -> Rotation:
+    """The keys a rotation uses. The key file gets a new key first (the old one kept after
+    it until `Rotation.finish`); a key from the environment or the keyring is used as it
+    is, its first key being the new one. Raises `StoreKeyError` when no key can open the
+    tokens already stored."""
+    path = key_file_path(home, env)
+    if ring is None:
+        if sealed_with:
+            raise StoreKeyError(
+                "the database holds sealed tokens but no key was found to open them: set "
+                f"{KEY_ENV} or the key file {path} to the key they were sealed with",
+                home,
+            )
+        fresh = KeyRing(Key.generate(), source=str(path))
+        write_key_file(path, fresh)
+        return Rotation(fresh, f"new key file {path}")
+    if ring.source != str(path):
+        return Rotation(ring, f"the key from {ring.source}; remove the old keys listed after it")
+    rotated = KeyRing(Key.generate(), (ring.current, *ring.retired), ring.source)
+    write_key_file(path, rotated)
+    return Rotation(rotated, f"key file {path}", (path, KeyRing(rotated.current, (), ring.source)))

@@ -207,11 +207,34 @@ class PostgresStore:
     def reseal(self) -> int:
         """Seal every token again with the current key (after a key rotation); returns how
         many accounts were resealed."""
-        with self._writing() as conn, conn.transaction():
-            self._take_store_lock(conn)
-            count = rows.reseal_all(conn, self._require_opener(), self._require_ring())
+        try:
+            with self._writing() as conn, conn.transaction():
+                self._take_store_lock(conn)
+                count = rows.reseal_all(conn, self._require_opener(), self._require_ring())
+        except UnknownKey as exc:
+            raise StoreKeyError(self._wrong_key_message([exc.key_id]), self.home) from None
+        except Damaged:
+            raise self._damaged() from None
         self._cached = None
         return count
+
+    def use_keys(self, ring: KeyRing) -> None:
+        """Seal with (and open with) ``ring`` from now on: a rotation's new keys."""
+        self._ring = ring
+        self._opener = rows.TokenOpener(ring)
+        self._cached = None
+
+    def take_lock_once(self) -> None:
+        """Take the store lock in an empty transaction and let it go (`store verify`)."""
+        with self._writing() as conn, conn.transaction():
+            self._take_store_lock(conn)
+
+    def sealed_key_ids(self) -> set[str]:
+        """The ids of the keys the stored tokens are sealed with."""
+        if not self.exists:
+            return set()
+        with self._reading() as conn:
+            return rows.key_ids(conn)
 
     def close(self) -> None:
         for conn in (self._reader, self._writer):
@@ -347,11 +370,7 @@ class PostgresStore:
         except UnknownKey as exc:
             raise StoreKeyError(self._wrong_key_message([exc.key_id]), self.home) from None
         except Damaged:
-            raise StoreKeyError(
-                f"tokens in {self.location} do not open with the key that has their key id: "
-                "they were changed outside MultiCodex, or the key file was edited",
-                self.home,
-            ) from None
+            raise self._damaged() from None
         except rows.RowUnusable as exc:
             raise StoreDatabaseUnavailable(
                 f"{self.location} holds an account MultiCodex cannot use ({exc})", self.home
@@ -361,6 +380,13 @@ class PostgresStore:
                 f"{self.location} holds settings MultiCodex cannot use ({summarise(exc)})",
                 self.home,
             ) from None
+
+    def _damaged(self) -> StoreKeyError:
+        return StoreKeyError(
+            f"tokens in {self.location} do not open with the key that has their key id: "
+            "they were changed outside MultiCodex, or the key file was edited",
+            self.home,
+        )
 
     def _require_ring(self) -> KeyRing:
         if self._ring is None:
