@@ -136,3 +136,13 @@ def test_the_recorder_writes_off_the_callers_thread(database: HistoryDatabase) -
         recorder.observe("a|b", snapshot)
     assert recorder.flush(timeout=30)
     assert len(database.observations(0)) == 3
+
+
+def test_reading_a_history_never_recorded_creates_nothing_and_warns_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing_home = tmp_path / "no-store-yet"
+    database = HistoryDatabase(missing_home / "usage-history.sqlite3", clock=lambda: 1_000.0)
+    assert database.observations(since=0) == []
+    assert not missing_home.exists()
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]

@@ -86,6 +86,8 @@ class HistoryDatabase:
 
     def observations(self, since: float, account: str | None = None) -> list[Observation]:
         """Rows from ``since`` on, oldest first, of one account or of all."""
+        if not self.path.exists():
+            return []  # nothing recorded yet; reading must not create the file
         return self._safely(lambda conn: _select(conn, since, account), fallback=[])
 
     def compact(self) -> None:
