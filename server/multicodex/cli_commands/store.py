@@ -101,6 +101,7 @@ def _migrate(args: argparse.Namespace, out: Output) -> int:
     out.line(
         f"moved {len(report.added) + len(report.updated)} account(s) from {source.location} "
         f"to {target.location} ({len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} already there, "
         f"{len(report.kept_newer)} kept because the target's tokens were fresher"
         f"{'; settings copied' if report.settings_copied else ''})",
         "success",

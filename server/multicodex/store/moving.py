@@ -19,6 +19,7 @@ from multicodex.store.backend import StoreBackend
 class MoveReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
     kept_newer: list[str] = field(default_factory=list)
     """Accounts whose copy in the target was fresher: left as they were."""
     settings_copied: bool = False
@@ -39,6 +40,8 @@ def move_accounts(source: StoreBackend, target: StoreBackend) -> MoveReport:
             if present is None:
                 document.accounts.append(account.model_copy(deep=True))
                 report.added.append(account.key)
+            elif present == account:
+                report.unchanged.append(account.key)
             elif freshness(account) >= freshness(present):
                 document.accounts[document.accounts.index(present)] = account.model_copy(deep=True)
                 report.updated.append(account.key)
