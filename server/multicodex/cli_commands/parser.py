@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from multicodex import __version__
-from multicodex.cli_commands import demo, proxy
+from multicodex.cli_commands import codex_run, demo, proxy
 from multicodex.cli_commands.commands import add_app_commands
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.parsing import (
@@ -33,6 +33,7 @@ def build_parser() -> CliParser:
     )
     add_app_commands(sub)
     proxy.register(sub, global_options())
+    codex_run.register(sub)
     demo.register(sub, global_options())
     _add_help(sub)
     return parser
