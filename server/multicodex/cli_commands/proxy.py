@@ -10,7 +10,18 @@ import asyncio
 from multicodex.cli_commands.context import CommandContext
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.parsing import CliParser, Subparsers
-from multicodex.proxy.security import SECRET_FILE, NotLoopback, require_loopback
+from multicodex.proxy.client_config import (
+    PERMANENT_PORT,
+    SECRET_ENV,
+    config_block,
+    environment_line,
+)
+from multicodex.proxy.security import (
+    SECRET_FILE,
+    NotLoopback,
+    load_or_create_secret,
+    require_loopback,
+)
 
 
 def register(sub: Subparsers, common: CliParser) -> None:
@@ -24,6 +35,12 @@ def register(sub: Subparsers, common: CliParser) -> None:
         f"store ({SECRET_FILE}). The first line printed is the base URL.",
     )
     proxy.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    proxy.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the ~/.codex/config.toml provider block and the environment line for a "
+        f"permanent setup (on --port, else {PERMANENT_PORT}), and exit",
+    )
     proxy.add_argument(
         "--host",
         type=_loopback_host,
@@ -44,6 +61,8 @@ def _loopback_host(value: str) -> str:
 async def run_proxy(ctx: CommandContext) -> int:
     from multicodex.proxy.server import ProxyServer  # uvicorn: loaded for this command only
 
+    if ctx.args.print_config:
+        return print_config(ctx)
     server = ProxyServer(ctx.app, port=ctx.args.port)
     await server.start()
     try:
@@ -56,4 +75,23 @@ async def run_proxy(ctx: CommandContext) -> int:
         await server.wait_closed()
     finally:
         await asyncio.shield(server.aclose())
+    return ExitCode.OK
+
+
+def print_config(ctx: CommandContext) -> int:
+    """A permanent setup: the provider block for ``~/.codex/config.toml`` (the Codex CLI
+    and the IDE extension read it) and the secret's environment line, for one fixed port."""
+    port = ctx.args.port or PERMANENT_PORT
+    secret = load_or_create_secret(ctx.app.store.home)
+    ctx.out.lines(
+        [
+            config_block(f"http://127.0.0.1:{port}/backend-api"),
+            "",
+            f"# {SECRET_ENV} is a secret (anyone holding it spends your accounts): set it in",
+            "# the environment of the Codex CLI or the editor, never in a shared file",
+            environment_line(secret),
+            "",
+            f"# keep the proxy running on that port: multicodex proxy --port {port}",
+        ]
+    )
     return ExitCode.OK
