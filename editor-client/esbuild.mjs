@@ -1,4 +1,5 @@
-// Bundles the extension (dist/extension.js) and, with --tests, every test file into out/.
+// Bundles the extension (dist/extension.js) with the usage chart's webview (dist/usageChart.js
+// and .css, a browser bundle of its own) and, with --tests, every test file into out/.
 import * as esbuild from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,6 +53,16 @@ if (e2e) {
     outfile: 'dist/extension.js',
     external: ['vscode'],
     sourcemap: !production,
+    minify: production,
+  });
+  await esbuild.build({
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'warning',
+    entryPoints: ['src/webview/usageChartView.ts'],
+    outfile: 'dist/usageChart.js',
     minify: production,
   });
 }

@@ -17,6 +17,7 @@ export const CommandIds = {
   showLogs: 'multicodex.showLogs',
   restartServer: 'multicodex.restartServer',
   startEmptyStore: 'multicodex.startEmptyStore',
+  showUsage: 'multicodex.showUsage',
 } as const;
 
 /** Commands the footer tooltip may link to (Markdown `isTrusted.enabledCommands`). */
@@ -29,4 +30,5 @@ export const TOOLTIP_COMMANDS: readonly string[] = [
   CommandIds.showLogs,
   CommandIds.restartServer,
   CommandIds.footerSettings,
+  CommandIds.showUsage,
 ];

@@ -15,6 +15,8 @@ import { readFooterPatch, readRotationPatch } from './settingsModel';
 import { StatusBar } from './statusBar';
 import { startEmptyStore } from './storeRecovery';
 import { StreamRouter } from './streams';
+import { UsageChart } from './usageChart';
+import { showUsageNotices } from './usageNotices';
 
 let connection: ServerConnection | undefined;
 
@@ -27,9 +29,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const login = new LoginFlow(server, log);
   const actions = new AccountActions(server, login, log);
   const picker = new AccountPicker(actions, statusBar, log);
+  const usageChart = new UsageChart(context.extensionUri, server, () => statusBar.latest, statusBar.onDidChangeStatus, log);
   context.subscriptions.push(
     log,
     statusBar,
+    usageChart,
+    showUsageNotices(server, log),
     login,
     server.onNotification(Notifications.completionDelta, (delta) => {
       streams.dispatch(delta);
@@ -37,6 +42,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration((event) => onSettingsChanged(event, server, statusBar, log)),
   );
   statusBar.setVisible(currentSettings().footerVisible);
+  statusBar.setShowPool(currentSettings().footerShowPool);
 
   const withAccount = async (
     arg: unknown,
@@ -69,6 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register(CommandIds.ask, (arg) =>
     askCommand(server, streams, log, currentSettings().askModel, typeof arg === 'string' ? arg : undefined));
   register(CommandIds.showLogs, () => log.show());
+  register(CommandIds.showUsage, () => usageChart.show());
   register(CommandIds.restartServer, () => server.restart());
   register(CommandIds.startEmptyStore, (arg) =>
     startEmptyStore(server, log, typeof arg === 'string' ? arg : undefined));
@@ -109,6 +116,7 @@ async function onSettingsChanged(
   }
   const settings = currentSettings();
   statusBar.setVisible(settings.footerVisible);
+  statusBar.setShowPool(settings.footerShowPool);
   if (
     event.affectsConfiguration(`${SECTION}.server`) ||
     event.affectsConfiguration(`${SECTION}.home`) ||

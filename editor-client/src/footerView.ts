@@ -2,10 +2,11 @@
 // Pure: the vscode-facing renderer only copies these fields onto a StatusBarItem.
 import { CommandIds } from './commandIds';
 import { escapeCodicons, escapeMarkdown } from './markdown';
-import type { Severity, Status } from './protocol';
+import type { FooterSettings, Severity, Status } from './protocol';
 import type { ServerState } from './serverState';
 import { describeState } from './serverState';
 import { statusTooltip, type TimeContext } from './tooltip';
+import { bindingPoolWindow, bindingReset, poolPhrase } from './usageGlance';
 
 export type FooterBackground = 'warning' | 'error' | undefined;
 
@@ -23,22 +24,34 @@ export interface FooterView {
   readonly accessibilityLabel: string;
 }
 
+/** What the footer adds to the server's line: the footer settings in force (from
+ * footer/get; undefined until known: the defaults) and whether to show the pool. */
+export interface FooterGlance {
+  readonly settings?: FooterSettings;
+  readonly showPool: boolean;
+}
+
+const DEFAULT_GLANCE: FooterGlance = { showPool: true };
+
 export function footerView(
   status: Status | undefined,
   server: ServerState,
   time: TimeContext,
+  glance: FooterGlance = DEFAULT_GLANCE,
 ): FooterView {
   if (server.kind !== 'running' || !status) {
     return serverStateView(server);
   }
-  // The server's words, as `multicodex status` prints them; the state picks icon and action.
+  // The server's words, as `multicodex status` prints them, then the glance; the state
+  // picks icon and action.
   const footer = status.footer;
+  const line = [footer.text, ...glanceParts(status, time, glance)].join(' · ');
   const view = {
-    tooltip: statusTooltip(status, time),
+    tooltip: statusTooltip(status, time, glance.settings?.usage_mode ?? 'left'),
     background: backgroundFor(footer.severity),
-    accessibilityLabel: `MultiCodex: ${footer.text}`,
+    accessibilityLabel: `MultiCodex: ${line}`,
   };
-  const text = (icon: string): string => `${icon} ${escapeCodicons(footer.text)}`;
+  const text = (icon: string): string => `${icon} ${escapeCodicons(line)}`;
   switch (footer.state) {
     case 'no_accounts':
       return { ...view, text: text('$(add)'), command: { command: CommandIds.addAccount } };
@@ -54,6 +67,26 @@ export function footerView(
     default:
       return { ...view, text: text(severityIcon(footer.severity)), command: { command: CommandIds.accounts } };
   }
+}
+
+/** After a serving footer (never the compact one, about 30 characters): the binding
+ * window's labelled reset when the countdown follows the binding window, then the pool's
+ * binding window when the pool has several accounts. */
+export function glanceParts(status: Status, time: TimeContext, glance: FooterGlance): string[] {
+  const settings = glance.settings;
+  if (status.footer.state !== 'serving' || settings?.compact) {
+    return [];
+  }
+  const parts: string[] = [];
+  const reset = bindingReset(status, time.now, time.timeZone);
+  if (reset && (settings?.reset_window ?? 'binding') === 'binding' && (settings?.show_reset ?? true)) {
+    parts.push(reset);
+  }
+  const pool = bindingPoolWindow(status);
+  if (pool && glance.showPool) {
+    parts.push(poolPhrase(pool, settings?.usage_mode ?? 'left'));
+  }
+  return parts;
 }
 
 export function backgroundFor(severity: Severity): FooterBackground {

@@ -64,7 +64,7 @@ export async function footerSettingsPanel(
   const preview = async (): Promise<void> => {
     const result = await connection.request(Methods.footerPreview, asPatch(draft));
     render(result.line.text);
-    statusBar.showPreview(result.line);
+    statusBar.showPreview(result.line, result.settings);
   };
   quickPick.onDidAccept(async () => {
     const item = quickPick.activeItems[0];

@@ -17,6 +17,8 @@ import {
 export interface ExtensionSettings {
   readonly server: ServerStartSettings;
   readonly footerVisible: boolean;
+  /** The footer adds the pool's headroom (the editor's own setting; the server has none). */
+  readonly footerShowPool: boolean;
   /** Model used by the Ask command; empty means the server's default model. */
   readonly askModel: string;
   /** How long a chat request may wait for the earliest reset when every account is used up; 0: fail at once. */
@@ -80,6 +82,7 @@ export function readExtensionSettings(read: SettingReader): ExtensionSettings {
       env: stringRecord(read('server.env')),
     },
     footerVisible: booleanOr(read('footer.enabled'), true),
+    footerShowPool: booleanOr(read('footer.showPool'), true),
     askModel: stringOr(read('ask.model'), '').trim(),
     chatWaitForResetSeconds: (integerIn(read('chat.waitForResetMinutes'), 0, 300) ?? 0) * 60,
     forServer,

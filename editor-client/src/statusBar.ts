@@ -1,9 +1,10 @@
 // The status-bar footer: renders the server's `multicodex/status` pushes (and the process
-// state) through footerView, re-rendering countdowns on a timer.
+// state) through footerView, re-rendering countdowns on a timer. The footer settings in
+// force (footer/get) are read again with each push: they decide what the glance adds.
 import * as vscode from 'vscode';
 import { TOOLTIP_COMMANDS } from './commandIds';
 import { footerView, type FooterView } from './footerView';
-import { Methods, Notifications, type FooterLine, type Status } from './protocol';
+import { Methods, Notifications, type FooterLine, type FooterSettings, type Status } from './protocol';
 import type { ServerConnection } from './serverConnection';
 
 const RERENDER_MS = 30_000;
@@ -14,6 +15,10 @@ export class StatusBar implements vscode.Disposable {
   private readonly statusEmitter = new vscode.EventEmitter<Status>();
   private status: Status | undefined;
   private preview: FooterLine | undefined;
+  private previewSettings: FooterSettings | undefined;
+  private footerSettings: FooterSettings | undefined;
+  private readingSettings = false;
+  private showPool = true;
   private visible = true;
   private readonly timer: NodeJS.Timeout;
 
@@ -49,9 +54,20 @@ export class StatusBar implements vscode.Disposable {
     this.render();
   }
 
-  /** Shows a draft footer (Footer Settings live preview) until cleared with undefined. */
-  showPreview(line: FooterLine | undefined): void {
+  /** Whether the footer adds the pool's headroom (multicodex.footer.showPool). */
+  setShowPool(showPool: boolean): void {
+    this.showPool = showPool;
+    this.render();
+  }
+
+  /** Shows a draft footer (Footer Settings live preview, with its draft settings) until
+   * cleared with undefined. */
+  showPreview(line: FooterLine | undefined, settings?: FooterSettings): void {
     this.preview = line;
+    this.previewSettings = line ? settings : undefined;
+    if (!line) {
+      void this.fetchFooterSettings();
+    }
     this.render();
   }
 
@@ -62,6 +78,7 @@ export class StatusBar implements vscode.Disposable {
     this.status = status;
     this.render();
     this.statusEmitter.fire(status);
+    void this.fetchFooterSettings();
   }
 
   dispose(): void {
@@ -79,13 +96,34 @@ export class StatusBar implements vscode.Disposable {
     }
   }
 
+  private async fetchFooterSettings(): Promise<void> {
+    if (this.readingSettings || !this.connection.isRunning) {
+      return;
+    }
+    this.readingSettings = true;
+    try {
+      const info = await this.connection.request(Methods.footerGet, {});
+      const changed = JSON.stringify(info.settings) !== JSON.stringify(this.footerSettings);
+      this.footerSettings = info.settings;
+      if (changed) {
+        this.render();
+      }
+    } catch (error) {
+      this.log.warn(`Reading the footer settings failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.readingSettings = false;
+    }
+  }
+
   private render(): void {
     if (!this.visible) {
       this.item.hide();
       return;
     }
     const status = this.status && this.preview ? { ...this.status, footer: this.preview } : this.status;
-    this.apply(footerView(status, this.connection.state, { now: Date.now() / 1000 }));
+    const settings = this.preview ? this.previewSettings : this.footerSettings;
+    const glance = settings ? { settings, showPool: this.showPool } : { showPool: this.showPool };
+    this.apply(footerView(status, this.connection.state, { now: Date.now() / 1000 }, glance));
     this.item.show();
   }
 

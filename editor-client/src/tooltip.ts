@@ -3,8 +3,9 @@
 // Markdown with theme icons.
 import { CommandIds } from './commandIds';
 import { commandUri, escapeMarkdown } from './markdown';
-import type { AccountInfo, Status } from './protocol';
+import type { AccountInfo, Status, UsageMode } from './protocol';
 import { ago, clockTime, resetIn } from './timeFormat';
+import { glanceSection } from './tooltipGlance';
 
 export interface TimeContext {
   /** Unix seconds. */
@@ -13,11 +14,12 @@ export interface TimeContext {
   readonly timeZone?: string;
 }
 
-export function statusTooltip(status: Status, time: TimeContext): string {
+export function statusTooltip(status: Status, time: TimeContext, usageMode: UsageMode = 'left'): string {
   const parts: string[] = [header(status), ...poolSummary(status, time)];
   if (status.accounts.length > 0) {
     parts.push(accountTable(status.accounts, time));
   }
+  parts.push(...glanceSection(status, time, usageMode));
   parts.push(actionLinks(status));
   return parts.join('\n\n');
 }

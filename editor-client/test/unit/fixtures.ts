@@ -73,6 +73,7 @@ export function status(overrides: Partial<Status> = {}): Status {
     earliest_reset: null,
     stale: false,
     updated_at: NOW,
+    glance: { binding: null, pool: [], pool_binding: null, text: null },
     ...overrides,
   };
 }
