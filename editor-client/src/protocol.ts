@@ -750,7 +750,7 @@ export interface CompletionDelta {
    */
   kind: 'start' | 'text' | 'reasoning' | 'tool_call' | 'switch' | 'notice';
   /**
-   * text/reasoning: the new text; tool_call: the tool's name; start/switch/notice: a one-line message for people.
+   * text/reasoning: the new text; tool_call: the tool's name; start/switch/notice: a one-line message for people; start also says when this turn may use up the account's room or the pool's (the pre-flight: 'using alice; alice may reach its 5h limit during this turn (3% left, a turn uses about 5%); bob is next').
    */
   text: string;
   /**
@@ -766,7 +766,7 @@ export interface CompletionDelta {
    */
   reason: string | null;
   /**
-   * notice while waiting for a reset: when the wait ends.
+   * notice while waiting for a reset: when the wait ends; start: when this turn may use up the whole pool and the request has no wait_for_reset_seconds, the pool's earliest reset (the client may offer to wait for it).
    */
   until: number | null;
   /**

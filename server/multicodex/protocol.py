@@ -1359,7 +1359,10 @@ class CompletionDelta(WireModel):
     )
     text: str = Field(
         description="text/reasoning: the new text; tool_call: the tool's name; "
-        "start/switch/notice: a one-line message for people."
+        "start/switch/notice: a one-line message for people; start also says when this "
+        "turn may use up the account's room or the pool's (the pre-flight: 'using alice; "
+        "alice may reach its 5h limit during this turn (3% left, a turn uses about 5%); bob "
+        "is next')."
     )
     account: AccountRef | None = Field(
         description="The account serving the stream from now on (start, switch; text and "
@@ -1369,7 +1372,11 @@ class CompletionDelta(WireModel):
         description="switch: the account left behind; else null."
     )
     reason: str | None = Field(description="start: why chosen; switch: why switched; notice: why.")
-    until: float | None = Field(description="notice while waiting for a reset: when the wait ends.")
+    until: float | None = Field(
+        description="notice while waiting for a reset: when the wait ends; start: when this "
+        "turn may use up the whole pool and the request has no wait_for_reset_seconds, the "
+        "pool's earliest reset (the client may offer to wait for it)."
+    )
     tool_call: ToolCall | None = Field(
         description="tool_call: the call, sent once the model has written all its arguments; "
         "else null.",

@@ -135,6 +135,7 @@ class App:
             self.snapshot,
             self._usage_notice,
             self._notice_thresholds,
+            recent=self.pool.usage.history.recent,
         )
         self.status_feed = StatusFeed(
             self.snapshot, self._publish_status, lambda: self.insight.forecasts

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from multicodex.preflight import Preflight
 from multicodex.protocol import AccountRef, CompletionDelta, SwitchInfo, ToolCall
 from multicodex.rotation.models import (
     AttemptStarted,
@@ -54,7 +55,7 @@ class DeltaStream:
 
     def on_attempt(self, event: AttemptStarted) -> None:
         account = self.ref(event.account_key, event.account_name)
-        self._start(account, event.reason)
+        self._start(account, event.reason, event.preflight)
         self.current = account
 
     def on_text(self, event: TextDelta) -> None:
@@ -88,12 +89,19 @@ class DeltaStream:
         account = self.ref(notice.account_key)
         self._emit("notice", notice.text, account=account, reason=notice.failure.message)
 
-    def _start(self, account: AccountRef | None, reason: str) -> None:
-        """Send the ``start`` delta once, before anything else."""
+    def _start(
+        self, account: AccountRef | None, reason: str, preflight: Preflight | None = None
+    ) -> None:
+        """Send the ``start`` delta once, before anything else, with the pre-flight's
+        warning when this turn may use up the account's room (and the pool's earliest
+        reset as ``until`` when it may use up the pool's)."""
         if self.count:
             return
         text = f"using {account.display_name}" if account else "waiting for an account"
-        self._emit("start", text, account=account, reason=reason)
+        if preflight is not None:
+            text += f"; {preflight.text}"
+        until = preflight.earliest_reset if preflight is not None else None
+        self._emit("start", text, account=account, reason=reason, until=until)
 
     def _switch_info(
         self, switch: Switch, origin: AccountRef | None, target: AccountRef

@@ -13,7 +13,7 @@ from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.views import account_ref
 from multicodex.forecast import pool_forecast
 from multicodex.headroom import binding_limit, named_windows, pool_headroom, used_now
-from multicodex.history import HistoryDatabase, NotifiedKey, Observation
+from multicodex.history import HistoryDatabase, NotifiedKey, Observation, RecentObservations
 from multicodex.model import GENERAL_BUCKET
 from multicodex.protocol import (
     AccountRef,
@@ -118,8 +118,13 @@ class UsageInsight:
         snapshot: Callable[[], PoolSnapshot],
         notify: Callable[[UsageNotice], None],
         thresholds: Callable[[], tuple[Sequence[int], float]],
+        *,
+        recent: RecentObservations | None = None,
     ) -> None:
         self._database = database
+        self._recent = recent
+        """Seeded with every row read for the forecasts: the pre-flight's history, other
+        processes' observations included."""
         self._snapshot = snapshot
         self._notify = notify
         self._thresholds = thresholds
@@ -145,6 +150,8 @@ class UsageInsight:
         now = self._snapshot().now
         rows = await asyncio.to_thread(self._database.observations, now - FORECAST_SPAN_SECONDS)
         self.forecasts = forecasts_of(rows, now)
+        if self._recent is not None:
+            self._recent.seed(rows)
 
     async def check_thresholds(self) -> list[UsageNotice]:
         """Announce each threshold crossed since the last check (once; see usage_notices)."""

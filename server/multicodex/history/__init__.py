@@ -3,6 +3,7 @@ history behind ``multicodex usage``, the editor's chart, the forecast and the th
 notifications' memory."""
 
 from multicodex.history.observations import Observation, observations_of
+from multicodex.history.recent import RecentObservations
 from multicodex.history.recorder import HistoryRecorder
 from multicodex.history.store import (
     HISTORY_NAME,
@@ -18,5 +19,6 @@ __all__ = [
     "HistoryRecorder",
     "NotifiedKey",
     "Observation",
+    "RecentObservations",
     "observations_of",
 ]

@@ -8,6 +8,7 @@ import logging
 import threading
 
 from multicodex.history.observations import Observation, observations_of
+from multicodex.history.recent import RecentObservations
 from multicodex.history.store import HistoryDatabase
 from multicodex.model import UsageSnapshot
 
@@ -19,6 +20,8 @@ FLUSH_AT_EXIT_SECONDS = 2.0
 class HistoryRecorder:
     def __init__(self, database: HistoryDatabase) -> None:
         self.database = database
+        self.recent = RecentObservations()
+        """What this process observed last, for reads that must not wait on the database."""
         self._pending: list[Observation] = []
         self._queued = 0
         self._written = 0
@@ -30,6 +33,7 @@ class HistoryRecorder:
         rows = observations_of(account, snapshot)
         if not rows:
             return
+        self.recent.add(rows)
         with self._changed:
             self._pending.extend(rows)
             self._queued += len(rows)

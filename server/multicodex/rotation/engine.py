@@ -31,10 +31,11 @@ from multicodex.model import (
     StoredAccount,
     UsageSnapshot,
 )
-from multicodex.model.quota import GENERAL_BUCKET, bucket_label
+from multicodex.model.quota import GENERAL_BUCKET, bucket_for_model, bucket_label
 from multicodex.model_access import PlanModels
 from multicodex.pool import Pool, PoolError
 from multicodex.pool.reset_credits import ResetCreditSpender
+from multicodex.preflight import Preflight, PreflightRequest, preflight
 from multicodex.rotation.beyond_quota import BeyondQuota
 from multicodex.rotation.body import (
     build_body,
@@ -227,10 +228,37 @@ class RequestRotation:
                 reason=reason or "chosen",
                 number=self._attempts,
                 retry=retry,
+                preflight=self._preflight(account) if self._attempts == 1 else None,
             )
         )
         self._current = account.key
         return events
+
+    def _preflight(self, account: StoredAccount) -> Preflight | None:
+        """Whether this turn may use up the account's room, or the pool's: from memory
+        only, and never a reason for the request to fail."""
+        named = self._request.account_key
+        accounts = self._pool.accounts()
+        try:
+            return preflight(
+                PreflightRequest(
+                    account=account,
+                    accounts=accounts if named is None else [account],
+                    bucket=bucket_for_model(self._request.model),
+                    recent=self._pool.usage.history.recent,
+                    now=self._pool.clock(),
+                    waits_by_itself=self._request.wait_for_reset_seconds is not None,
+                    next_account=lambda: self._next_name(account),
+                )
+            )
+        except Exception:  # a warning that cannot be worked out is left out, never fatal
+            log.exception("pre-flight check failed")
+            return None
+
+    def _next_name(self, account: StoredAccount) -> str | None:
+        following = self._selection(leaving=account.key).key
+        names = {a.key: a.display_name for a in self._pool.accounts()}
+        return names.get(following) if following is not None else None
 
     # -- choosing ----------------------------------------------------------------------
 

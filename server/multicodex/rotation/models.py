@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from multicodex.codex.errors import CodexFailure
 from multicodex.model import FailureKind
+from multicodex.preflight import Preflight
 from multicodex.selection import SkippedAccount
 
 
@@ -120,6 +121,8 @@ class AttemptStarted(BaseModel):
     """1 for the first attempt of the request."""
     retry: bool = False
     """The same account as the attempt before (after a backoff or a token refresh)."""
+    preflight: Preflight | None = None
+    """First attempt only: this turn may use up the account's room (or the pool's)."""
 
 
 class SwitchNotice(BaseModel):
