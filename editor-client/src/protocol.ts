@@ -1224,6 +1224,10 @@ export interface InitializationOptions {
    */
   workspace_account?: string | null;
   /**
+   * The Codex CLI proxy in this server; null: off.
+   */
+  proxy?: ProxyOptions | null;
+  /**
    * Server log level (stderr).
    */
   log_level?: LogLevel;
@@ -1773,6 +1777,47 @@ export interface PoolWindowInfo {
 }
 
 /**
+ * The Codex CLI proxy inside the server (the editor's multicodex.proxy.* settings).
+ */
+export interface ProxyOptions {
+  /**
+   * Serve the pool to the official Codex CLI and IDE extension on 127.0.0.1 while this server runs (as `multicodex proxy` does).
+   */
+  enabled?: boolean;
+  /**
+   * Port on 127.0.0.1; 0 picks a free one. A permanent config.toml names a fixed port (`multicodex proxy --print-config`).
+   */
+  port?: number;
+}
+
+/**
+ * The Codex CLI proxy inside the server: whether it serves, where, and what it served.
+ * Turns it serves go through the same pool, so they move the same status.
+ */
+export interface ProxyStatus {
+  /**
+   * The proxy is listening on 127.0.0.1.
+   */
+  serving: boolean;
+  /**
+   * Its base URL while serving (http://127.0.0.1:PORT/backend-api); null otherwise.
+   */
+  base_url: string | null;
+  /**
+   * Why it is not serving (e.g. the port is taken); null when it serves.
+   */
+  error: string | null;
+  /**
+   * Turns answered through it since the server started.
+   */
+  turns_served: number;
+  /**
+   * The account that served the latest turn; null before the first.
+   */
+  last_account: AccountRef | null;
+}
+
+/**
  * data of RATE_LIMITED: short throttling on every account tried.
  */
 export interface RateLimitedData {
@@ -2033,6 +2078,10 @@ export interface Status {
    * The binding limit and the pool's headroom per window (tooltip bars).
    */
   glance: UsageGlance;
+  /**
+   * The Codex CLI proxy this server runs (initializationOptions.proxy); null when it is off.
+   */
+  proxy: ProxyStatus | null;
 }
 
 /**
@@ -2391,6 +2440,38 @@ export interface UsageNotice {
 export type UsageNoticeScope = 'account' | 'pool';
 
 /**
+ * The usage notice thresholds in force (saved in the store, shared by every process).
+ */
+export interface UsageNoticesInfo {
+  /**
+   * Percents used that are announced, ascending.
+   */
+  thresholds: number[];
+  /**
+   * Percentage points use must fall below a threshold before it is announced again (or its window resets).
+   */
+  margin: number;
+  /**
+   * What the thresholds do, in one sentence.
+   */
+  description: string;
+}
+
+/**
+ * Params of multicodex/usage/notices/set; omitted or null fields keep their value.
+ */
+export interface UsageNoticesSetParams {
+  /**
+   * Percents used at which a notice is sent, ascending, each 1..100; [] sends none.
+   */
+  thresholds?: number[] | null;
+  /**
+   * Percentage points use must fall below a threshold before it is announced again (0..50).
+   */
+  margin?: number | null;
+}
+
+/**
  * One window of one account's limit, as seen at one moment.
  */
 export interface UsageObservation {
@@ -2636,6 +2717,8 @@ export const Methods = {
   storeRecover: request<StoreRecoverParams, StoreRecoverResult>('multicodex/store/recover'),
   statusGet: request<NoParams, Status>('multicodex/status/get'),
   usageHistory: request<UsageHistoryParams, UsageHistoryResult>('multicodex/usage/history'),
+  usageNoticesGet: request<NoParams, UsageNoticesInfo>('multicodex/usage/notices/get'),
+  usageNoticesSet: request<UsageNoticesSetParams, UsageNoticesInfo>('multicodex/usage/notices/set'),
   modelsList: request<ModelsListParams, ModelsListResult>('multicodex/models/list'),
   complete: request<CompleteParams, CompleteResult>('multicodex/complete'),
 } as const;

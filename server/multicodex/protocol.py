@@ -39,7 +39,12 @@ from multicodex.model import (
     UsageWindow,
 )
 from multicodex.model import ImportSourceKind as ModelImportSourceKind
-from multicodex.model.settings import ResetCreditConfirm, WhenExhausted
+from multicodex.model.settings import (
+    MAX_NOTICE_MARGIN,
+    ResetCreditConfirm,
+    WhenExhausted,
+    check_thresholds,
+)
 
 PROTOCOL_VERSION = 1
 """Bumped on any incompatible change; sent in ``initialize``'s experimental capabilities."""
@@ -71,6 +76,8 @@ class Method(StrEnum):
     STORE_RECOVER = "multicodex/store/recover"
     STATUS_GET = "multicodex/status/get"
     USAGE_HISTORY = "multicodex/usage/history"
+    USAGE_NOTICES_GET = "multicodex/usage/notices/get"
+    USAGE_NOTICES_SET = "multicodex/usage/notices/set"
     MODELS_LIST = "multicodex/models/list"
     COMPLETE = "multicodex/complete"
 
@@ -1009,6 +1016,24 @@ class UsageGlance(WireModel):
     )
 
 
+class ProxyStatus(WireModel):
+    """The Codex CLI proxy inside the server: whether it serves, where, and what it served.
+    Turns it serves go through the same pool, so they move the same status."""
+
+    serving: bool = Field(description="The proxy is listening on 127.0.0.1.")
+    base_url: str | None = Field(
+        description="Its base URL while serving (http://127.0.0.1:PORT/backend-api); null "
+        "otherwise."
+    )
+    error: str | None = Field(
+        description="Why it is not serving (e.g. the port is taken); null when it serves."
+    )
+    turns_served: int = Field(description="Turns answered through it since the server started.")
+    last_account: AccountRef | None = Field(
+        description="The account that served the latest turn; null before the first."
+    )
+
+
 class Status(WireModel):
     """The footer model: result of status/get and params of the multicodex/status
     notification."""
@@ -1037,9 +1062,47 @@ class Status(WireModel):
         description="The binding limit and the pool's headroom per window (tooltip bars).",
         default_factory=UsageGlance,
     )
+    proxy: ProxyStatus | None = Field(
+        description="The Codex CLI proxy this server runs (initializationOptions.proxy); null "
+        "when it is off.",
+        default=None,
+    )
 
 
 # ---------------------------------------------------------------------------------- usage
+
+
+class UsageNoticesSetParams(WireModel):
+    """Params of multicodex/usage/notices/set; omitted or null fields keep their value."""
+
+    thresholds: list[int] | None = Field(
+        description="Percents used at which a notice is sent, ascending, each 1..100; [] sends "
+        "none.",
+        default=None,
+    )
+    margin: float | None = Field(
+        description="Percentage points use must fall below a threshold before it is announced "
+        "again (0..50).",
+        default=None,
+        ge=0,
+        le=MAX_NOTICE_MARGIN,
+    )
+
+    @field_validator("thresholds")
+    @classmethod
+    def _ascending(cls, thresholds: list[int] | None) -> list[int] | None:
+        return None if thresholds is None else check_thresholds(thresholds)
+
+
+class UsageNoticesInfo(WireModel):
+    """The usage notice thresholds in force (saved in the store, shared by every process)."""
+
+    thresholds: list[int] = Field(description="Percents used that are announced, ascending.")
+    margin: float = Field(
+        description="Percentage points use must fall below a threshold before it is announced "
+        "again (or its window resets)."
+    )
+    description: str = Field(description="What the thresholds do, in one sentence.")
 
 
 class UsageHistoryParams(WireModel):
@@ -1678,6 +1741,23 @@ class ErrorObject(WireModel):
 # ---------------------------------------------------------------- initialize and capabilities
 
 
+class ProxyOptions(WireModel):
+    """The Codex CLI proxy inside the server (the editor's multicodex.proxy.* settings)."""
+
+    enabled: bool = Field(
+        description="Serve the pool to the official Codex CLI and IDE extension on 127.0.0.1 "
+        "while this server runs (as `multicodex proxy` does).",
+        default=False,
+    )
+    port: int = Field(
+        description="Port on 127.0.0.1; 0 picks a free one. A permanent config.toml names a "
+        "fixed port (`multicodex proxy --print-config`).",
+        default=18765,
+        ge=0,
+        le=65535,
+    )
+
+
 class InitializationOptions(WireModel):
     """The LSP initializationOptions the server understands. Everything is optional."""
 
@@ -1719,6 +1799,9 @@ class InitializationOptions(WireModel):
         "about at start, and completions fail with ACCOUNT_NOT_FOUND naming the setting.",
         default=None,
         min_length=1,
+    )
+    proxy: ProxyOptions | None = Field(
+        description="The Codex CLI proxy in this server; null: off.", default=None
     )
     log_level: LogLevel = Field(description="Server log level (stderr).", default="warning")
     status_refresh_seconds: float = Field(
@@ -1815,6 +1898,8 @@ METHODS: Mapping[Method, MethodSpec] = MappingProxyType(
         Method.USAGE_HISTORY: MethodSpec(
             UsageHistoryParams, UsageHistoryResult, (_E.ACCOUNT_NOT_FOUND,)
         ),
+        Method.USAGE_NOTICES_GET: MethodSpec(NoParams, UsageNoticesInfo),
+        Method.USAGE_NOTICES_SET: MethodSpec(UsageNoticesSetParams, UsageNoticesInfo),
         Method.MODELS_LIST: MethodSpec(ModelsListParams, ModelsListResult),
         Method.COMPLETE: MethodSpec(
             CompleteParams,

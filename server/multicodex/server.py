@@ -38,7 +38,8 @@ if TYPE_CHECKING:  # the application is imported when it is first needed: see en
     from multicodex.app import App, AppError, ClientHooks
     from multicodex.app.registry import RegisteredMethod
     from multicodex.pool.reset_credits import ResetCreditOffer
-    from multicodex.protocol import InitializationOptions
+    from multicodex.protocol import InitializationOptions, ProxyOptions
+    from multicodex.proxy.in_process import InProcessProxy
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ class MultiCodexServer(LanguageServer):
         self.startup_warnings: list[str] = []
         self.app_failure: AppError | None = None
         """Why the application could not be built (a store that cannot be opened)."""
+        self.proxy: InProcessProxy | None = None
+        """The Codex CLI proxy, when initializationOptions.proxy enables it."""
+        self._proxy_starting: asyncio.Future[None] | None = None
         self.protocol.before_methods = self.ensure_methods
         _register_lifecycle(self)
 
@@ -106,12 +110,26 @@ class MultiCodexServer(LanguageServer):
         try:
             await finished
         finally:
+            await self.stop_proxy()
             if self.app is not None:
                 await self.app.aclose()
             writer.close()
         if output.gave_up:
             return EXIT_CLIENT_NOT_READING
         return 1 if self.protocol.exit_requested and not self.protocol.shutdown_received else 0
+
+    def start_proxy(self, app: App, options: ProxyOptions) -> None:
+        """Serve the pool to the Codex CLI from this process; its state is in the status."""
+        from multicodex.proxy.in_process import InProcessProxy  # uvicorn: only when enabled
+
+        self.proxy = InProcessProxy(app, options)
+        self._proxy_starting = asyncio.ensure_future(self.proxy.start())
+
+    async def stop_proxy(self) -> None:
+        if self._proxy_starting is not None:
+            await asyncio.gather(self._proxy_starting, return_exceptions=True)
+        if self.proxy is not None:
+            await self.proxy.aclose()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """pygls would show these as toasts; they only go to the log."""
@@ -265,6 +283,9 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
     _show_workspace_problem(ls, app)
     app.pick_up_pi_login_soon()  # as the original did each session: pi's login, if new
     app.start_status_updates()
+    proxy = ls.options.proxy if ls.options is not None else None
+    if proxy is not None and proxy.enabled:
+        ls.start_proxy(app, proxy)
 
 
 def _show_workspace_problem(ls: MultiCodexServer, app: App) -> None:

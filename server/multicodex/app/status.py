@@ -18,7 +18,7 @@ from multicodex.app.usage_insight import usage_glance
 from multicodex.app.views import account_ref
 from multicodex.footer import FooterLine, format_footer
 from multicodex.model import FooterSettings
-from multicodex.protocol import Status
+from multicodex.protocol import ProxyStatus, Status
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,10 @@ def footer_line(snapshot: PoolSnapshot, settings: FooterSettings | None = None) 
 
 
 def build_status(
-    snapshot: PoolSnapshot, revision: int, forecasts: Mapping[str, str] | None = None
+    snapshot: PoolSnapshot,
+    revision: int,
+    forecasts: Mapping[str, str] | None = None,
+    proxy: ProxyStatus | None = None,
 ) -> Status:
     facts = snapshot.facts()
     footer = format_footer(facts, snapshot.footer, snapshot.now)
@@ -49,6 +52,7 @@ def build_status(
         stale=snapshot.active_is_stale(),
         updated_at=snapshot.now,
         glance=usage_glance(snapshot, dict(forecasts or {})),
+        proxy=proxy,
     )
 
 
@@ -77,6 +81,8 @@ class StatusFeed:
         self._last: dict[str, Any] | None = None
         self._publishing = False
         self._scheduled = False
+        self.proxy_status: Callable[[], ProxyStatus | None] = lambda: None
+        """The in-process Codex CLI proxy's state (set by the server when it runs one)."""
 
     def current(self) -> Status:
         """The status now; a change bumps the revision and is published."""
@@ -126,7 +132,9 @@ class StatusFeed:
             log.warning("could not compute the status: %s", type(exc).__name__)
 
     def _compute(self) -> tuple[Status, bool]:
-        status = build_status(self._snapshot(), self._revision, self._forecasts())
+        status = build_status(
+            self._snapshot(), self._revision, self._forecasts(), self.proxy_status()
+        )
         key = comparable(status)
         changed = key != self._last
         if changed:

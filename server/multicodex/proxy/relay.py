@@ -5,6 +5,7 @@ invisible), then its bytes go out as they arrive, behind its ``x-codex-*`` heade
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from multicodex.model import FailureKind
@@ -33,9 +34,16 @@ _FAILURE_TYPES = {
 class Relay:
     """Shared by every request of one proxy: the engine and the turn states it saw."""
 
-    def __init__(self, engine: RotationEngine, turns: TurnStates) -> None:
+    def __init__(
+        self,
+        engine: RotationEngine,
+        turns: TurnStates,
+        on_served: Callable[[str], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._turns = turns
+        self._on_served = on_served
+        """Told the serving account's key when a turn's answer starts."""
 
     async def run(self, request: CompletionRequest, send: Send) -> None:
         self._keep_turn_on_its_account(request)
@@ -76,6 +84,8 @@ class Relay:
         self._turns.remember(upstream.get(TURN_STATE), first.account_key)
         headers = SSE_HEADERS + encode_headers(relayed_headers(upstream))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if self._on_served is not None:
+            self._on_served(first.account_key)
 
     async def _exhausted(self, exc: PoolExhausted, send: Send) -> None:
         pool = self._engine.pool

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 
 import uvicorn
 
@@ -47,8 +47,11 @@ class ProxyServer:
         port: int = 0,
         secret: str | None = None,
         limits: ProxyLimits | None = None,
+        on_served: Callable[[str], None] | None = None,
     ) -> None:
+        """``on_served``: called with the serving account's key as each answer starts."""
         self._app = app
+        self._on_served = on_served
         self._port = port
         self.secret = secret or load_or_create_secret(app.store.home)
         self._limits = limits or ProxyLimits()
@@ -111,7 +114,7 @@ class ProxyServer:
         turns = TurnStates()
         return ProxyApp(
             Guard(self.secret, port),
-            Relay(app.engine, turns),
+            Relay(app.engine, turns, self._on_served),
             Upstream(app.pool, app.http, app.endpoints),
             turns,
             self._limits,
