@@ -120,7 +120,8 @@ async function onSettingsChanged(
   if (
     event.affectsConfiguration(`${SECTION}.server`) ||
     event.affectsConfiguration(`${SECTION}.home`) ||
-    event.affectsConfiguration(`${SECTION}.workspaceAccount`)
+    event.affectsConfiguration(`${SECTION}.workspaceAccount`) ||
+    event.affectsConfiguration(`${SECTION}.proxy`)
   ) {
     log.info('Server settings changed; restarting the server.');
     await server.restart();

@@ -74,6 +74,9 @@ export function readExtensionSettings(read: SettingReader): ExtensionSettings {
   if (Object.keys(rotation).length > 0) {
     forServer.rotation = rotation;
   }
+  if (read('proxy.enabled') === true) {
+    forServer.proxy = { enabled: true, port: integerIn(read('proxy.port'), 0, 65535) ?? 18765 };
+  }
   return {
     server: {
       command: stringOr(read('server.command'), ''),

@@ -6,6 +6,7 @@ import { commandUri, escapeMarkdown } from './markdown';
 import type { AccountInfo, Status, UsageMode } from './protocol';
 import { ago, clockTime, resetIn } from './timeFormat';
 import { glanceSection } from './tooltipGlance';
+import { proxySection } from './tooltipProxy';
 
 export interface TimeContext {
   /** Unix seconds. */
@@ -20,6 +21,7 @@ export function statusTooltip(status: Status, time: TimeContext, usageMode: Usag
     parts.push(accountTable(status.accounts, time));
   }
   parts.push(...glanceSection(status, time, usageMode));
+  parts.push(...proxySection(status));
   parts.push(actionLinks(status));
   return parts.join('\n\n');
 }

@@ -74,6 +74,7 @@ export function status(overrides: Partial<Status> = {}): Status {
     stale: false,
     updated_at: NOW,
     glance: { binding: null, pool: [], pool_binding: null, text: null },
+    proxy: null,
     ...overrides,
   };
 }
