@@ -26,6 +26,7 @@ from multicodex.app.errors import AppError, domain_error, validated
 from multicodex.app.hooks import ClientHooks
 from multicodex.app.importing import describe_sources, import_accounts
 from multicodex.app.logins import LoginManager
+from multicodex.app.notice_settings import NoticeSettings
 from multicodex.app.pi_login import pick_up_pi_login
 from multicodex.app.preferences import Preferences
 from multicodex.app.recovery import recover_store
@@ -84,6 +85,8 @@ from multicodex.protocol import (
     UsageHistoryParams,
     UsageHistoryResult,
     UsageNotice,
+    UsageNoticesInfo,
+    UsageNoticesSetParams,
     VerifyResult,
 )
 from multicodex.rotation.beyond_quota import BeyondQuota
@@ -160,6 +163,9 @@ class App:
             ports=self.options.callback_ports or DEFAULT_PORTS,
         )
         self.preferences = Preferences(self.store, self.overrides, self.snapshot, changed)
+        self.notice_settings = NoticeSettings(
+            self.store, lambda: self.pool.document().settings.usage_notices
+        )
         self.models = ModelCache(self.pool, self.codex, self.snapshot)
         self.engine.models = self.models  # routing reads the plans' model lists
         self.completions = Completions(
@@ -353,6 +359,14 @@ class App:
     @handles(Method.STATUS_GET, NoParams, Status)
     async def status_get(self, _params: NoParams) -> Status:
         return self.status_feed.current()
+
+    @handles(Method.USAGE_NOTICES_GET, NoParams, UsageNoticesInfo)
+    async def usage_notices_get(self, _params: NoParams) -> UsageNoticesInfo:
+        return self.notice_settings.info()
+
+    @handles(Method.USAGE_NOTICES_SET, UsageNoticesSetParams, UsageNoticesInfo)
+    async def usage_notices_set(self, params: UsageNoticesSetParams) -> UsageNoticesInfo:
+        return await self.notice_settings.set(params)
 
     @handles(Method.USAGE_HISTORY, UsageHistoryParams, UsageHistoryResult)
     async def usage_history(self, params: UsageHistoryParams) -> UsageHistoryResult:

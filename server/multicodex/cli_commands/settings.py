@@ -1,5 +1,5 @@
-"""`rotation` and `footer`: show the settings in force, or change them (saved to the
-store, so the editor and later commands follow)."""
+"""`rotation`, `footer` and `usage-notices`: show the settings in force, or change them
+(saved to the store, so the editor and later commands follow)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from multicodex.protocol import (
     FooterSetParams,
     NoParams,
     RotationSetParams,
+    UsageNoticesInfo,
+    UsageNoticesSetParams,
 )
 from multicodex.selection import STRATEGIES
 
@@ -108,6 +110,37 @@ def register(sub: Subparsers, common: CliParser) -> None:
     )
     footer.set_defaults(run=run_footer)
 
+    notices = sub.add_parser(
+        "usage-notices",
+        parents=[common],
+        help="show or change when a usage notice is sent",
+        description="Without options, shows the thresholds in force. Options change them and "
+        "save them to the store.",
+    )
+    notices.add_argument(
+        "--thresholds",
+        type=percent_list,
+        metavar="P,P",
+        help="percents used that are announced, ascending, each 1-100 (none: no notices)",
+    )
+    notices.add_argument(
+        "--margin",
+        type=float,
+        metavar="POINTS",
+        help="how far use must fall below a threshold before it is announced again (0-50)",
+    )
+    notices.set_defaults(run=run_usage_notices)
+
+
+def percent_list(text: str) -> list[int]:
+    """``80,95``; ``none`` (or nothing) for no thresholds."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected whole percents separated by commas") from None
+
 
 async def run_rotation(ctx: CommandContext) -> int:
     args = ctx.args
@@ -176,3 +209,23 @@ def footer_summary(info: FooterInfo) -> str:
         f"showReset={'on' if s.show_reset else 'off'} order={s.order} "
         f"compact={'on' if s.compact else 'off'}"
     )
+
+
+async def run_usage_notices(ctx: CommandContext) -> int:
+    args = ctx.args
+    changes = {"thresholds": args.thresholds, "margin": args.margin}
+    if any(value is not None for value in changes.values()):
+        info = await ctx.app.usage_notices_set(validated(UsageNoticesSetParams, changes))
+    else:
+        info = await ctx.app.usage_notices_get(NoParams())
+    if ctx.out.json_mode:
+        ctx.out.result(info)
+        return ExitCode.OK
+    ctx.out.line(notices_summary(info))
+    ctx.out.line(info.description)
+    return ExitCode.OK
+
+
+def notices_summary(info: UsageNoticesInfo) -> str:
+    thresholds = ",".join(str(t) for t in info.thresholds) or "none"
+    return f"usage notices: thresholds={thresholds} margin={info.margin:g}"

@@ -1,10 +1,11 @@
-"""The user's settings: footer format and rotation policy."""
+"""The user's settings: footer format, rotation policy and usage notices."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from typing_extensions import TypeAliasType
 
 # Named, so the protocol's JSON Schema carries each list of values once.
@@ -48,14 +49,28 @@ class RotationPolicy(BaseModel):
     """With ``reset-credit``: ask the user before each spend, or spend without asking."""
 
 
+MAX_NOTICE_MARGIN = 50.0
+THRESHOLDS_RULE = "must be percents used from 1 to 100, each above the one before"
+
+
+def check_thresholds(thresholds: list[int]) -> list[int]:
+    """Ascending percents of 1..100 (none: no notices)."""
+    in_range = all(1 <= t <= 100 for t in thresholds)
+    if not in_range or any(b <= a for a, b in itertools.pairwise(thresholds)):
+        raise ValueError(THRESHOLDS_RULE)
+    return thresholds
+
+
 class UsageNoticeSettings(BaseModel):
     """When the active account or the pool crosses a threshold of use, one notice."""
 
     thresholds: list[int] = Field(default_factory=lambda: [80, 95])
-    """Percent used."""
-    margin: float = Field(default=5.0, ge=0)
+    """Percent used, ascending, each 1..100; none: no notices."""
+    margin: float = Field(default=5.0, ge=0, le=MAX_NOTICE_MARGIN)
     """A threshold is announced again only after use fell below it by this much (or its
     window reset)."""
+
+    _ascending = field_validator("thresholds")(check_thresholds)
 
 
 class Settings(BaseModel):
