@@ -6,6 +6,7 @@ import type { FooterSettings, Severity, Status } from './protocol';
 import type { ServerState } from './serverState';
 import { describeState } from './serverState';
 import { statusTooltip, type TimeContext } from './tooltip';
+import { clockTime } from './timeFormat';
 import { bindingPoolWindow, bindingReset, poolPhrase } from './usageGlance';
 
 export type FooterBackground = 'warning' | 'error' | undefined;
@@ -45,7 +46,7 @@ export function footerView(
   // The server's words, as `multicodex status` prints them, then the glance; the state
   // picks icon and action.
   const footer = status.footer;
-  const line = [footer.text, ...glanceParts(status, time, glance)].join(' · ');
+  const line = glanceLine(status, time, glance);
   const view = {
     tooltip: statusTooltip(status, time, glance.settings?.usage_mode ?? 'left'),
     background: backgroundFor(footer.severity),
@@ -69,24 +70,37 @@ export function footerView(
   }
 }
 
-/** After a serving footer (never the compact one, about 30 characters): the binding
- * window's labelled reset when the countdown follows the binding window, then the pool's
- * binding window when the pool has several accounts. */
-export function glanceParts(status: Status, time: TimeContext, glance: FooterGlance): string[] {
+/** The server's footer with the glance, in a serving footer (never the compact one, about
+ * 30 characters): when the countdown follows the binding window, its reset time beside it
+ * ("5h 15% left ↺4h59m (18:01)"; a model's own window, absent from the footer, after it as
+ * "Spark 5h resets 18:01"); then the pool's binding window when the pool has several
+ * accounts ("pool 5h 0.4/3 left"). */
+export function glanceLine(status: Status, time: TimeContext, glance: FooterGlance): string {
   const settings = glance.settings;
-  if (status.footer.state !== 'serving' || settings?.compact) {
-    return [];
+  const footer = status.footer;
+  if (footer.state !== 'serving' || settings?.compact) {
+    return footer.text;
   }
+  let text = footer.text;
   const parts: string[] = [];
-  const reset = bindingReset(status, time.now, time.timeZone);
-  if (reset && (settings?.reset_window ?? 'binding') === 'binding' && (settings?.show_reset ?? true)) {
-    parts.push(reset);
+  const binding = status.glance.binding;
+  if (binding && (settings?.reset_window ?? 'binding') === 'binding' && (settings?.show_reset ?? true)) {
+    const counted = footer.segments.find((s) => s.role === 'usage' && s.text.startsWith(`${binding.window} `) && s.text.includes('↺'));
+    if (counted && binding.resets_at !== null) {
+      const at = clockTime(binding.resets_at, time.now, time.timeZone);
+      text = footer.segments.map((s) => (s === counted ? `${s.text} (${at})` : s.text)).join('');
+    } else if (!counted) {
+      const reset = bindingReset(status, time.now, time.timeZone);
+      if (reset) {
+        parts.push(reset);
+      }
+    }
   }
   const pool = bindingPoolWindow(status);
   if (pool && glance.showPool) {
     parts.push(poolPhrase(pool, settings?.usage_mode ?? 'left'));
   }
-  return parts;
+  return [text, ...parts].join(' · ');
 }
 
 export function backgroundFor(severity: Severity): FooterBackground {

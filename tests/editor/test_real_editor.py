@@ -1,5 +1,7 @@
 """A real VS Code (code-server) with the packaged extension, in headless Chromium driven by
-Playwright, with the real server against the emulator: footer, tooltip, picker, pinning,
+Playwright, with the real server against the emulator: footer (with the binding window's
+reset time and the pool's headroom), tooltip (with a bar per account and window), a usage
+threshold notification shown once, the usage chart webview, picker, pinning,
 a crashed server restarted with the configured command and environment, rotation on
 exhaustion during Ask (saying why), Ask with no account that can serve, the rotation panel,
 device-code login, and the vscode.lm chat-model probe: a streamed answer, an agent's tool
@@ -45,5 +47,5 @@ def test_real_editor() -> None:
     report = json.loads(report_file.read_text(encoding="utf-8"))
     failed = [f"{c['name']}: {c['detail']}" for c in report["checks"] if not c["ok"]]
     assert result.returncode == 0 and report["passed"], "\n".join([*failed, result.tail()])
-    assert len(report["checks"]) == 14, report["checks"]
+    assert len(report["checks"]) == 17, report["checks"]
     assert not stale_failure.exists(), "a passing run left an earlier run's failure.png"

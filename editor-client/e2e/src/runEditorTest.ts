@@ -19,6 +19,7 @@ import { CodeServer, type Manifest } from './codeServer';
 import { serverProcessesBelow, type ServerProcess } from './serverProcesses';
 import {
   editorTabs,
+  extensionLog,
   focusedQuickInput,
   FOOTER,
   pickRow,
@@ -38,6 +39,11 @@ const OVERALL_TIMEOUT_MS = 300_000;
 /** What a run writes to the artifacts directory; a new run first removes an older run's. */
 const OWN_ARTIFACT = /\.(png|log)$|^(result|probe|agent)\.json$/;
 const RESPONSES = '/backend-api/codex/responses';
+/** "5h 100% left ↺4h59m (18:03) · … · pool 5h 3/3 left": the footer's glance. */
+const BINDING_RESET = /(5h|weekly) \d+% left ↺\w+ \((\w{3} )?\d\d:\d\d\)/;
+const POOL_HEADROOM = / · pool (5h|weekly) \d+(\.\d)?\/3 left/;
+const WEBVIEW_RESOURCE = /^https:\/\/[\w.+-]+\.vscode-resource\.vscode-cdn\.net\//;
+const ACCOUNT_NOTICE = /MultiCodex: \S+@\S+ has used 85% of its 5h window/;
 
 interface Check {
   name: string;
@@ -119,8 +125,21 @@ async function main(): Promise<number> {
     const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
     context.on('request', (request) => {
       const url = request.url();
-      if (!/^(https?|wss?):\/\/(127\.0\.0\.1|localhost)[:/]/.test(url) && !/^(data|blob|about|vscode-\w+):/.test(url)) {
+      if (!/^(https?|wss?):\/\/(127\.0\.0\.1|localhost)[:/]/.test(url) && !/^(data|blob|about|vscode-\w+):/.test(url) && !WEBVIEW_RESOURCE.test(url)) {
         offLoopback.push(url);
+      }
+    });
+    // A webview's own files (the usage chart's script and stylesheet) have URLs on this
+    // host, which never resolves here: the webview's service worker answers them from
+    // code-server. One answered by anything else would have gone out.
+    context.on('response', (response) => {
+      if (WEBVIEW_RESOURCE.test(response.url()) && !response.fromServiceWorker()) {
+        offLoopback.push(response.url());
+      }
+    });
+    context.on('requestfailed', (request) => {
+      if (WEBVIEW_RESOURCE.test(request.url())) {
+        offLoopback.push(`${request.url()} (failed: ${request.failure()?.errorText ?? '?'})`);
       }
     });
     page = await context.newPage();
@@ -159,7 +178,13 @@ async function main(): Promise<number> {
       return text;
     });
 
-    await check('tooltip lists every account and why the active one was chosen', async () => {
+    await check('footer names the binding window with its reset time and the pool headroom', async () => {
+      const text = await waitForFooter(p, (t) => BINDING_RESET.test(t) && POOL_HEADROOM.test(t));
+      await p.locator(FOOTER).screenshot({ path: path.join(artifacts, 'footer-glance.png') });
+      return text;
+    });
+
+    await check('tooltip lists every account, why the active one was chosen, and a bar per account and window with the pool', async () => {
       await p.locator(FOOTER).hover();
       const hover = p.locator('.monaco-hover:visible, .workbench-hover:visible').last();
       await hover.waitFor({ timeout: 15_000 });
@@ -173,9 +198,55 @@ async function main(): Promise<number> {
       if (!text.includes('is active')) {
         throw new Error(`tooltip does not say which account is active: ${text}`);
       }
+      const bars = text.split('\n').filter((line) => /[▰▱]{10} \d+% left/.test(line));
+      if (bars.length < emails.length || !/binds first/.test(text) || !/pool\s+\d+(\.\d)?\/3 left/.test(text)) {
+        throw new Error(`tooltip misses the bars, the binding window or the pool: ${text}`);
+      }
       await p.mouse.move(800, 400);
       await p.keyboard.press('Escape');
       return `${text.split('\n').length} lines`;
+    });
+
+    await check('a usage threshold crossed is one notification, shown once', async () => {
+      // Every account at 85% of its 5h window: the active one and the pool cross 80%.
+      for (const account of await emu.accounts()) {
+        await emu.setUsage(account.account_id, { five_hour_used: 85 });
+      }
+      await runCommand(p, 'MultiCodex: Refresh All Accounts');
+      await waitForFooter(p, (t) => /5h 15% left/.test(t));
+      const shown = await waitForToast(p, ACCOUNT_NOTICE, 'the threshold notification');
+      await fadedIn(p, p.locator('.notification-toast', { hasText: ACCOUNT_NOTICE }).first()).catch(() => undefined);
+      await p.screenshot({ path: path.join(artifacts, 'usage-notice.png') });
+      await runCommand(p, 'Notifications: Clear All Notifications');
+      // Another refresh, another status: the threshold stays crossed and is not told again.
+      await runCommand(p, 'MultiCodex: Refresh All Accounts');
+      await waitForToast(p, /MultiCodex: .*refreshed/i, 'the second refresh');
+      const again = (await toastTexts(p)).filter((t) => ACCOUNT_NOTICE.test(t));
+      const logged = extensionLog(cs.userDataDir).split('\n').filter((line) => /Usage notice: /.test(line) && ACCOUNT_NOTICE.test(line));
+      if (again.length > 0 || logged.length !== 1) {
+        throw new Error(`told ${logged.length} times (${again.length} toast(s) after the second refresh): ${logged.join(' | ')}`);
+      }
+      await runCommand(p, 'Notifications: Clear All Notifications');
+      return shown;
+    });
+
+    await check('MultiCodex: Show Usage charts the usage history per account and window', async () => {
+      const since = consoleLog.length;
+      await runCommand(p, 'MultiCodex: Show Usage');
+      const chart = p.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      await chart.locator('.uplot canvas').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+      await waitFor(async () => {
+        const text = (await chart.locator('.u-legend').allInnerTexts().catch(() => [])).join('\n');
+        return emails.every((e) => text.includes(e)) ? text : undefined;
+      }, 15_000, 'every account in the chart legend');
+      const titles = await chart.locator('h2').allInnerTexts();
+      await p.screenshot({ path: path.join(artifacts, 'usage-chart.png') });
+      const blocked = consoleLog.slice(since).filter((line) => /Content Security Policy/i.test(line));
+      if (blocked.length > 0) {
+        throw new Error(`the content security policy blocked: ${blocked.join(' | ')}`);
+      }
+      await runCommand(p, 'View: Close All Editors');
+      return `panels ${titles.join(', ')}; every account (${emails.length}) in the legend`;
     });
 
     let pinned = '';

@@ -54,6 +54,12 @@ function draw(chart: UsageChartData): void {
     const title = document.createElement('h2');
     title.textContent = `${panel.title} window · % used`;
     section.append(title);
+    if (panel.series.some((s) => s.projection)) {
+      const note = document.createElement('p');
+      note.className = 'note';
+      note.textContent = 'Dashed: where the recent pace leads, until the reset or 100 %.';
+      section.append(note);
+    }
     charts.append(section);
     plots.push(new uPlot(options(panel), [panel.xs, ...panel.series.map((s) => s.values)], section));
   }
@@ -68,6 +74,8 @@ function options(panel: ChartPanel): uPlot.Options {
     height: HEIGHT,
     scales: { y: { range: [0, 100] } },
     cursor: { drag: { x: false, y: false } },
+    // A projection has its account's colour and no legend row of its own.
+    hooks: { init: [(u: uPlot) => hideProjectionsInLegend(u, panel)] },
     axes: [axis, { ...axis, values: (_u, ticks) => ticks.map((t) => `${t}%`) }],
     series: [
       { label: 'time' },
@@ -82,6 +90,15 @@ function options(panel: ChartPanel): uPlot.Options {
       })),
     ],
   };
+}
+
+function hideProjectionsInLegend(u: uPlot, panel: ChartPanel): void {
+  const rows = u.root.querySelectorAll('.u-legend .u-series');
+  panel.series.forEach((s, i) => {
+    if (s.projection) {
+      rows[i + 1]?.classList.add('projection');
+    }
+  });
 }
 
 function themeColour(variable: string, fallback: string): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { footerView } from '../../src/footerView';
-import type { FooterSettings, PoolWindowInfo, Status, UsageGlance } from '../../src/protocol';
+import type { FooterLine, FooterSettings, PoolWindowInfo, Status, UsageGlance } from '../../src/protocol';
 import { statusTooltip } from '../../src/tooltip';
 import { bar, poolPhrase } from '../../src/usageGlance';
 import { account, footer, NOW, status } from './fixtures';
@@ -25,8 +25,18 @@ function poolWindow(name: string, lefts: Record<string, number>, forecast: strin
   return { window: name, left, accounts: shares.length, text: `pool ${left.toFixed(1)}/${shares.length} left · ${name}`, shares, forecast };
 }
 
+/** A serving footer in the server's segments: fields between ' · ' separators. */
+function served(...fields: string[]): FooterLine {
+  const segments = fields.flatMap((text, i) => [
+    ...(i > 0 ? [{ text: ' · ', role: 'separator' as const, severity: null }] : []),
+    { text, role: i === 0 ? ('brand' as const) : /%|unknown/.test(text) ? ('usage' as const) : ('account' as const), severity: null },
+  ]);
+  return { text: fields.join(' · '), segments, severity: 'success', state: 'serving' };
+}
+
 function glanced(glance: Partial<UsageGlance>, overrides: Partial<Status> = {}): Status {
   return status({
+    footer: served('Codex', 'alice', '5h 88% left', 'weekly 60% left ↺4d2h'),
     glance: {
       binding: { bucket: 'codex', window: 'weekly', used_percent: 62, resets_at: WEEKLY_RESET, label: 'weekly · resets Tue 10:37 UTC' },
       pool: [poolWindow('5h', { alice: 0.88, bob: 0.6, carol: 0.8 }), poolWindow('weekly', { alice: 0.38, bob: 0.9, carol: 1 })],
@@ -39,18 +49,21 @@ function glanced(glance: Partial<UsageGlance>, overrides: Partial<Status> = {}):
 }
 
 describe('the footer glance', () => {
-  it('adds the binding window with its labelled reset and the pool, in the footer words', () => {
+  it("puts the binding window's reset time beside its countdown, then the pool, in the footer words", () => {
     const view = footerView(glanced({}), running, time, { settings: SETTINGS, showPool: true });
-    assert.equal(
-      view.text,
-      '$(pulse) Codex · alice · 5h 88% left ↺2h13m · weekly 60% left · weekly resets Tue 10:37 · pool weekly 2.3/3 left',
-    );
-    assert.match(view.accessibilityLabel, /weekly resets Tue 10:37 · pool weekly 2\.3\/3 left$/);
+    assert.equal(view.text, '$(pulse) Codex · alice · 5h 88% left · weekly 60% left ↺4d2h (Tue 10:37) · pool weekly 2.3/3 left');
+    assert.equal(view.accessibilityLabel, `MultiCodex: ${view.text.replace('$(pulse) ', '')}`);
+  });
+
+  it("names a model's own binding window, which the footer does not show, with its reset", () => {
+    const binding = { bucket: 'codex_bengalfox', window: 'Spark 5h', used_percent: 90, resets_at: NOW + 3600, label: '' };
+    const view = footerView(glanced({ binding }), running, time, { settings: SETTINGS, showPool: false });
+    assert.equal(view.text, '$(pulse) Codex · alice · 5h 88% left · weekly 60% left ↺4d2h · Spark 5h resets 09:00');
   });
 
   it('before the settings are known, reads as with the defaults', () => {
     const view = footerView(glanced({}), running, time);
-    assert.match(view.text, / · weekly resets Tue 10:37 · pool weekly 2\.3\/3 left$/);
+    assert.match(view.text, /↺4d2h \(Tue 10:37\) · pool weekly 2\.3\/3 left$/);
   });
 
   it('keeps the compact footer as the server made it', () => {
@@ -62,7 +75,7 @@ describe('the footer glance', () => {
   it('names the reset only when the countdown follows the binding window and resets are shown', () => {
     for (const settings of [{ ...SETTINGS, reset_window: '5h' as const }, { ...SETTINGS, show_reset: false }]) {
       const view = footerView(glanced({}), running, time, { settings, showPool: true });
-      assert.doesNotMatch(view.text, /resets/);
+      assert.doesNotMatch(view.text, /resets|Tue/);
       assert.match(view.text, / · pool weekly 2\.3\/3 left$/);
     }
   });
@@ -71,9 +84,9 @@ describe('the footer glance', () => {
     const used = footerView(glanced({}), running, time, { settings: { ...SETTINGS, usage_mode: 'used' }, showPool: true });
     assert.match(used.text, / · pool weekly 0\.7\/3 used$/);
     const off = footerView(glanced({}), running, time, { settings: SETTINGS, showPool: false });
-    assert.match(off.text, /weekly resets Tue 10:37$/);
+    assert.match(off.text, /↺4d2h \(Tue 10:37\)$/);
     const single = glanced({ pool: [poolWindow('weekly', { alice: 0.38 })] });
-    assert.match(footerView(single, running, time, { settings: SETTINGS, showPool: true }).text, /weekly resets Tue 10:37$/);
+    assert.match(footerView(single, running, time, { settings: SETTINGS, showPool: true }).text, /↺4d2h \(Tue 10:37\)$/);
   });
 
   it('adds nothing to an exhausted or loading footer', () => {
