@@ -3,13 +3,15 @@
 // is shown once, should it arrive again (a server restarted by the editor, say).
 import type { UsageNotice } from './protocol';
 
-/** At or above this threshold a notice is a warning, below it information. */
+/** Without the thresholds in force: at or above this one a notice is a warning. */
 export const WARNING_THRESHOLD = 90;
 
 export type NoticeLevel = 'warning' | 'information';
 
-export function noticeLevel(notice: UsageNotice): NoticeLevel {
-  return notice.threshold >= WARNING_THRESHOLD ? 'warning' : 'information';
+/** A warning at the highest threshold in force (usage/notices/get), information below it. */
+export function noticeLevel(notice: UsageNotice, thresholds?: readonly number[]): NoticeLevel {
+  const highest = thresholds && thresholds.length > 0 ? Math.max(...thresholds) : WARNING_THRESHOLD;
+  return notice.threshold >= highest ? 'warning' : 'information';
 }
 
 /** "MultiCodex: alice@x.com has used 82% of its 5h window (resets 14:00 UTC)." */

@@ -207,7 +207,7 @@ async function main(): Promise<number> {
       return `${text.split('\n').length} lines`;
     });
 
-    await check('a usage threshold crossed is one notification, shown once', async () => {
+    await check('a usage threshold crossed is one notification, shown once; the highest is a warning', async () => {
       // Every account at 85% of its 5h window: the active one and the pool cross 80%.
       for (const account of await emu.accounts()) {
         await emu.setUsage(account.account_id, { five_hour_used: 85 });
@@ -221,13 +221,30 @@ async function main(): Promise<number> {
       // Another refresh, another status: the threshold stays crossed and is not told again.
       await runCommand(p, 'MultiCodex: Refresh All Accounts');
       await waitForToast(p, /MultiCodex: .*refreshed/i, 'the second refresh');
-      const again = (await toastTexts(p)).filter((t) => ACCOUNT_NOTICE.test(t));
-      const logged = extensionLog(cs.userDataDir).split('\n').filter((line) => /Usage notice: /.test(line) && ACCOUNT_NOTICE.test(line));
+      const told = ACCOUNT_NOTICE.exec(shown)?.[0] as string;
+      const again = (await toastTexts(p)).filter((t) => t.includes(told));
+      const logged = extensionLog(cs.userDataDir).split('\n').filter((line) => /Usage notice: /.test(line) && line.includes(told));
       if (again.length > 0 || logged.length !== 1) {
         throw new Error(`told ${logged.length} times (${again.length} toast(s) after the second refresh): ${logged.join(' | ')}`);
       }
       await runCommand(p, 'Notifications: Clear All Notifications');
-      return shown;
+      // Past 95%, the highest threshold: a warning.
+      for (const account of await emu.accounts()) {
+        await emu.setUsage(account.account_id, { five_hour_used: 96 });
+      }
+      await runCommand(p, 'MultiCodex: Refresh All Accounts');
+      // Several notices at once may exceed the toasts shown: read it in the notification centre.
+      await waitForLogLine(cs.userDataDir, /Usage notice: .* has used 96% of its 5h window/, 'the 95% notice');
+      await runCommand(p, 'Notifications: Show Notifications');
+      const highest = p.locator('.notifications-center .notification-list-item', { hasText: /has used 96% of its 5h window/ }).first();
+      await highest.waitFor({ timeout: STEP_TIMEOUT_MS });
+      const warning = await highest.locator('[class*="codicon-warning"], [class*="codicon-notifications-warning"]').count();
+      if (warning === 0) {
+        throw new Error(`the 95% notice is not a warning: ${await highest.innerHTML()}`);
+      }
+      await p.screenshot({ path: path.join(artifacts, 'usage-notice-warning.png') });
+      await runCommand(p, 'Notifications: Clear All Notifications');
+      return `${shown}; then a warning at 96%`;
     });
 
     await check('MultiCodex: Show Usage charts the usage history per account and window', async () => {

@@ -18,9 +18,16 @@ function notice(overrides: Partial<UsageNotice> = {}): UsageNotice {
 }
 
 describe('usage notices', () => {
-  it('are information below the higher threshold and a warning from it', () => {
+  it('are a warning at the highest threshold in force, information below it', () => {
+    assert.equal(noticeLevel(notice(), [80, 95]), 'information');
+    assert.equal(noticeLevel(notice({ threshold: 95, used_percent: 96 }), [80, 95]), 'warning');
+    assert.equal(noticeLevel(notice({ threshold: 80 }), [50, 80]), 'warning');
+    assert.equal(noticeLevel(notice({ threshold: 50 }), [50, 80]), 'information');
+  });
+
+  it('without the thresholds known, are a warning from 90 %', () => {
     assert.equal(noticeLevel(notice()), 'information');
-    assert.equal(noticeLevel(notice({ threshold: 95, used_percent: 96 })), 'warning');
+    assert.equal(noticeLevel(notice({ threshold: 95 }), []), 'warning');
   });
 
   it("say the server's words as one sentence", () => {
