@@ -1,7 +1,7 @@
 // Bundles the extension (dist/extension.js) with the usage chart's webview (dist/usageChart.js
 // and .css, a browser bundle of its own) and, with --tests, every test file into out/.
 import * as esbuild from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -64,5 +64,8 @@ if (e2e) {
     entryPoints: ['src/webview/usageChartView.ts'],
     outfile: 'dist/usageChart.js',
     minify: production,
+    banner: { js: '/*! uPlot (MIT licence, Leon Sorokin): see usageChart.LICENSE.txt */' },
   });
+  // uPlot's licence travels with the bundle that contains it.
+  copyFileSync('node_modules/uplot/LICENSE', 'dist/usageChart.LICENSE.txt');
 }
