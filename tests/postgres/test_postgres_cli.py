@@ -70,7 +70,7 @@ def test_account_commands_and_a_completion_work_on_the_database(
     assert answered.stdout.startswith("Hello from bob@example.test.")
     verified = cli.run("store", "verify", env=env)
     assert verified.code == 0, verified.stderr
-    assert "schema: version 1" in verified.stdout and "lock: taken and released" in verified.stdout
+    assert "schema: version 2" in verified.stdout and "lock: taken and released" in verified.stdout
     assert database.sql("SELECT count(*) FROM multicodex.accounts").strip() == "3"
     assert len(Store.open(cli.home).read().accounts) == 2  # the file store was left as it was
 

@@ -147,6 +147,7 @@ class App:
         self.pool.add_listener(self._check_thresholds_soon)
         self._background: set[asyncio.Future[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        self._stop_watching: Callable[[], None] | None = None
         self._usage_fetch: asyncio.Future[None] | None = None
         self._usage_recheck = False
         self._build_services()
@@ -185,11 +186,15 @@ class App:
                     self.status_feed,
                 )
             )
+        if self._stop_watching is None:  # a database store tells of other machines' changes
+            self._stop_watching = self.pool.watch_store()
         return status
 
     async def aclose(self, announce: Callable[[str], None] | None = None) -> None:
         """Stop periodic work, cancel open logins, let token refreshes in flight be saved
         (``announce`` says that the process waits for them), close the HTTP client."""
+        if self._stop_watching is not None:
+            await asyncio.to_thread(self._stop_watching)
         tasks = [t for t in (self._ticker, *self._background) if t is not None]
         for task in tasks:
             task.cancel()

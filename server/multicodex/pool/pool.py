@@ -15,7 +15,7 @@ from multicodex.codex.client import CodexClient
 from multicodex.config import Endpoints
 from multicodex.model import BucketCooldown, ModelGate, StoredAccount, UsageSnapshot
 from multicodex.pool.errors import AccountNotFound, AmbiguousAccount, PoolError
-from multicodex.pool.locks import AccountLocks, lock_directory
+from multicodex.pool.locks import account_locks
 from multicodex.pool.membership import CredentialOutcome, upsert_account
 from multicodex.pool.tokens import TokenKeeper
 from multicodex.pool.usage import UsageKeeper
@@ -46,7 +46,7 @@ class Pool:
         self.codex = codex
         self.clock = clock
         self._listeners: list[Listener] = []
-        locks = AccountLocks(lock_directory(store.home))
+        locks = account_locks(store)
         self.tokens = TokenKeeper(store, locks, http, endpoints, clock, self._changed)
         self.usage = UsageKeeper(store, locks, self.tokens, codex, clock, self._changed)
 
@@ -57,6 +57,22 @@ class Pool:
 
     def remove_listener(self, listener: Listener) -> None:
         self._listeners.remove(listener)
+
+    def watch_store(self) -> Callable[[], None]:
+        """Tell the listeners when another process or machine changed the store, when the
+        store says so by itself (a database: at once); returns the function that stops.
+        Call it on the event loop the listeners run on."""
+        watch = getattr(self.store, "watch", None)
+        if watch is None:
+            return lambda: None
+        loop = asyncio.get_running_loop()
+
+        def changed_elsewhere() -> None:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self._changed)
+
+        stop: Callable[[], None] = watch(changed_elsewhere)
+        return stop
 
     def _changed(self) -> None:
         for listener in list(self._listeners):

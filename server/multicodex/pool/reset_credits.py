@@ -6,9 +6,10 @@ The account chosen is the one whose reset is furthest away among those holding a
 ``automatic``; a credit is redeemed with a fresh redeem id, sent again unchanged if the
 answer is lost, so one decision spends at most one credit. Requests that meet the
 exhausted pool at the same time share that one decision, in this process and in every
-other process on the same store (two editor windows): the decision is taken under a
-store-wide file lock, the spend is recorded on the account in the store, and whoever
-comes next re-reads it there and uses the account it reset instead of spending again.
+other process on the same store (two editor windows, or machines on one database): the
+decision is taken under a store-wide lock (a file lock; an advisory lock on a database),
+the spend is recorded on the account in the store, and whoever comes next re-reads it
+there and uses the account it reset instead of spending again.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from multicodex.codex.reset_credits import ConsumeResult
 from multicodex.headroom import cooldown_of, limit_of
 from multicodex.model import FailureKind, StoredAccount
 from multicodex.pool.errors import PoolError
-from multicodex.pool.locks import AccountLocks, LockTimeout, lock_directory
+from multicodex.pool.locks import LockTimeout, account_locks
 from multicodex.pool.pool import Pool
 from multicodex.timefmt import until
 
@@ -102,9 +103,7 @@ class ResetCreditSpender:
         self._codex = codex
         self.confirm = confirm
         self._lock = asyncio.Lock()
-        self._decision_lock = AccountLocks(
-            lock_directory(pool.store.home), timeout=DECISION_LOCK_SECONDS
-        )
+        self._decision_lock = account_locks(pool.store, timeout=DECISION_LOCK_SECONDS)
         self._declined_at: float | None = None
 
     async def spend(

@@ -4,13 +4,16 @@ A refresh token is single-use: once the token endpoint has answered, the new pai
 the account. So a refresh is a critical section the pool owns, not the request that
 needed it:
 
-* Inside one process it is single-flight per account; across processes a file lock, and
-  whoever gets it second re-reads the store (and the refresh journal) and adopts the
-  tokens the first one saved instead of refreshing again.
+* Inside one process it is single-flight per account; across processes a file lock (on a
+  database store, an advisory lock across machines), and whoever gets it second re-reads
+  the store (and the refresh journal) and adopts the tokens the first one saved instead
+  of refreshing again.
 * Once the request is sent it runs to completion even when every caller is cancelled;
   `drain` lets the process wait for it before exiting.
 * The answer is appended to the refresh journal (fsynced) before anything else, then
   merged into the store. A process killed in between loses nothing: the next one merges.
+  A store that cannot be reached then (a database restarting) keeps the answer in the
+  journal, merged again and again until the store takes it.
 * An ambiguous outcome (request sent, answer lost) is recovered before anything is given
   up: re-read the store, the journal and a linked file, then try the same refresh token
   once more (the backend may not have rotated it).
@@ -37,6 +40,7 @@ from multicodex.model import StoredAccount, TokenSet
 from multicodex.pool.errors import AccountNeedsReauth, AccountNotFound, TokenRefreshFailed
 from multicodex.pool.locks import AccountLocks
 from multicodex.store.backend import StoreBackend
+from multicodex.store.errors import StoreError
 from multicodex.store.journal import JournalRecord, RefreshJournal
 from multicodex.store.schema import StoreDocument
 
@@ -51,6 +55,8 @@ waiting for, so one process never waits for many (the other processes take the a
 has not locked yet)."""
 SAVE_GRACE_SECONDS = 5.0
 """How long after the token request's own timeout an exiting process waits for the save."""
+MERGE_RETRY_SECONDS = (0.2, 5.0)
+"""First and longest pause between merges of a journal the store could not take."""
 
 
 def needs_refresh(tokens: TokenSet, now: float) -> bool:
@@ -84,6 +90,7 @@ class TokenKeeper:
         self.journal = RefreshJournal(store.home)
         self._flights: dict[str, _Flight] = {}
         self._sending = asyncio.Semaphore(REFRESHES_AT_ONCE)
+        self._merging_later: asyncio.Task[None] | None = None
 
     # -- the public face ---------------------------------------------------------------
 
@@ -104,6 +111,8 @@ class TokenKeeper:
     async def drain(self, announce: Callable[[str], None] | None = None) -> None:
         """Before the process exits: let every sent refresh finish and be saved (bounded by
         the token request's timeout); refreshes not yet sent are called off."""
+        if self._merging_later is not None:
+            self._merging_later.cancel()  # the journal keeps them for the next start
         for flight in list(self._flights.values()):
             if not flight.sent and flight.task is not None:
                 flight.task.cancel()
@@ -163,7 +172,7 @@ class TokenKeeper:
     async def _critical_section(
         self, key: str, rejected: str | None, flight: _Flight
     ) -> StoredAccount:
-        async with self._sending, self._locks.hold(key, "refresh"):
+        async with self._sending, self._locks.hold(key, "refresh") as held:
             await self._merge_journal()
             account = self._current(key)
             if not self._must_refresh(account, rejected):
@@ -171,6 +180,7 @@ class TokenKeeper:
             account = await self._adopt_linked(account)
             if not self._must_refresh(account, rejected):
                 return account
+            await held.before_spending(account)
             flight.sent = True
             return await self._refresh(account)
 
@@ -222,7 +232,11 @@ class TokenKeeper:
         answered_wall = time.time()
         self.journal.append(account.key, tokens, self._clock())
         durable = time.perf_counter()
-        await self._merge_journal()
+        try:
+            await self._merge_journal()
+        except StoreError:
+            self._merge_later()
+            raise
         saved = self._current(account.key)
         log.debug(
             "refreshed %s: durable %.3f ms after the answer, in the store after %.3f ms "
@@ -246,6 +260,25 @@ class TokenKeeper:
         self.journal.discard(taken)
         if changed:
             self._on_change()
+
+    def _merge_later(self) -> None:
+        """Merge the journal again until the store takes it (a database that went away
+        comes back): the new pair must reach every machine, not only this one."""
+        if self._merging_later is None or self._merging_later.done():
+            self._merging_later = asyncio.get_running_loop().create_task(
+                self._merge_until_taken(), name="merge the refresh journal"
+            )
+
+    async def _merge_until_taken(self) -> None:
+        pause, longest = MERGE_RETRY_SECONDS
+        while self.journal.has_records():
+            await asyncio.sleep(pause)
+            try:
+                await self._merge_journal()
+            except (StoreError, OSError, TimeoutError) as exc:
+                log.info("the refresh journal waits for the store: %s", exc)
+                pause = min(pause * 2, longest)
+        log.info("refreshed tokens kept in the journal are in the store now")
 
     def _current(self, key: str) -> StoredAccount:
         account = self._store.peek().find(key)

@@ -59,6 +59,32 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "refresh intents (a refresh begun whose answer may not be in the database yet) and "
+        "the audit of refreshes, switches and logins",
+        """
+        CREATE TABLE multicodex.refresh_intents (
+            account text PRIMARY KEY,
+            token_hash text NOT NULL,
+            machine_id text NOT NULL,
+            host text NOT NULL,
+            pid integer NOT NULL,
+            until timestamptz NOT NULL
+        );
+        CREATE TABLE multicodex.audit (
+            id bigserial PRIMARY KEY,
+            at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            machine_id text NOT NULL,
+            host text NOT NULL,
+            event text NOT NULL,
+            account text,
+            reason text NOT NULL
+        );
+        CREATE INDEX audit_at ON multicodex.audit (at);
+        CREATE INDEX audit_account_at ON multicodex.audit (account, at);
+        """,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

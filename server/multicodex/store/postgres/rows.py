@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from multicodex.model import Settings, StoredAccount, TokenSet
 from multicodex.store.postgres.keys import KeyRing
+from multicodex.store.postgres.listen import CHANNEL
 from multicodex.store.postgres.sealing import Sealed, seal, unseal
 from multicodex.store.schema import StoreDocument
 
@@ -108,10 +109,7 @@ def save(
         changed = True
     if not changed:
         return None
-    row = conn.execute(
-        "UPDATE multicodex.shared_state SET revision = revision + 1 RETURNING revision"
-    ).fetchone()
-    return int(row[0]) if row is not None else None
+    return _next_revision(conn)
 
 
 def reseal_all(conn: psycopg.Connection, opener: TokenOpener, ring: KeyRing) -> int:
@@ -124,8 +122,19 @@ def reseal_all(conn: psycopg.Connection, opener: TokenOpener, ring: KeyRing) -> 
         tokens = opener.open(key, Sealed(kid, bytes(blob)))
         _write_tokens(conn, ring, key, tokens)
     if rows:
-        conn.execute("UPDATE multicodex.shared_state SET revision = revision + 1")
+        _next_revision(conn)
     return len(rows)
+
+
+def _next_revision(conn: psycopg.Connection) -> int | None:
+    """Bump the revision and tell every listening server (delivered on commit)."""
+    row = conn.execute(
+        "UPDATE multicodex.shared_state SET revision = revision + 1 RETURNING revision"
+    ).fetchone()
+    if row is None:
+        return None
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(row[0])))
+    return int(row[0])
 
 
 def _save_accounts(

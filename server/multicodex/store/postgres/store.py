@@ -38,14 +38,17 @@ from multicodex.store.errors import (
 )
 from multicodex.store.machine import machine_id
 from multicodex.store.paths import DOCUMENT_NAME, LOCK_NAME, QUARANTINE_NAME, SCHEMA_NAME
-from multicodex.store.postgres import migrations, rows
+from multicodex.store.postgres import audit, intents, migrations, rows
+from multicodex.store.postgres.audit import AuditEntry
 from multicodex.store.postgres.errors import (
     StoreDatabaseNewer,
     StoreDatabaseUnavailable,
     StoreKeyError,
 )
+from multicodex.store.postgres.intents import Holder
 from multicodex.store.postgres.keys import KeyRing, load_keyring, missing_key_message
-from multicodex.store.postgres.locks import STORE_LOCK
+from multicodex.store.postgres.listen import ChangeListener
+from multicodex.store.postgres.locks import STORE_LOCK, AdvisoryLocks, AdvisoryTimeout, purpose_lock
 from multicodex.store.postgres.sealing import Damaged, UnknownKey
 from multicodex.store.postgres.urls import connection_parameters, redact
 from multicodex.store.salvage import Repairs, summarise
@@ -98,6 +101,8 @@ class PostgresStore:
         self._reader: psycopg.Connection | None = None
         self._writer: psycopg.Connection | None = None
         self._fresh_connections()
+        self._advisory = AdvisoryLocks(self._params, self._unavailable)
+        self._listeners: list[ChangeListener] = []
 
     @classmethod
     def open(
@@ -229,6 +234,72 @@ class PostgresStore:
         with self._writing() as conn, conn.transaction():
             self._take_store_lock(conn)
 
+    @asynccontextmanager
+    async def shared_lock(
+        self, key: str, purpose: str, wait_seconds: float
+    ) -> AsyncIterator[RefreshClaim]:
+        """Hold ``purpose``'s lock of the account ``key`` (its identity key) across every
+        machine on the database; the document is read again inside it (another machine
+        may just have written). Raises `StoreLockTimeout` after ``wait_seconds``.
+
+        The claim given writes a refresh intent before a refresh token is spent; the
+        intent is deleted when the block ends, unless it ends with a store error (the
+        answer may then be in the journal, waiting for the database)."""
+        try:
+            async with self._advisory.hold(purpose_lock(key, purpose), wait_seconds) as conn:
+                self._expire_cache()
+                claim = RefreshClaim(self, conn, key)
+                try:
+                    yield claim
+                except StoreError:
+                    raise
+                except BaseException:
+                    await claim.settle()
+                    raise
+                await claim.settle()
+        except AdvisoryTimeout:
+            raise StoreLockTimeout(
+                f"another MultiCodex process held the {purpose} lock of an account in "
+                f"{self.location} for more than {wait_seconds:.0f} s",
+                self.home,
+            ) from None
+
+    def watch(self, changed: Callable[[], None]) -> Callable[[], None]:
+        """Call ``changed`` (from a thread of its own) whenever another process or machine
+        saved a change, within a moment of its commit; returns the function that stops."""
+
+        def heard(revision: int | None) -> None:
+            cached = self._cached
+            if revision is not None and cached is not None and revision <= cached.revision:
+                return  # this process's own write, or already read
+            self._expire_cache()
+            changed()
+
+        listener = ChangeListener(self._params, heard)
+        listener.start()
+        self._listeners.append(listener)
+
+        def stop() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+            listener.stop()
+
+        return stop
+
+    def audit_entries(
+        self, since: float | None = None, account: str | None = None
+    ) -> list[AuditEntry]:
+        """The recorded refreshes, switches, pins and logins, oldest first."""
+        if not self.exists:
+            return []
+        with self._reading() as conn:
+            return audit.entries(conn, since, account)
+
+    @property
+    def holder(self) -> Holder:
+        """This machine and process, as intents and the audit name them."""
+        return Holder.this_process(self.machine)
+
     def sealed_key_ids(self) -> set[str]:
         """The ids of the keys the stored tokens are sealed with."""
         if not self.exists:
@@ -237,6 +308,9 @@ class PostgresStore:
             return rows.key_ids(conn)
 
     def close(self) -> None:
+        for listener in list(self._listeners):
+            listener.stop()
+        self._listeners.clear()
         for conn in (self._reader, self._writer):
             if conn is not None:
                 with contextlib.suppress(Exception):
@@ -414,6 +488,12 @@ class PostgresStore:
             self.home,
         )
 
+    def _expire_cache(self) -> None:
+        """The next peek checks the revision in the database, however recent the cache."""
+        cached = self._cached
+        if cached is not None:
+            self._cached = _Cached(cached.document, cached.revision, float("-inf"))
+
     def _gate(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
         gate = self._gates.get(loop)
@@ -459,6 +539,7 @@ class _Transaction:
             revision = rows.save(
                 conn, self.store._require_ring(), self.store.machine, before, validated
             )
+            audit.record(conn, self.store.holder, audit.changes(before, validated, time.time()))
             conn.commit()
         except BaseException as exc:
             _rollback(conn)
@@ -480,6 +561,38 @@ class _Transaction:
         assert stack is not None and conn is not None and before is not None
         self._writing = self._conn = self._before = None
         return stack, conn, before
+
+
+class RefreshClaim:
+    """What the holder of an account's refresh lock may do on its lock's connection:
+    claim the refresh token it is about to spend (see `intents`)."""
+
+    def __init__(self, store: PostgresStore, conn: psycopg.AsyncConnection, key: str) -> None:
+        self._store = store
+        self._conn = conn
+        self._key = key
+        self._claimed = False
+
+    async def before_spending(self, refresh_token: str) -> str | None:
+        """Why the token must not be spent now (another machine's answer may be on its
+        way to the database), or None once the intent to spend it is committed."""
+        holder = self._store.holder
+        try:
+            blocked = await intents.blocking(self._conn, self._key, refresh_token, holder)
+            if blocked is not None:
+                return blocked
+            await intents.write(self._conn, self._key, refresh_token, holder)
+        except psycopg.Error as exc:
+            raise self._store._unavailable(exc) from None
+        self._claimed = True
+        return None
+
+    async def settle(self) -> None:
+        """The outcome is in the database (or nothing was rotated): drop the intent."""
+        if not self._claimed:
+            return
+        with contextlib.suppress(psycopg.Error, OSError):
+            await intents.clear(self._conn, self._key, self._store.holder)
 
 
 def _rollback(conn: psycopg.Connection) -> None:
