@@ -20,7 +20,7 @@ STREAMS = 100
 DELTAS = 25
 TOKENS_PER_SECOND = 50.0
 REPEATS = 5
-TARGET_ADDED_P99_MS = 10.0
+TARGET_ADDED_P99_MS = 5.0
 
 
 def gaps_ms(traces: list[StreamTrace]) -> list[float]:

@@ -5,14 +5,19 @@
 * relay throughput: a long answer's body bytes per second, proxy / direct;
 * failover through the proxy: A's 429 (stale usage) finished -> B's first text delta at the
   client, against a client that fails over itself (A's 429, then at once the request on B).
+
+With ``--before`` a second proxy runs from the older package (a store of its own over the
+same accounts), interleaved with the current one in the TTFB and relay runs.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx2
@@ -32,6 +37,8 @@ THROUGHPUT_DELTAS = 20_000
 FAILOVER_RUNS = 20
 TTFB_TARGET_MS = 0.5
 TTFB_P99_TARGET_MS = 1.0
+RELAY_TARGET_RATIO = 0.6
+BEFORE = "proxy (before)"
 RESPONSES = "/backend-api/codex/responses"
 CONVERSATION = "bench-proxy"
 
@@ -45,18 +52,32 @@ async def run(ctx: Context) -> list[Row]:
         ]
         accounts = [emu.stored_account(i) for i in ids]
         _store(home, accounts)
-        with _Proxy(home, emu.base_url) as proxy:
+        with ExitStack() as stack:
+            proxies = {"proxy": stack.enter_context(_Proxy(home, emu.base_url))}
+            if ctx.before is not None:
+                before_home = ctx.directory(f"{NAME}-before") / "home"
+                _store(before_home, accounts)
+                proxies[BEFORE] = stack.enter_context(
+                    _Proxy(before_home, emu.base_url, package_root=ctx.before)
+                )
             async with httpx2.AsyncClient(timeout=120.0) as http:
                 direct = _Target(http, f"{emu.base_url}{RESPONSES}", _direct_headers(accounts[0]))
-                through = _Target(http, f"{proxy.base_url}/codex/responses", proxy.headers)
-                rows = [await _ttfb(ctx, direct, through)]
+                targets = {
+                    label: _Target(http, f"{p.base_url}/codex/responses", p.headers)
+                    for label, p in proxies.items()
+                }
+                rows = await _ttfb(ctx, direct, targets)
                 for account_id in ids:
                     emu.update_account(account_id, response_deltas=THROUGHPUT_DELTAS)
-                rows.append(await _throughput(ctx, direct, through))
+                rows += await _throughput(ctx, direct, targets)
                 for account_id in ids:
                     emu.update_account(account_id, response_deltas=5)
-                rows.append(await _failover(ctx, emu, http, accounts, through, home))
+                rows.append(await _failover(ctx, emu, http, accounts, targets["proxy"], home))
     return rows
+
+
+def _labelled(benchmark: str, label: str) -> str:
+    return benchmark if label == "proxy" else f"{benchmark} [{label}]"
 
 
 class _Target:
@@ -84,19 +105,26 @@ class _Target:
         return first, time.perf_counter() - started, size, delta_wall
 
 
-async def _ttfb(ctx: Context, direct: _Target, through: _Target) -> Row:
+async def _ttfb(ctx: Context, direct: _Target, targets: dict[str, _Target]) -> list[Row]:
     runs = ctx.runs(TTFB_RUNS, minimum=30)
-    proxied: list[float] = []
+    samples: dict[str, list[float]] = {label: [] for label in targets}
     baseline: list[float] = []
     for index in range(TTFB_WARMUP + runs):
-        for target, samples in ((through, proxied), (direct, baseline)):
+        for label, target in targets.items():
             first, _, _, _ = await target.request()
             if index >= TTFB_WARMUP:
-                samples.append(first * 1000)
+                samples[label].append(first * 1000)
+        first, _, _, _ = await direct.request()
+        if index >= TTFB_WARMUP:
+            baseline.append(first * 1000)
+    return [_ttfb_row(label, proxied, baseline) for label, proxied in samples.items()]
+
+
+def _ttfb_row(label: str, proxied: list[float], baseline: list[float]) -> Row:
     added = median(proxied) - median(baseline)
     added_p99 = p99(proxied) - p99(baseline)
     return Row(
-        benchmark=NAME,
+        benchmark=_labelled(NAME, label),
         metric="request sent -> first body byte at the client (proxy)",
         unit="ms",
         n=len(proxied),
@@ -113,18 +141,24 @@ async def _ttfb(ctx: Context, direct: _Target, through: _Target) -> Row:
     )
 
 
-async def _throughput(ctx: Context, direct: _Target, through: _Target) -> Row:
+async def _throughput(ctx: Context, direct: _Target, targets: dict[str, _Target]) -> list[Row]:
     runs = ctx.runs(THROUGHPUT_RUNS, minimum=3)
-    proxied: list[float] = []
+    samples: dict[str, list[float]] = {label: [] for label in targets}
     baseline: list[float] = []
     size = 0
     for _ in range(runs):
-        for target, samples in ((through, proxied), (direct, baseline)):
+        for label, target in targets.items():
             first, total, size, _ = await target.request()
-            samples.append(size / (total - first) / 1e6)
+            samples[label].append(size / (total - first) / 1e6)
+        first, total, size, _ = await direct.request()
+        baseline.append(size / (total - first) / 1e6)
+    return [_throughput_row(label, proxied, baseline, size) for label, proxied in samples.items()]
+
+
+def _throughput_row(label: str, proxied: list[float], baseline: list[float], size: int) -> Row:
     ratio = median(proxied) / median(baseline)
     return Row(
-        benchmark=f"{NAME} relay",
+        benchmark=_labelled(f"{NAME} relay", label),
         metric=f"body MB/s of a {THROUGHPUT_DELTAS}-delta answer ({size / 1e6:.1f} MB)",
         unit="MB/s",
         n=len(proxied),
@@ -135,8 +169,8 @@ async def _throughput(ctx: Context, direct: _Target, through: _Target) -> Row:
         baseline_p99=None,
         comparison="ratio",
         result=ratio,
-        target="report",
-        met=None,
+        target=f">= {RELAY_TARGET_RATIO:g}x",
+        met=ratio >= RELAY_TARGET_RATIO,
     )
 
 
@@ -251,19 +285,22 @@ def _direct_headers(account: StoredAccount) -> dict[str, str]:
 class _Proxy:
     """``multicodex proxy --port 0`` as a child process (its own GIL, like a real one)."""
 
-    def __init__(self, home: Path, emulator_url: str) -> None:
+    def __init__(self, home: Path, emulator_url: str, package_root: Path | None = None) -> None:
         self._command = [
             sys.executable, "-m", "multicodex", "proxy", "--port", "0", "--home", str(home),
             "--auth-url", emulator_url, "--backend-url", f"{emulator_url}/backend-api",
         ]  # fmt: skip
         self._home = home
+        self._env = (
+            None if package_root is None else {**os.environ, "PYTHONPATH": str(package_root)}
+        )
         self._process: subprocess.Popen[bytes] | None = None
         self.base_url = ""
         self.headers: dict[str, str] = {}
 
     def __enter__(self) -> _Proxy:
         self._process = subprocess.Popen(
-            self._command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            self._command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env
         )
         assert self._process.stdout is not None
         self.base_url = self._process.stdout.readline().decode().strip()

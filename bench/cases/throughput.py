@@ -22,6 +22,7 @@ NAME = "throughput"
 DELTAS = 50_000
 REPEATS = 3
 TARGET_PER_SECOND = 50_000
+TARGET_PIPE_RATIO = 0.6
 PIPE_WRITER = Path(__file__).resolve().parent.parent / "pipe_writer.py"
 
 
@@ -97,8 +98,8 @@ async def run(ctx: Context) -> list[Row]:
                 baseline_p99=None,
                 comparison="ratio",
                 result=best / best_pipe,
-                target=f">= {TARGET_PER_SECOND:,}/s",
-                met=best >= TARGET_PER_SECOND,
+                target=f">= {TARGET_PIPE_RATIO:g}x pipe, >= {TARGET_PER_SECOND:,}/s",
+                met=best / best_pipe >= TARGET_PIPE_RATIO and best >= TARGET_PER_SECOND,
                 note=f"emulator direct (httpx2): {best_direct:,.0f}/s",
             )
         )
