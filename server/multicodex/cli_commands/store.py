@@ -1,13 +1,15 @@
 """`store`: where the accounts are kept. ``migrate --to`` copies them into a database or a
 directory (never older tokens over newer), ``verify`` checks the connection, schema version,
-encryption key and lock, ``rotate-key`` seals every token again under a new key. These
-commands open stores themselves and build no App."""
+encryption key and lock, ``rotate-key`` seals every token again under a new key, ``audit``
+lists who spent which account (a database's audit). These commands open stores themselves
+and build no App."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.failure import CliFailure
 from multicodex.cli_commands.output import Output
 from multicodex.cli_commands.parsing import CliParser, Subparsers, with_global_defaults
+from multicodex.cli_commands.usage import parse_since
 from multicodex.store.backend import StoreBackend
 from multicodex.store.moving import move_accounts
 from multicodex.store.opening import chosen_store, is_database_url, open_store
@@ -52,6 +55,20 @@ def register(sub: Subparsers, common: CliParser) -> None:
         "the new key first and the old one after a comma, run this, then drop the old one.",
     )
     rotate.set_defaults(standalone=run_rotate_key)
+    audit = actions.add_parser(
+        "audit",
+        help="who spent which account: the refreshes, switches, pins and logins recorded",
+        description="Every refresh, switch of the active account, pin, login and removal "
+        "saved in a database store, oldest first, with the machine, the time and why "
+        "(never a token). The file store keeps no audit.",
+    )
+    audit.add_argument(
+        "--since", metavar="WHEN", help="a span back from now (30m, 2h, 3d, 1w) or an ISO time"
+    )
+    audit.add_argument(
+        "--account", metavar="ACCOUNT", help="one account: its email, or its identity key"
+    )
+    audit.set_defaults(standalone=run_audit)
 
 
 async def run_migrate(args: argparse.Namespace, out: Output) -> int:
@@ -64,6 +81,10 @@ async def run_verify(args: argparse.Namespace, out: Output) -> int:
 
 async def run_rotate_key(args: argparse.Namespace, out: Output) -> int:
     return await asyncio.to_thread(_rotate_key, args, out)
+
+
+async def run_audit(args: argparse.Namespace, out: Output) -> int:
+    return await asyncio.to_thread(_audit, args, out)
 
 
 def _environment() -> Mapping[str, str]:
@@ -169,4 +190,33 @@ def _rotate_key(args: argparse.Namespace, out: Output) -> int:
         f" ({rotation.where})",
         "success",
     )
+    return ExitCode.OK
+
+
+def _audit(args: argparse.Namespace, out: Output) -> int:
+    from multicodex.store.postgres.audit import AuditListing, audit_table
+    from multicodex.store.postgres.store import PostgresStore
+
+    args = with_global_defaults(args)
+    env = _environment()
+    setting = chosen_store(args.store, env)
+    if setting is None or not is_database_url(setting):
+        raise CliFailure(
+            "the audit is kept by a store in a database (--store postgresql://…); the file "
+            "store, on one machine, keeps none"
+        )
+    try:
+        since = parse_since(args.since, time.time())
+    except ValueError as exc:
+        raise CliFailure(str(exc)) from None
+    home = resolve_home(args.home, env)
+    database = PostgresStore.open(setting, home=home, env=env, create=False)
+    try:
+        listing = AuditListing(entries=database.audit_entries(since, args.account))
+    finally:
+        database.close()
+    if out.json_mode:
+        out.result(listing)
+    else:
+        out.lines(audit_table(listing.entries))
     return ExitCode.OK

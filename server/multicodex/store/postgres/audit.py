@@ -9,7 +9,7 @@ and none is missed whichever part of MultiCodex made it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 import psycopg
@@ -33,6 +33,33 @@ class AuditEntry(BaseModel):
     event: AuditEvent
     account: str | None
     reason: str
+
+
+class AuditListing(BaseModel):
+    entries: list[AuditEntry]
+
+
+def audit_table(entries: list[AuditEntry]) -> list[str]:
+    """The entries as lines for people (UTC times)."""
+    if not entries:
+        return ["nothing recorded"]
+    rows = [
+        (
+            entry.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            entry.host,
+            entry.machine[:8],
+            entry.event,
+            entry.account or "",
+            entry.reason,
+        )
+        for entry in entries
+    ]
+    header = ("time (UTC)", "host", "machine", "event", "account", "reason")
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+    return [
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
+        for row in (header, *rows)
+    ]
 
 
 class Change(BaseModel):
