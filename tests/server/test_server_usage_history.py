@@ -210,6 +210,30 @@ async def test_a_restart_does_not_announce_a_threshold_again(
             assert await again.client.stop() == 0
 
 
+async def test_refreshing_every_account_announces_only_the_pool_crossing(
+    server_rig: ServerRig,
+) -> None:
+    """Each account's use changing at once moves the active account from one to the next:
+    the account it moves to is not announced for a level it reached before it became
+    active; the pool's crossing is."""
+    accounts = await ready(
+        server_rig, "alice@example.test", "bob@example.test", "carol@example.test"
+    )
+    client = server_rig.client
+    for account in accounts:
+        server_rig.emu.set_usage(account["account_id"], five_hour_used=85)
+    await client.request("multicodex/accounts/refresh", {})
+    crossed = await notice_for(client, "5h", 80)
+    assert crossed["scope"] == "pool"
+
+    for account in accounts:  # a barrier: every check of the first refresh has run
+        server_rig.emu.set_usage(account["account_id"], five_hour_used=85, weekly_used=90)
+    await client.request("multicodex/accounts/refresh", {})
+    await notice_for(client, "weekly", 80)
+    told = [(n["scope"], n["window"], n["threshold"]) for n in client.notifications(NOTICE)]
+    assert told == [("pool", "5h", 80), ("pool", "weekly", 80)]
+
+
 # -- the thresholds setting ------------------------------------------------------------------
 
 

@@ -279,7 +279,10 @@ class App:
 
     @handles(Method.ACCOUNTS_REFRESH, AccountsRefreshParams, AccountsRefreshResult)
     async def accounts_refresh(self, params: AccountsRefreshParams) -> AccountsRefreshResult:
-        return await self.accounts.refresh(params)
+        with self.insight.settling():
+            result = await self.accounts.refresh(params)
+        await self.check_usage_thresholds()
+        return result
 
     @handles(Method.ACCOUNTS_REMOVE, AccountsRemoveParams, AccountsRemoveResult)
     async def accounts_remove(self, params: AccountsRemoveParams) -> AccountsRemoveResult:
@@ -438,7 +441,9 @@ class App:
             async with slots:
                 await self.pool.usage.get(key)
 
-        await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True)
+        with self.insight.settling():
+            await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True)
+        await self.check_usage_thresholds()
         await self.insight.refresh_forecasts()
 
     def _usage_notice(self, notice: UsageNotice) -> None:

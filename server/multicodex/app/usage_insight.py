@@ -5,9 +5,10 @@ thread, never on the event loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.views import account_ref
@@ -27,7 +28,7 @@ from multicodex.protocol import (
     UsageObservation,
 )
 from multicodex.timefmt import clock_time
-from multicodex.usage_notices import Reading, decide
+from multicodex.usage_notices import POOL_SCOPE, Reading, decide
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def notice_readings(snapshot: PoolSnapshot) -> list[Reading]:
         for window in pool_headroom(snapshot.accounts, now).windows:
             resets = [s.resets_at for s in window.shares if s.resets_at is not None]
             used = 100.0 * (1.0 - window.fraction_left)
-            readings.append(Reading("pool", window.name, used, min(resets, default=None)))
+            readings.append(Reading(POOL_SCOPE, window.name, used, min(resets, default=None)))
     return readings
 
 
@@ -131,6 +132,9 @@ class UsageInsight:
         self.forecasts: dict[str, str] = {}
         self._announced: dict[NotifiedKey, float | None] | None = None
         self._checking = asyncio.Lock()
+        self._active_seen: str | None = None
+        """The active account at the last check: a different one now is re-based."""
+        self._settling = 0
 
     async def history(self, params: UsageHistoryParams, key: str | None) -> UsageHistoryResult:
         snapshot = self._snapshot()
@@ -153,15 +157,36 @@ class UsageInsight:
         if self._recent is not None:
             self._recent.seed(rows)
 
+    @contextlib.contextmanager
+    def settling(self) -> Iterator[None]:
+        """While every account's usage is fetched at once, the active account passes from
+        one to the next as each one's use arrives: checks wait for the end of the block
+        (the caller checks then), so only where the pool ends up is read."""
+        self._settling += 1
+        try:
+            yield
+        finally:
+            self._settling -= 1
+
     async def check_thresholds(self) -> list[UsageNotice]:
         """Announce each threshold crossed since the last check (once; see usage_notices)."""
+        if self._settling:
+            return []
         async with self._checking:
             if self._announced is None:
                 self._announced = await asyncio.to_thread(self._database.notified)
             snapshot = self._snapshot()
             thresholds, margin = self._thresholds()
+            active = snapshot.active_key
+            switched = self._active_seen is not None and active != self._active_seen
+            self._active_seen = active
             decision = decide(
-                notice_readings(snapshot), self._announced, snapshot.now, thresholds, margin
+                notice_readings(snapshot),
+                self._announced,
+                snapshot.now,
+                thresholds,
+                margin,
+                rebased=[active] if switched and active is not None else [],
             )
             if not decision.remember and not decision.rearm:
                 return []
@@ -175,7 +200,7 @@ class UsageInsight:
         return notices
 
     def _notice(self, snapshot: PoolSnapshot, reading: Reading, threshold: int) -> UsageNotice:
-        account = snapshot.find(reading.scope) if reading.scope != "pool" else None
+        account = snapshot.find(reading.scope) if reading.scope != POOL_SCOPE else None
         name = account.display_name if account is not None else None
         return UsageNotice(
             scope="pool" if account is None else "account",
