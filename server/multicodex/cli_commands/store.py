@@ -57,6 +57,7 @@ def register(sub: Subparsers, common: CliParser) -> None:
     rotate.set_defaults(standalone=run_rotate_key)
     audit = actions.add_parser(
         "audit",
+        parents=[common],
         help="who spent which account: the refreshes, switches, pins and logins recorded",
         description="Every refresh, switch of the active account, pin, login and removal "
         "saved in a database store, oldest first, with the machine, the time and why "

@@ -69,14 +69,10 @@ class ChangeListener:
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _listen(self, conn: psycopg.Connection) -> None:
-        # The handler hears every notification, those that arrive during the liveness
-        # statement below included; the loop only waits.
-        conn.add_notify_handler(lambda notice: self._tell(_revision(notice.payload)))
+        """Until asked to stop; a connection the server closed raises from the wait."""
         while not self._stopping.is_set():
-            for _notice in conn.notifies(timeout=WAKE_SECONDS):
-                pass
-            # A connection whose server went away quietly is found out by a statement.
-            conn.execute("SELECT 1")
+            for notice in conn.notifies(timeout=WAKE_SECONDS):
+                self._tell(_revision(notice.payload))
 
     def _tell(self, revision: int | None) -> None:
         try:
