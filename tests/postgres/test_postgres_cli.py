@@ -15,6 +15,7 @@ from cli.cli_rig import CliRig
 from multicodex.store.document import Store
 from multicodex.store.opening import open_store
 from multicodex.store.postgres.keys import KEY_ENV, Key
+from multicodex.store.postgres.migrations import SCHEMA_VERSION
 from multicodex_emulator import Emulator
 from postgres.conftest import Database
 from support.accounts import stored_account
@@ -70,7 +71,10 @@ def test_account_commands_and_a_completion_work_on_the_database(
     assert answered.stdout.startswith("Hello from bob@example.test.")
     verified = cli.run("store", "verify", env=env)
     assert verified.code == 0, verified.stderr
-    assert "schema: version 2" in verified.stdout and "lock: taken and released" in verified.stdout
+    assert (
+        f"schema: version {SCHEMA_VERSION}" in verified.stdout
+        and "lock: taken and released" in verified.stdout
+    )
     assert database.sql("SELECT count(*) FROM multicodex.accounts").strip() == "3"
     assert len(Store.open(cli.home).read().accounts) == 2  # the file store was left as it was
 

@@ -14,7 +14,7 @@ from multicodex.app.snapshot import PoolSnapshot
 from multicodex.app.views import account_ref
 from multicodex.forecast import pool_forecast
 from multicodex.headroom import binding_limit, named_windows, pool_headroom, used_now
-from multicodex.history import HistoryDatabase, NotifiedKey, Observation, RecentObservations
+from multicodex.history import HistoryBackend, NotifiedKey, Observation, RecentObservations
 from multicodex.model import GENERAL_BUCKET
 from multicodex.protocol import (
     AccountRef,
@@ -115,7 +115,7 @@ def notice_message(reading: Reading, threshold: int, name: str | None, now: floa
 class UsageInsight:
     def __init__(
         self,
-        database: HistoryDatabase,
+        database: HistoryBackend,
         snapshot: Callable[[], PoolSnapshot],
         notify: Callable[[UsageNotice], None],
         thresholds: Callable[[], tuple[Sequence[int], float]],

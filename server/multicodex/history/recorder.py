@@ -7,9 +7,9 @@ import atexit
 import logging
 import threading
 
+from multicodex.history.backend import HistoryBackend
 from multicodex.history.observations import Observation, observations_of
 from multicodex.history.recent import RecentObservations
-from multicodex.history.store import HistoryDatabase
 from multicodex.model import UsageSnapshot
 
 log = logging.getLogger(__name__)
@@ -18,7 +18,7 @@ FLUSH_AT_EXIT_SECONDS = 2.0
 
 
 class HistoryRecorder:
-    def __init__(self, database: HistoryDatabase) -> None:
+    def __init__(self, database: HistoryBackend) -> None:
         self.database = database
         self.recent = RecentObservations()
         """What this process observed last, for reads that must not wait on the database."""

@@ -16,19 +16,16 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from multicodex.history.backend import COMPACT_EVERY_SECONDS, RETENTION_SECONDS, NotifiedKey
 from multicodex.history.observations import Observation
 
 log = logging.getLogger(__name__)
 
 HISTORY_NAME = "usage-history.sqlite3"
-RETENTION_SECONDS = 35 * 24 * 3600
-COMPACT_EVERY_SECONDS = 3600.0
-"""How often a process deletes rows past the retention (and gives their pages back)."""
 BUSY_TIMEOUT_MS = 5000
 VACUUM_PAGES = 256
 _SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -58,16 +55,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value REAL NOT NULL);
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class NotifiedKey:
-    """A threshold already announced: for whom (an account key, or ``pool``), which
-    window and which threshold."""
-
-    scope: str
-    window: str
-    threshold: int
-
-
 class HistoryDatabase:
     def __init__(self, path: Path, clock: Callable[[], float]) -> None:
         self.path = path
@@ -75,6 +62,8 @@ class HistoryDatabase:
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self._compacted_at = -COMPACT_EVERY_SECONDS
+        self.before_read: Callable[[], object] | None = None
+        """Called before observations are read (the recorder writes what it has queued)."""
 
     # -- observations --------------------------------------------------------------------
 
@@ -86,6 +75,8 @@ class HistoryDatabase:
 
     def observations(self, since: float, account: str | None = None) -> list[Observation]:
         """Rows from ``since`` on, oldest first, of one account or of all."""
+        if self.before_read is not None:
+            self.before_read()
         if not self.path.exists():
             return []  # nothing recorded yet; reading must not create the file
         return self._safely(lambda conn: _select(conn, since, account), fallback=[])

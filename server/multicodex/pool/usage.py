@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from multicodex.codex.client import CodexClient
 from multicodex.codex.errors import CodexFailure
-from multicodex.history import HISTORY_NAME, HistoryDatabase, HistoryRecorder
+from multicodex.history import HistoryRecorder, open_history
 from multicodex.model import FailureKind, QuotaBucket, StoredAccount, UsageSnapshot
 from multicodex.pool.errors import AccountNotFound, PoolError, failure_detail
 from multicodex.pool.locks import AccountLocks
@@ -49,7 +49,7 @@ class UsageKeeper:
         self._written: dict[str, int] = {}
         self._writing: dict[str, asyncio.Future[None]] = {}
         self._numbers = itertools.count(1)
-        self.history = HistoryRecorder(HistoryDatabase(store.home / HISTORY_NAME, clock))
+        self.history = HistoryRecorder(open_history(store, clock))
         """Every snapshot adopted, endpoint's and headers' alike, is kept there too."""
 
     async def get(self, key: str, *, force: bool = False) -> UsageSnapshot | None:

@@ -85,6 +85,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX audit_account_at ON multicodex.audit (account, at);
         """,
     ),
+    Migration(
+        3,
+        "the usage history every machine records and reads, and the usage thresholds "
+        "already announced",
+        """
+        CREATE TABLE multicodex.usage_observations (
+            id bigserial PRIMARY KEY,
+            at double precision NOT NULL,
+            account text NOT NULL,
+            bucket text NOT NULL,
+            window_name text NOT NULL,
+            window_seconds integer NOT NULL,
+            used_percent double precision NOT NULL,
+            resets_at double precision,
+            source text NOT NULL
+        );
+        CREATE INDEX usage_observations_at ON multicodex.usage_observations (at);
+        CREATE INDEX usage_observations_account_at
+            ON multicodex.usage_observations (account, at);
+        CREATE TABLE multicodex.usage_notified (
+            scope text NOT NULL,
+            window_name text NOT NULL,
+            threshold integer NOT NULL,
+            resets_at double precision,
+            PRIMARY KEY (scope, window_name, threshold)
+        );
+        """,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
