@@ -135,6 +135,7 @@ class DirectClient:
             "Authorization": f"Bearer {account.tokens.access_token}",
             "chatgpt-account-id": account.account_id or "",
             "Accept": "text/event-stream",
+            "Accept-Encoding": "identity",  # the emulator compresses when asked, as the backend
             "Content-Type": "application/json",
         }
         self.http = httpx2.AsyncClient(timeout=120.0)

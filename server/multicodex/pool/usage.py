@@ -25,6 +25,10 @@ from multicodex.store.backend import StoreBackend
 log = logging.getLogger(__name__)
 
 FAILED_FETCH_BACKOFF_SECONDS = 60.0
+UNCHANGED_KEPT_SECONDS = 15.0
+"""A headers snapshot saying what the store already holds, younger than this, is not
+written again: only its time would change (and a snapshot this young is fresh to every
+reader; the TTL is minutes)."""
 USAGE_TIMEOUT_SECONDS = 10.0
 
 
@@ -72,6 +76,8 @@ class UsageKeeper:
         completions on one account would otherwise queue one store write each.
         """
         self.history.observe(key, snapshot)
+        if self._already_stored(key, snapshot):
+            return
         number = next(self._numbers)
         queued = self._queued.get(key)
         merged = snapshot if queued is None else merge_usage(queued[1], snapshot)
@@ -95,6 +101,20 @@ class UsageKeeper:
                 self._on_change()
         finally:
             del self._writing[key]
+
+    def _already_stored(self, key: str, snapshot: UsageSnapshot) -> bool:
+        """Whether writing ``snapshot`` would change nothing but the snapshot's age, while
+        the stored one is recent (no write of this account's usage under way either)."""
+        if snapshot.source != "headers" or key in self._queued or key in self._writing:
+            return False  # a fetch's snapshot is written: its time is what was asked for
+        account = self._store.peek().find(key)
+        stored = account.usage if account is not None else None
+        if stored is None or account is None or account.usage_error is not None:
+            return False
+        if snapshot.fetched_at - stored.fetched_at >= UNCHANGED_KEPT_SECONDS:
+            return False
+        merged = merge_usage(stored, snapshot)
+        return merged.model_copy(update={"fetched_at": stored.fetched_at}) == stored
 
     def _account(self, key: str) -> StoredAccount:
         account = self._store.peek().find(key)

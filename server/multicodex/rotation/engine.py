@@ -354,7 +354,7 @@ class RequestRotation:
             first_bytes_timeout=self._policy.first_output_timeout_seconds,
             idle_timeout=self._policy.stall_timeout_seconds,
         ) as stream:
-            bookkeeping = self._accepted(stream, account)
+            bookkeeping = _Bookkeeping(self._accepted(stream, account))
             relay = RawRelay(stream, account.key) if passthrough is not None else None
             try:
                 async for event in stream:
@@ -363,22 +363,24 @@ class RequestRotation:
                         if chunk is not None:
                             self._forwarded = True
                             yield chunk
+                            bookkeeping.start()
                         continue
                     delta = _delta(event.type, event.data)
                     if delta is not None:
                         self._forwarded = True
                         (self._text if delta[0] == "text" else self._reasoning).append(delta[1])
                         yield TextDelta(kind=delta[0], text=delta[1], account_key=account.key)
+                        bookkeeping.start()
                     elif event.type == "response.output_item.done":
                         call = self._output_item(event.data.get("item"), account)
                         if call is not None:
                             self._forwarded = True
                             yield call
-                await bookkeeping
+                            bookkeeping.start()
+                await bookkeeping.start()
                 yield self._result(stream, account)
             finally:
-                if not bookkeeping.done():
-                    await asyncio.shield(bookkeeping)
+                await bookkeeping.finish()
 
     def _output_item(self, item: object, account: StoredAccount) -> ToolCallDelta | None:
         """Keep a finished output item for the result; a function call is also output to
@@ -388,14 +390,17 @@ class RequestRotation:
         self._output.append(item)
         return _tool_call(item, account.key)
 
-    def _accepted(self, stream: ResponseStream, account: StoredAccount) -> asyncio.Future[None]:
+    def _accepted(
+        self, stream: ResponseStream, account: StoredAccount
+    ) -> Callable[[], Awaitable[None]]:
         """The account now serves the request. Its usage (from the response headers) and
-        the active account are written to the store while the answer streams: those writes
-        must not delay the first delta. The result waits for them."""
+        the active account are written to the store once the first output has gone to the
+        client (they must not delay it), while the rest of the answer streams. The result
+        waits for them."""
         if self._request.conversation_id:
             self._engine.owners[self._request.conversation_id] = account.key
         self._owner = account.key
-        return asyncio.ensure_future(self._record_acceptance(account.key, stream.usage))
+        return lambda: self._record_acceptance(account.key, stream.usage)
 
     async def _record_acceptance(self, key: str, usage: UsageSnapshot | None) -> None:
         if usage is not None:
@@ -631,6 +636,27 @@ class RequestRotation:
                 account_name="",
                 after_output=False,
             )
+
+
+class _Bookkeeping:
+    """The acceptance writes of one attempt: started once, at the first output handed on
+    (or at the end of an answer without any), awaited before the result."""
+
+    __slots__ = ("_task", "_work")
+
+    def __init__(self, work: Callable[[], Awaitable[None]]) -> None:
+        self._work = work
+        self._task: asyncio.Future[None] | None = None
+
+    def start(self) -> asyncio.Future[None]:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._work())
+        return self._task
+
+    async def finish(self) -> None:
+        """Let writes under way complete (also when the request is cancelled)."""
+        if self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
 
 
 def _info(failure: CodexFailure) -> FailureInfo:
