@@ -24,6 +24,7 @@ import httpx2
 
 from bench.context import Context
 from bench.emulator_process import EmulatorProcess
+from bench.profiling import recording
 from bench.rig import DELTA_EVENT, direct_body
 from bench.stats import Row, median, p99
 from multicodex.model import StoredAccount
@@ -66,10 +67,13 @@ async def run(ctx: Context) -> list[Row]:
                     label: _Target(http, f"{p.base_url}/codex/responses", p.headers)
                     for label, p in proxies.items()
                 }
-                rows = await _ttfb(ctx, direct, targets)
+                pid = proxies["proxy"].pid
+                with recording(pid, ctx.profile(NAME)):
+                    rows = await _ttfb(ctx, direct, targets)
                 for account_id in ids:
                     emu.update_account(account_id, response_deltas=THROUGHPUT_DELTAS)
-                rows += await _throughput(ctx, direct, targets)
+                with recording(pid, ctx.profile(f"{NAME}_relay")):
+                    rows += await _throughput(ctx, direct, targets)
                 for account_id in ids:
                     emu.update_account(account_id, response_deltas=5)
                 rows.append(await _failover(ctx, emu, http, accounts, targets["proxy"], home))
@@ -315,6 +319,11 @@ class _Proxy:
             "Content-Type": "application/json",
         }
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
 
     def __exit__(self, *exc_info: object) -> None:
         process = self._process

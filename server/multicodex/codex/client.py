@@ -29,7 +29,13 @@ from multicodex.codex.events import (
 from multicodex.codex.headers import auth_headers, default_user_agent, stream_headers
 from multicodex.codex.models import ModelCatalog, ModelInfo, ModelListPayload
 from multicodex.codex.reset_credits import ConsumeResult, ResetCreditList
-from multicodex.codex.sse import DONE_SENTINEL, SSEEvent, SSEParser, SSEProtocolError
+from multicodex.codex.sse import (
+    DEFAULT_MAX_LINE_BYTES,
+    DONE_SENTINEL,
+    SSEEvent,
+    SSEParser,
+    SSEProtocolError,
+)
 from multicodex.codex.usage import parse_usage_headers, parse_usage_payload
 from multicodex.config import ORIGINATOR, Endpoints, client_version
 from multicodex.model import FailureKind, UsageSnapshot
@@ -46,6 +52,19 @@ DRAIN_TAIL_SECONDS = 0.25
 DRAIN_TAIL_BYTES = 64 * 1024
 """After the terminal event: how long and how much of the rest of the body is read so the
 connection can be reused (normally just the end of the chunked body, already received)."""
+
+SKIMMED = ResponseEvent(type="multicodex.skimmed", data={})
+"""What a skimming stream yields for a chunk it handed on without parsing its events."""
+SKIM_MARKERS = (
+    b"response.completed",
+    b"response.incomplete",
+    b"response.failed",
+    b"error",
+    DONE_SENTINEL,
+)
+"""Bytes some terminal event must contain (its type, in its event line or its JSON): a
+chunk holding none of them cannot end the stream. One holding one (a delta's text may say
+"error") is parsed: a marker seen too often costs time, never an event."""
 
 Clock = Callable[[], float]
 RESET_CREDITS_PATH = "/wham/rate-limit-reset-credits"
@@ -90,6 +109,9 @@ class ResponseStream:
         self.raw: list[bytes] | None = None
         """When a list: every chunk of the body read is appended to it as it came (a
         pass-through relay hands them on)."""
+        self._skim = False
+        self._skim_tail = b""
+        """Skimmed bytes after the last complete event: the start of the next one."""
 
     @property
     def status_code(self) -> int:
@@ -120,7 +142,21 @@ class ResponseStream:
                 return event
             if self._finished:
                 raise StopAsyncIteration
+            if self._skim:
+                if await self._skim_more():
+                    return SKIMMED
+                continue
             await self._read_more()
+
+    def skim(self) -> None:
+        """From the next event boundary on, hand chunks on (into ``raw``) without parsing
+        their events, each read yielding one ``SKIMMED`` event; a chunk that may hold the
+        terminal event, and the end of the body, are parsed as before, so the stream still
+        ends, completes or fails exactly as it would. For a pass-through relay only: the
+        events of skimmed chunks are never seen."""
+        if self.raw is None:
+            raise RuntimeError("only a stream whose raw bytes are collected can skim")
+        self._skim = True
 
     async def aclose(self) -> None:
         """Close the HTTP response now; unread bytes are dropped with the connection.
@@ -149,15 +185,70 @@ class ResponseStream:
         except (TimeoutError, httpx2.TransportError, httpx2.DecodingError):
             return
 
+    async def _skim_more(self) -> bool:
+        """Read a chunk; True when it was handed on unparsed, False when events of it were
+        parsed (the end of an event under way, or a chunk that may end the stream) or the
+        body ended."""
+        chunk = await self._read_chunk()
+        if chunk is None:
+            tail, self._skim_tail = self._skim_tail, b""
+            self._parse(tail)
+            self._end_of_body()
+            return False
+        assert self.raw is not None
+        self.raw.append(chunk)
+        if self._parser.at_boundary():
+            return self._hold_or_parse(chunk)
+        # An event is under way in the parser: it parses up to that event's end.
+        end = chunk.find(b"\n\n")
+        if end < 0 or b"\r" in chunk:
+            self._parse(chunk)
+            return False
+        self._parse(chunk[: end + 2])
+        rest = chunk[end + 2 :]
+        if not self._parser.at_boundary():
+            self._parse(rest)
+        elif rest:
+            self._hold_or_parse(rest)
+        return False
+
+    def _hold_or_parse(self, chunk: bytes) -> bool:
+        """Hold ``chunk`` (read at an event boundary, after the skimmed tail) unparsed
+        unless it may end the stream; True when it was not parsed."""
+        tail = self._skim_tail
+        data = tail + chunk if tail else chunk
+        if b"\r" in data or any(marker in data for marker in SKIM_MARKERS):
+            self._skim_tail = b""
+            self._parse(data)
+            return False
+        boundary = data.rfind(b"\n\n")
+        self._skim_tail = data[boundary + 2 :] if boundary >= 0 else data
+        if len(self._skim_tail) > DEFAULT_MAX_LINE_BYTES:
+            tail, self._skim_tail = self._skim_tail, b""
+            self._parse(tail)  # the parser refuses an endless line, as it would have
+        return True
+
     async def _read_more(self) -> None:
-        try:
-            chunk = await self._next_chunk()
-        except StopAsyncIteration:
-            # Whatever the parser still holds, then an end marker: reaching the marker
-            # means no terminal event came.
-            self._pending.extend(self._parser.flush())
-            self._pending.append(SSEEvent(None, DONE_SENTINEL))
+        chunk = await self._read_chunk()
+        if chunk is None:
+            self._end_of_body()
             return
+        if self.raw is not None:
+            self.raw.append(chunk)
+        self._parse(chunk)
+
+    def _end_of_body(self) -> None:
+        """Whatever the parser still holds, then an end marker: reaching the marker
+        means no terminal event came."""
+        self._pending.extend(self._parser.flush())
+        self._pending.append(SSEEvent(None, DONE_SENTINEL))
+
+    async def _read_chunk(self) -> bytes | None:
+        """The next chunk of the body; None at its end."""
+        try:
+            return await self._next_chunk()
+        except StopAsyncIteration:
+            return None
         except (TimeoutError, httpx2.TimeoutException) as exc:
             seconds = self._idle_timeout if self._started else self._first_bytes_timeout
             self._raise(
@@ -173,8 +264,8 @@ class ResponseStream:
                 ),
                 cause=exc,
             )
-        if self.raw is not None:
-            self.raw.append(chunk)
+
+    def _parse(self, chunk: bytes) -> None:
         try:
             self._pending.extend(self._parser.feed(chunk))
         except SSEProtocolError as exc:

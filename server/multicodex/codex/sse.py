@@ -49,6 +49,12 @@ class SSEParser:
             return []
         return self._interpret(lines)
 
+    def at_boundary(self) -> bool:
+        """Whether everything fed so far ended with a complete event (nothing pending)."""
+        return (
+            not self._tail and self._data is None and self._event is None and not self._pending_cr
+        )
+
     def flush(self) -> list[SSEEvent]:
         """End of stream: interpret an unterminated last line and dispatch what is pending.
 
