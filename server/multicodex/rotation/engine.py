@@ -14,10 +14,11 @@ ever duplicated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Literal, Protocol
 
 from multicodex.codex.client import CodexClient, ResponseStream
@@ -171,8 +172,19 @@ class RequestRotation:
         self._text: list[str] = []
         self._reasoning: list[str] = []
         self._output: list[dict[str, Any]] = []
+        self._writes: asyncio.Future[None] | None = None
+        """What a failure left to write to the store (usage, a cooldown, a gate), in order,
+        while the request moves on; settled before a result, a wait or the end."""
 
     async def events(self) -> AsyncGenerator[RotationEvent, None]:
+        try:
+            async with contextlib.aclosing(self._events()) as events:
+                async for event in events:
+                    yield event
+        finally:
+            await self._settle_writes()
+
+    async def _events(self) -> AsyncGenerator[RotationEvent, None]:
         await self._engine.models.prepare()
         attempts_left = self._policy.retry_limit + 2 * max(1, len(self._pool.accounts()))
         while attempts_left > 0:
@@ -378,6 +390,7 @@ class RequestRotation:
                             yield call
                             bookkeeping.start()
                 await bookkeeping.start()
+                await self._settle_writes()
                 yield self._result(stream, account)
             finally:
                 await bookkeeping.finish()
@@ -436,7 +449,7 @@ class RequestRotation:
         name = account.display_name
         kind = failure.kind
         if failure.usage is not None:
-            await self._pool.record_usage(account.key, failure.usage)
+            self._write_later(self._pool.record_usage(account.key, failure.usage))
         if kind is FailureKind.QUOTA_EXHAUSTED and failure.bucket not in (None, GENERAL_BUCKET):
             await self._cool_down_bucket(failure, account, failure.bucket)
         elif kind is FailureKind.QUOTA_EXHAUSTED:
@@ -471,7 +484,7 @@ class RequestRotation:
         until = self._cooldown_end(until, now)
         when = clock_time(until, now)
         reason = f"{account.display_name} hit its usage limit; cooling down until {when}"
-        await self._pool.set_cooldown(account.key, until, reason)
+        self._write_later(self._pool.set_cooldown(account.key, until, reason))
         self._excluded.add(account.key)
         self._problem = (reason, _info(failure))
 
@@ -494,8 +507,10 @@ class RequestRotation:
             f"{account.display_name} hit its {label} limit; {label} requests go elsewhere "
             f"until {clock_time(until, now)}"
         )
-        await self._pool.set_bucket_cooldown(
-            account.key, bucket, BucketCooldown(until=until, reason=reason)
+        self._write_later(
+            self._pool.set_bucket_cooldown(
+                account.key, bucket, BucketCooldown(until=until, reason=reason)
+            )
         )
         self._excluded.add(account.key)
         self._problem = (reason, _info(failure))
@@ -511,7 +526,7 @@ class RequestRotation:
             at=self._pool.clock(),
             client_version=client_version() if version else None,
         )
-        await self._pool.set_model_gate(account.key, model, gate)
+        self._write_later(self._pool.set_model_gate(account.key, model, gate))
         self._excluded.add(account.key)
         self._problem = (f"{account.display_name} cannot serve {model}", _info(failure))
         self._pending = _failure_notice(failure, account)
@@ -560,6 +575,29 @@ class RequestRotation:
         self._force(account, f"trying again after: {failure.message}")
         return min(wait, MAX_BACKOFF_SECONDS)
 
+    def _write_later(self, write: Coroutine[Any, Any, None]) -> None:
+        """Run ``write`` after the writes already queued, without holding up the next
+        attempt: this request excludes the account itself, and the store learns of it a
+        few milliseconds later (the next account's first byte does not wait for fsyncs)."""
+        previous = self._writes
+
+        async def in_order() -> None:
+            try:
+                if previous is not None:
+                    await previous
+            finally:
+                await write
+
+        self._writes = asyncio.ensure_future(in_order())
+
+    async def _settle_writes(self) -> None:
+        """Wait for the queued writes (also when cancelled); a failed write is raised."""
+        writes = self._writes
+        if writes is not None and not writes.done():
+            await asyncio.shield(writes)
+        elif writes is not None:
+            writes.result()
+
     def _force(self, account: StoredAccount, why: str) -> None:
         self._forced = account.key
         self._forced_why = why
@@ -586,6 +624,7 @@ class RequestRotation:
     # -- exhausted pool --------------------------------------------------------------
 
     async def _wait_for_reset(self) -> AsyncIterator[RotationEvent]:
+        await self._settle_writes()  # the cooldowns just set say when the pool is back
         self._fail_if_no_account_serves_the_model(self._selection())
         rescue = await self._rescue.next_account()  # only what when_exhausted allows
         if rescue is not None:
