@@ -1673,7 +1673,9 @@ export interface NoAccountsData {
 export interface NoParams {}
 
 /**
- * Where MultiCodex keeps things and talks to.
+ * Where MultiCodex keeps things and talks to. On a database store the account store,
+ * its lock and schema are in the database (``database``); the file fields then name
+ * files of the home directory that are not used.
  */
 export interface PathsResult {
   /**
@@ -1708,6 +1710,10 @@ export interface PathsResult {
    * Codex backend base URL in use.
    */
   backend_url: string;
+  /**
+   * The database the accounts are kept in; null for the file store.
+   */
+  database: StoreDatabaseInfo | null;
 }
 
 /**
@@ -2114,6 +2120,32 @@ export interface StoreCorruptData {
    * The same from a shell: 'multicodex recover --start-empty'.
    */
   recover_command: string;
+}
+
+/**
+ * The PostgreSQL database a store setting names.
+ */
+export interface StoreDatabaseInfo {
+  /**
+   * The database's URL without its password or query.
+   */
+  url: string;
+  /**
+   * The schema version the database holds (0: not created yet).
+   */
+  schema_version: number;
+  /**
+   * The schema version of this MultiCodex.
+   */
+  supported_schema_version: number;
+  /**
+   * Where the tokens' encryption key comes from (the environment variable, the key file's path or the OS keyring); null when no key is set.
+   */
+  key_source: string | null;
+  /**
+   * The id of the key tokens are sealed with now.
+   */
+  key_id: string | null;
 }
 
 /**
@@ -2532,7 +2564,7 @@ export interface UsageWindow {
  */
 export interface VerifyCheck {
   /**
-   * Stable id: store_directory, store_file, store_lock, accounts, active_account, needs_reauth, import_sources, endpoints (more may be added).
+   * Stable id: store_directory, store_file, store_lock (a database store: store_database, store_key, store_lock), accounts, active_account, needs_reauth, import_sources, endpoints (more may be added).
    */
   name: string;
   /**

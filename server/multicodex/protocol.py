@@ -862,8 +862,9 @@ class VerifyCheck(WireModel):
     """One health check."""
 
     name: str = Field(
-        description="Stable id: store_directory, store_file, store_lock, accounts, active_account, "
-        "needs_reauth, import_sources, endpoints (more may be added)."
+        description="Stable id: store_directory, store_file, store_lock (a database store: "
+        "store_database, store_key, store_lock), accounts, active_account, needs_reauth, "
+        "import_sources, endpoints (more may be added)."
     )
     label: str = Field(description="The check in words, e.g. 'storage directory writable'.")
     status: CheckStatus = Field(
@@ -891,8 +892,25 @@ class VerifyResult(WireModel):
     )
 
 
+class StoreDatabaseInfo(WireModel):
+    """The PostgreSQL database a store setting names."""
+
+    url: str = Field(description="The database's URL without its password or query.")
+    schema_version: int = Field(
+        description="The schema version the database holds (0: not created yet)."
+    )
+    supported_schema_version: int = Field(description="The schema version of this MultiCodex.")
+    key_source: str | None = Field(
+        description="Where the tokens' encryption key comes from (the environment variable, "
+        "the key file's path or the OS keyring); null when no key is set."
+    )
+    key_id: str | None = Field(description="The id of the key tokens are sealed with now.")
+
+
 class PathsResult(WireModel):
-    """Where MultiCodex keeps things and talks to."""
+    """Where MultiCodex keeps things and talks to. On a database store the account store,
+    its lock and schema are in the database (``database``); the file fields then name
+    files of the home directory that are not used."""
 
     home: str = Field(
         description="The store directory (initializationOptions.home, MULTICODEX_HOME, "
@@ -908,6 +926,10 @@ class PathsResult(WireModel):
     import_sources: list[ImportSourceInfo] = Field(description="Known import sources.")
     auth_url: str = Field(description="Authorization server base URL in use.")
     backend_url: str = Field(description="Codex backend base URL in use.")
+    database: StoreDatabaseInfo | None = Field(
+        default=None,
+        description="The database the accounts are kept in; null for the file store.",
+    )
 
 
 # ------------------------------------------------------------------------ store recovery

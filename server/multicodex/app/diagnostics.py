@@ -16,6 +16,7 @@ from multicodex.app.importing import describe_sources
 from multicodex.app.reachability import reach_checks
 from multicodex.app.recovery import corrupt_check_detail
 from multicodex.app.snapshot import PoolSnapshot
+from multicodex.app.store_database import database_checks, database_info, database_of
 from multicodex.app.store_repairs import repairs_check
 from multicodex.config import Endpoints
 from multicodex.protocol import (
@@ -37,6 +38,7 @@ UNUSABLE_STORE = "unknown (the store is unusable)"
 
 
 async def paths(store: StoreBackend, endpoints: Endpoints, env: Mapping[str, str]) -> PathsResult:
+    database = database_of(store)
     return PathsResult(
         home=str(store.home),
         store_file=str(store.path),
@@ -46,6 +48,7 @@ async def paths(store: StoreBackend, endpoints: Endpoints, env: Mapping[str, str
         import_sources=await asyncio.to_thread(describe_sources, env),
         auth_url=endpoints.auth_url,
         backend_url=endpoints.backend_url,
+        database=database_info(database) if database is not None else None,
     )
 
 
@@ -62,10 +65,7 @@ async def verify(
     sources = await asyncio.to_thread(describe_sources, env)
     reachable = await reach_checks(http, endpoints)
     checks = [
-        _check("store_directory", "storage directory writable", *_directory_state(store)),
-        await _document_check(store, snapshot),
-        await asyncio.to_thread(repairs_check, store),
-        _check("store_lock", "store lock", *await _lock_state(store)),
+        *await _store_checks(store, snapshot),
         *_account_checks(snapshot),
         _check("import_sources", "import sources found", True, _found(sources)),
         _check("endpoints", "endpoints", True, f"{endpoints.auth_url}, {endpoints.backend_url}"),
@@ -84,6 +84,26 @@ async def verify(
         summary_line=f"verify: {status.upper()} storage={storage} accounts={pool.accounts} "
         f"active={pool.active_name} needsReauth={pool.needs_reauth}",
     )
+
+
+async def _store_checks(
+    store: StoreBackend, snapshot: PoolSnapshot | StoreError
+) -> list[VerifyCheck]:
+    """The file store's directory, document and lock; a database's connection and schema,
+    key and lock (a store that could not be read says why after them)."""
+    database = database_of(store)
+    if database is None:
+        return [
+            _check("store_directory", "storage directory writable", *_directory_state(store)),
+            await _document_check(store, snapshot),
+            await asyncio.to_thread(repairs_check, store),
+            _check("store_lock", "store lock", *await _lock_state(store)),
+        ]
+    accounts = None if isinstance(snapshot, StoreError) else len(snapshot.accounts)
+    checks = await asyncio.to_thread(database_checks, database, accounts)
+    if isinstance(snapshot, StoreError):
+        checks.append(await _document_check(store, snapshot))
+    return checks
 
 
 @dataclass(frozen=True)

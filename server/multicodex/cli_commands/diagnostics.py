@@ -18,6 +18,7 @@ from multicodex.protocol import (
     ImportSourceInfo,
     ImportSourceResult,
     NoParams,
+    PathsResult,
 )
 
 IMPORT_KINDS = ("codex-cli", "pi", "pi-multicodex")
@@ -122,22 +123,32 @@ async def run_paths(ctx: CommandContext) -> int:
     if ctx.out.json_mode:
         ctx.out.result(result)
         return ExitCode.OK
-    rows = [
-        ("home", result.home),
-        ("store", result.store_file),
-        ("lock", result.lock_file),
-        ("schema", result.schema_file),
-        ("quarantine", result.quarantine_file),
-        ("auth url", result.auth_url),
-        ("backend url", result.backend_url),
-    ]
-    ctx.out.line(f"paths: storage={result.store_file} home={result.home}")
+    rows = [("home", result.home), *_store_rows(result)]
+    rows += [("auth url", result.auth_url), ("backend url", result.backend_url)]
+    storage = result.database.url if result.database is not None else result.store_file
+    ctx.out.line(f"paths: storage={storage} home={result.home}")
     for name, value in rows:
         ctx.out.line(f"  {name + ':':<12} {value}")
     ctx.out.line("  import sources:")
     for source in result.import_sources:
         ctx.out.line(f"    {source_line(source)}")
     return ExitCode.OK
+
+
+def _store_rows(result: PathsResult) -> list[tuple[str, str]]:
+    """The file store's files, or what the database is (its lock and schema are in it)."""
+    database = result.database
+    if database is None:
+        return [
+            ("store", result.store_file),
+            ("lock", result.lock_file),
+            ("schema", result.schema_file),
+            ("quarantine", result.quarantine_file),
+        ]
+    schema = f"version {database.schema_version} (this MultiCodex: "
+    schema += f"{database.supported_schema_version})"
+    key = f"{database.key_id} from {database.key_source}" if database.key_id else "none set"
+    return [("store", f"database {database.url}"), ("schema", schema), ("key", key)]
 
 
 def source_line(source: ImportSourceInfo) -> str:
