@@ -11,7 +11,7 @@ import { AccountPicker } from './picker';
 import { Methods, Notifications, ResetTargetValues, type AccountInfo, type AccountRef, type ResetTarget } from './protocol';
 import { ServerConnection } from './serverConnection';
 import { currentSettings, SECTION } from './settings';
-import { readFooterPatch, readRotationPatch } from './settingsModel';
+import { readFooterPatch, readRotationPatch, RESTART_SETTINGS } from './settingsModel';
 import { StatusBar } from './statusBar';
 import { startEmptyStore } from './storeRecovery';
 import { StreamRouter } from './streams';
@@ -117,12 +117,7 @@ async function onSettingsChanged(
   const settings = currentSettings();
   statusBar.setVisible(settings.footerVisible);
   statusBar.setShowPool(settings.footerShowPool);
-  if (
-    event.affectsConfiguration(`${SECTION}.server`) ||
-    event.affectsConfiguration(`${SECTION}.home`) ||
-    event.affectsConfiguration(`${SECTION}.workspaceAccount`) ||
-    event.affectsConfiguration(`${SECTION}.proxy`)
-  ) {
+  if (RESTART_SETTINGS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`))) {
     log.info('Server settings changed; restarting the server.');
     await server.restart();
     return;

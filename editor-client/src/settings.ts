@@ -8,7 +8,10 @@ export const SECTION = 'multicodex';
 
 export function currentSettings(): ExtensionSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return readExtensionSettings((key) => explicitValue(config, key));
+  return readExtensionSettings(
+    (key) => explicitValue(config, key),
+    (key) => config.inspect(key)?.globalValue,
+  );
 }
 
 function explicitValue(config: vscode.WorkspaceConfiguration, key: string): unknown {

@@ -30,6 +30,9 @@ export interface ExtensionSettings {
 /** Reads one explicitly-set setting below `multicodex.`; undefined when unset. */
 export type SettingReader = (key: string) => unknown;
 
+/** The settings (below `multicodex.`) a server start reads: a change restarts the server. */
+export const RESTART_SETTINGS: readonly string[] = ['server', 'home', 'store', 'workspaceAccount', 'proxy'];
+
 type FooterField = keyof FooterPatch;
 
 /** VS Code setting key (below `multicodex.`) → footer field on the wire. */
@@ -54,13 +57,21 @@ const FOOTER_CHOICES: Readonly<Record<FooterField, readonly (string | boolean)[]
   compact: BOOLEANS,
 };
 
-export function readExtensionSettings(read: SettingReader): ExtensionSettings {
+/**
+ * `readUser` reads the machine-scoped settings (`store`): their User or Remote value only,
+ * never a workspace's, since they say where the accounts and their tokens go.
+ */
+export function readExtensionSettings(read: SettingReader, readUser: SettingReader = read): ExtensionSettings {
   const forServer: InitializationOptions = {
     log_level: oneOf(read('server.logLevel'), LogLevelValues) ?? 'warning',
   };
   const home = stringOr(read('home'), '').trim();
   if (home) {
     forServer.home = home;
+  }
+  const store = stringOr(readUser('store'), '').trim();
+  if (store) {
+    forServer.store = store;
   }
   const workspaceAccount = stringOr(read('workspaceAccount'), '').trim();
   if (workspaceAccount) {

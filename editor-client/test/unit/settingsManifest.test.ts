@@ -45,6 +45,16 @@ describe('the settings a server start reads', () => {
   });
 });
 
+describe('the store setting', () => {
+  it('is a machine\'s own (User or Remote settings), restricted in untrusted workspaces', () => {
+    const declared = settings['multicodex.store'];
+    assert.equal(declared?.type, 'string');
+    assert.equal(declared?.scope, 'machine');
+    const restricted = manifest.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? [];
+    assert.ok(restricted.includes('multicodex.store'));
+  });
+});
+
 describe('the workspace account setting', () => {
   it('can be set in workspace settings, even untrusted ones (it runs nothing)', () => {
     const declared = settings['multicodex.workspaceAccount'];

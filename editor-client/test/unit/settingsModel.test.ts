@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FooterOrderValues, LogLevelValues, ResetWindowValues, UsageModeValues } from '../../src/protocol';
-import { readExtensionSettings, readFooterPatch, readRotationPatch } from '../../src/settingsModel';
+import { readExtensionSettings, readFooterPatch, readRotationPatch, RESTART_SETTINGS } from '../../src/settingsModel';
 
 const reader = (values: Record<string, unknown>) => (key: string): unknown => values[key];
 
@@ -23,6 +23,22 @@ describe('readExtensionSettings', () => {
   it('sends the workspace account when one is set, trimmed', () => {
     assert.equal(readExtensionSettings(reader({ workspaceAccount: ' bob@x.com ' })).forServer.workspace_account, 'bob@x.com');
     assert.equal('workspace_account' in readExtensionSettings(reader({ workspaceAccount: '  ' })).forServer, false);
+  });
+
+  it('sends the store (a directory or a database URL) from the user\'s own settings only', () => {
+    const url = 'postgresql://dev@db.internal:5432/multicodex';
+    const user = reader({ store: ` ${url} ` });
+    assert.equal(readExtensionSettings(reader({}), user).forServer.store, url);
+    assert.equal(readExtensionSettings(reader({}), reader({ store: '/srv/mc' })).forServer.store, '/srv/mc');
+    const fromWorkspace = reader({ store: 'postgresql://attacker@evil.example/db' });
+    assert.equal('store' in readExtensionSettings(fromWorkspace, reader({})).forServer, false);
+    assert.equal('store' in readExtensionSettings(reader({}), reader({ store: '  ' })).forServer, false);
+  });
+
+  it('restarts the server when the store changes, as for the other settings a start reads', () => {
+    for (const key of ['store', 'home', 'server', 'workspaceAccount', 'proxy']) {
+      assert.ok(RESTART_SETTINGS.includes(key), key);
+    }
   });
 
   it('maps explicit settings to snake_case initializationOptions', () => {
