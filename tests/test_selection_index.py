@@ -1,5 +1,6 @@
 """The selection index picks exactly the account the default strategy's full ranking picks,
-for any pool, request and moment, also as time passes resets and cooldowns by."""
+and says so in the same words, for any pool, request and moment, also as time passes
+resets and cooldowns by."""
 
 from __future__ import annotations
 
@@ -101,8 +102,9 @@ def test_the_index_picks_what_the_full_ranking_picks(data: st.DataObject) -> Non
     # The same index over moments that pass resets, cooldown ends and a gate's lifetime.
     for offset in (0.0, 0.0, HOUR, 1.5 * HOUR, 3 * HOUR, 40 * HOUR):
         request = data.draw(requests(pool, NOW + offset))
-        expected = get_strategy("default").choose(request).key
-        assert index.pick(request, pool) == expected
+        expected = get_strategy("default").choose(request)
+        assert index.pick(request, pool) == expected.key
+        assert index.choose(request, pool) == expected
 
 
 def test_a_new_list_of_accounts_is_ranked_afresh() -> None:

@@ -8,9 +8,10 @@ cooldown, window reset, limit cooldown or model gate has ended since (the earlie
 moment is kept; past it the index is built again). A request then walks the order past
 the accounts it excluded; the pin and the conversation's account are looked up directly.
 
-It answers which account the default strategy picks (``selection`` stays the oracle, and
-a property test holds the two to the same answer); the words of a selection (why, what was
-skipped) are still the pure function's.
+`choose` gives the whole `Selection` the pure function gives (the property tests hold the
+two to the same answer, words included): the pure function runs over the few accounts the
+words can name, in pool order: the one picked, the pin, the conversation's account and
+every account skipped (whose number the words give).
 """
 
 from __future__ import annotations
@@ -23,8 +24,16 @@ from multicodex.model import StoredAccount
 from multicodex.model.quota import GENERAL_BUCKET, bucket_for_model
 from multicodex.model_access import GATE_LIFETIME_SECONDS, model_block
 from multicodex.paid_credits import serves_only_on_paid_credits
-from multicodex.selection import AccountStanding, SelectionRequest, _standing, availability
+from multicodex.selection import (
+    AccountStanding,
+    Selection,
+    SelectionRequest,
+    _standing,
+    availability,
+    get_strategy,
+)
 
+DEFAULT = get_strategy("default")
 RankKey = tuple[int, float, float, int]
 ViewKey = tuple[str | None, str, tuple[tuple[str, tuple[str, ...]], ...]]
 
@@ -36,6 +45,9 @@ class _View:
 
     order: tuple[str, ...]
     standings: dict[str, AccountStanding]
+    positions: dict[str, int]
+    unavailable: tuple[int, ...]
+    """Positions of the accounts skipped whatever the request excludes, in pool order."""
 
 
 class SelectionIndex:
@@ -47,12 +59,25 @@ class SelectionIndex:
         self._built_at = math.inf
         self._views: dict[ViewKey, _View] = {}
 
+    def choose(self, request: SelectionRequest, source: object) -> Selection:
+        """What ``get_strategy("default").choose(request)`` answers."""
+        view = self._view(request, source)
+        picked = self._pick(request, view)
+        named = {picked, request.pinned, request.affinity, *request.excluded}
+        places = {view.positions[k] for k in named if k is not None and k in view.positions}
+        places.update(view.unavailable)
+        accounts = request.accounts
+        few = [accounts[i] for i in sorted(places)]
+        return DEFAULT.choose(request.model_copy(update={"accounts": few}))
+
     def pick(self, request: SelectionRequest, source: object) -> str | None:
         """The key the default strategy would choose for ``request``; None when no
         account may serve it. ``source`` is the same object exactly as long as the
         accounts are the same (the store document they were read from, say): a request
         copies its list of accounts, so that list cannot say so."""
-        view = self._view(request, source)
+        return self._pick(request, self._view(request, source))
+
+    def _pick(self, request: SelectionRequest, view: _View) -> str | None:
         excluded = request.excluded
         pinned = request.pinned
         if pinned is not None and pinned in view.standings and pinned not in excluded:
@@ -88,14 +113,25 @@ def _build(request: SelectionRequest) -> _View:
     now = request.now
     bucket = bucket_for_model(request.model)
     standings: dict[str, AccountStanding] = {}
+    positions: dict[str, int] = {}
+    unavailable: list[int] = []
     for position, account in enumerate(request.accounts):
-        if availability(account, now) != "available" or _blocked(request, account):
-            continue
-        if bucket == GENERAL_BUCKET and serves_only_on_paid_credits(account, now):
+        positions[account.key] = position
+        if (
+            availability(account, now) != "available"
+            or _blocked(request, account)
+            or (bucket == GENERAL_BUCKET and serves_only_on_paid_credits(account, now))
+        ):
+            unavailable.append(position)
             continue
         standings[account.key] = _standing(account, position, now, bucket)
     ranked = sorted(standings.values(), key=_rank)
-    return _View(order=tuple(s.account.key for s in ranked), standings=standings)
+    return _View(
+        order=tuple(s.account.key for s in ranked),
+        standings=standings,
+        positions=positions,
+        unavailable=tuple(unavailable),
+    )
 
 
 def _blocked(request: SelectionRequest, account: StoredAccount) -> bool:

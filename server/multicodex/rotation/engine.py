@@ -63,7 +63,8 @@ from multicodex.rotation.models import (
     skipped_states,
 )
 from multicodex.rotation.passthrough import RawRelay
-from multicodex.selection import Selection, SelectionRequest, get_strategy
+from multicodex.selection import DEFAULT_STRATEGY, Selection, SelectionRequest, get_strategy
+from multicodex.selection_index import SelectionIndex
 from multicodex.timefmt import clock_time
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,8 @@ class RotationEngine:
         self.sleep = sleep
         self.models: ModelDirectory = models or NoModelDirectory()
         self.owners: dict[str, str] = {}
+        self.selection_index = SelectionIndex()
+        """The default strategy's order of the pool, kept while the accounts hold still."""
         self.beyond_quota = beyond_quota or BeyondQuota(pool, ResetCreditSpender(pool, codex))
         """Reset credits and paid credits, as far as the rotation policy allows them."""
 
@@ -303,24 +306,30 @@ class RequestRotation:
         excluded = {*self._excluded, leaving} if leaving is not None else self._excluded
         named = self._request.account_key
         accounts = self._pool.accounts()
+        if named is not None:
+            # A request that names its account is served by that one or not at all; the
+            # pin and the conversation's account do not apply to it.
+            accounts = [a for a in accounts if a.key == named]
         models = self._engine.models
         model = self._request.model
-        return get_strategy(self._policy.strategy).choose(
-            SelectionRequest(
-                # A request that names its account is served by that one or not at all;
-                # the pin and the conversation's account do not apply to it.
-                accounts=accounts if named is None else [a for a in accounts if a.key == named],
-                now=self._pool.clock(),
-                excluded=frozenset(excluded),
-                pinned=self._pool.pinned if named is None else None,
-                affinity=self._owner if named is None else None,
-                sticky=self._policy.sticky,
-                model=model,
-                model_name=models.display_name(model),
-                plan_models=models.plan_models(),
-                client_version=client_version(),
-            )
+        strategy = get_strategy(self._policy.strategy)
+        # Built from the pool's own objects: validating 10,000 accounts again per call
+        # would cost more than the index saves.
+        request = SelectionRequest.model_construct(
+            accounts=accounts,
+            now=self._pool.clock(),
+            excluded=frozenset(excluded),
+            pinned=self._pool.pinned if named is None else None,
+            affinity=self._owner if named is None else None,
+            sticky=self._policy.sticky,
+            model=model,
+            model_name=models.display_name(model),
+            plan_models=models.plan_models(),
+            client_version=client_version(),
         )
+        if strategy.name == DEFAULT_STRATEGY:
+            return self._engine.selection_index.choose(request, accounts)
+        return strategy.choose(request)
 
     def _note_switch(self, account: StoredAccount) -> Switch | None:
         """A move away from the account last tried (or the conversation's owner)."""
