@@ -170,11 +170,11 @@ class UsageInsight:
 
     async def check_thresholds(self) -> list[UsageNotice]:
         """Announce each threshold crossed since the last check (once; see usage_notices)."""
-        if self._settling:
-            return []
         async with self._checking:
             if self._announced is None:
                 self._announced = await asyncio.to_thread(self._database.notified)
+            if self._settling:  # read here: a check waiting on the lock may find it begun
+                return []
             snapshot = self._snapshot()
             thresholds, margin = self._thresholds()
             active = snapshot.active_key
