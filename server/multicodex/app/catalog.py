@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -96,6 +97,10 @@ class ModelCache:
         self._plans: dict[str, _PlanList] = {}
         self._failed_at: dict[str, float] = {}
         self._lock = asyncio.Lock()
+        self._settled: tuple[object, float] | None = None
+        """The store document last seen with no list due, and until when none is: a
+        completion then checks nothing (building the pool's snapshot costs more than the
+        rest of its way to the upstream request)."""
 
     async def models(self, params: ModelsListParams) -> ModelsListResult:
         fetched = await self._fetch_plans(force=params.refresh)
@@ -152,14 +157,23 @@ class ModelCache:
 
     def _due_plans(self, force: bool) -> list[tuple[str, str]]:
         now = self._pool.clock()
+        document = self._pool.document()
+        settled = self._settled
+        if not force and settled is not None and settled[0] is document and now < settled[1]:
+            return []
         due = []
+        next_due = math.inf
         for plan, key in _fetching_accounts(self._snapshot()).items():
             entry = self._plans.get(plan)
             failed = self._failed_at.get(plan)
             if not force and failed is not None and now - failed < RETRY_FAILED_SECONDS:
+                next_due = min(next_due, failed + RETRY_FAILED_SECONDS)
                 continue
             if force or entry is None or now - entry.fetched_at >= REVALIDATE_SECONDS:
                 due.append((plan, key))
+            else:
+                next_due = min(next_due, entry.fetched_at + REVALIDATE_SECONDS)
+        self._settled = None if due else (document, next_due)
         return due
 
     async def _fetch(self, plan: str, key: str) -> bool:
