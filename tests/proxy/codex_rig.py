@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,10 +29,9 @@ DEAD_PROXY = "http://127.0.0.1:9"
 USER_CONFIG = 'model = "gpt-5.5"\ncheck_for_update_on_startup = false\n'
 """The user's own ~/.codex/config.toml: it must still apply, and stay as it was."""
 
-needs_codex = pytest.mark.skipif(
-    not CODEX_JS.exists() or shutil.which("node") is None,
-    reason="the Codex CLI 0.171.0 is not installed (bash tests/fidelity/setup.sh)",
-)
+needs_codex = pytest.mark.usefixtures("codex_cli_installed")
+"""The real CLI is part of the suite: installed from npm by tests/fidelity/setup.sh on first
+use (a failed install fails the test; it is never skipped)."""
 
 
 @dataclass

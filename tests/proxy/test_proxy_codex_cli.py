@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,7 @@ from proxy_rig import ProxyRig
 CODEX_JS = Path(__file__).resolve().parents[1] / "fidelity/node_modules/codex-0171/bin/codex.js"
 RUN_TIMEOUT = 90.0
 
-pytestmark = pytest.mark.skipif(
-    not CODEX_JS.exists() or shutil.which("node") is None,
-    reason="the Codex CLI 0.171.0 is not installed (bash tests/fidelity/setup.sh)",
-)
+pytestmark = pytest.mark.usefixtures("codex_cli_installed")
 
 
 def codex_home(root: Path, base_url: str) -> Path:
