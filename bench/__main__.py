@@ -27,6 +27,7 @@ CASES = (
     "usage_polling",
     "refresh_durable",
     "proxy_ttfb",
+    "contract_ttfd",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 
