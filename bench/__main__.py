@@ -28,6 +28,7 @@ CASES = (
     "refresh_durable",
     "proxy_ttfb",
     "contract_ttfd",
+    "shared_store",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 
