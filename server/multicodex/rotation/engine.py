@@ -14,7 +14,6 @@ ever duplicated.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import uuid
@@ -181,47 +180,42 @@ class RequestRotation:
 
     async def events(self) -> AsyncGenerator[RotationEvent, None]:
         try:
-            async with contextlib.aclosing(self._events()) as events:
-                async for event in events:
+            await self._engine.models.prepare()
+            attempts_left = self._policy.retry_limit + 2 * max(1, len(self._pool.accounts()))
+            while attempts_left > 0:
+                attempts_left -= 1
+                retry = self._forced is not None
+                account = await self._next_account()
+                if account is None:
+                    self._pending = None
+                    async for notice in self._wait_for_reset():
+                        yield notice
+                    continue
+                for event in self._announce(account, retry):
                     yield event
+                retrying: FailureNotice | None = None
+                try:
+                    async for event in self._attempt(account):
+                        yield event
+                    return
+                except CodexFailure as failure:
+                    if self._forwarded:
+                        raise _after_output(failure, account) from None
+                    wait = await self._handle_failure(failure, account)
+                    if wait is not None:
+                        retrying = self._retry_notice(failure, account, wait)
+                if retrying is not None:  # told before the wait, not after it
+                    yield retrying
+                    await self._engine.sleep(retrying.wait_seconds)
+            raise UpstreamFailure(
+                f"gave up after too many attempts; last problem: {self._problem_text()}",
+                failure=self._last_failure(),
+                account_key=self._current,
+                account_name="",
+                after_output=False,
+            )
         finally:
             await self._settle_writes()
-
-    async def _events(self) -> AsyncGenerator[RotationEvent, None]:
-        await self._engine.models.prepare()
-        attempts_left = self._policy.retry_limit + 2 * max(1, len(self._pool.accounts()))
-        while attempts_left > 0:
-            attempts_left -= 1
-            retry = self._forced is not None
-            account = await self._next_account()
-            if account is None:
-                self._pending = None
-                async for notice in self._wait_for_reset():
-                    yield notice
-                continue
-            for event in self._announce(account, retry):
-                yield event
-            retrying: FailureNotice | None = None
-            try:
-                async for event in self._attempt(account):
-                    yield event
-                return
-            except CodexFailure as failure:
-                if self._forwarded:
-                    raise _after_output(failure, account) from None
-                wait = await self._handle_failure(failure, account)
-                if wait is not None:
-                    retrying = self._retry_notice(failure, account, wait)
-            if retrying is not None:  # told before the wait, not after it
-                yield retrying
-                await self._engine.sleep(retrying.wait_seconds)
-        raise UpstreamFailure(
-            f"gave up after too many attempts; last problem: {self._problem_text()}",
-            failure=self._last_failure(),
-            account_key=self._current,
-            account_name="",
-            after_output=False,
-        )
 
     def _announce(self, account: StoredAccount, retry: bool) -> list[RotationEvent]:
         """What the client learns before an attempt: the failure that led here, the
