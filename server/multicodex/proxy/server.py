@@ -74,6 +74,7 @@ class ProxyServer:
             access_log=False,
             lifespan="off",
             ws="none",
+            http="httptools",
             limit_concurrency=self._limits.max_connections,
             timeout_keep_alive=int(KEEP_ALIVE_SECONDS),
             timeout_graceful_shutdown=int(SHUTDOWN_SECONDS),
