@@ -16,8 +16,6 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import httpx2
-
 from multicodex.app.accounts import Accounts
 from multicodex.app.catalog import ModelCache
 from multicodex.app.completion import Completions
@@ -38,6 +36,7 @@ from multicodex.app.usage_insight import UsageInsight
 from multicodex.app.workspace import WorkspaceAccount
 from multicodex.auth.pkce_login import DEFAULT_PORTS
 from multicodex.codex.client import CodexClient
+from multicodex.codex.coalescing import upstream_client
 from multicodex.config import Endpoints
 from multicodex.pool.reset_credits import ResetCreditOffer, ResetCreditSpender
 from multicodex.protocol import (
@@ -123,7 +122,7 @@ class App:
         self.store = open_store(
             self.options.home, self.options.store, env=self.env, create=create_home
         )
-        self.http = httpx2.AsyncClient(timeout=HTTP_TIMEOUT)
+        self.http = upstream_client(HTTP_TIMEOUT)
         self.codex = CodexClient(self.endpoints, http=self.http)
         self.overrides = SessionOverrides(self.options.footer, self.options.rotation)
         self.pool = SessionPool(self.store, self.endpoints, self.http, self.codex, self.overrides)
