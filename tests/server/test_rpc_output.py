@@ -8,6 +8,7 @@ import os
 import threading
 from collections.abc import Iterator
 
+from multicodex.rpc import transport
 from multicodex.rpc.output import (
     MAX_PENDING_ENV,
     STALL_ENV,
@@ -130,3 +131,30 @@ def test_limits_come_from_the_environment_or_fall_back_to_the_defaults() -> None
     assert OutputLimits.from_env({}) == OutputLimits()
     assert OutputLimits.from_env({MAX_PENDING_ENV: "-1"}) == OutputLimits()
     assert OutputLimits.from_env({STALL_ENV: "soon"}) == OutputLimits()
+
+
+def test_output_past_what_the_pipe_holds_waits_and_arrives_in_order_once_read() -> None:
+    received = bytearray()
+    stuck = Stuck()
+    with pipe() as (read_end, write_end):
+        output = WireOutput(write_end, OutputLimits(max_pending_bytes=10**8), stuck)
+        sent = b"".join(b"frame %d;" % n for n in range(60_000))  # ~600 kB, no reader yet
+        for start in range(0, len(sent), 4096):
+            output.write(sent[start : start + 4096])
+        reader = drain(read_end, received)
+        assert output.close() is True
+        os.close(write_end)
+        reader.join(WAIT)
+    assert bytes(received) == sent
+    assert stuck.calls == 0
+
+
+def test_the_wire_gets_a_description_of_its_own_so_the_parents_end_stays_blocking() -> None:
+    with pipe() as (read_end, write_end):
+        own = transport._own_description(write_end)
+        try:
+            WireOutput(own, OutputLimits(), Stuck()).write(b"through the pipe")
+            assert os.get_blocking(write_end)
+            assert os.read(read_end, 100) == b"through the pipe"
+        finally:
+            os.close(own)

@@ -1,9 +1,14 @@
-"""The wire's output: frames go to stdout from a thread of their own.
+"""The wire's output: frames go to stdout at once while the pipe has room, and from a
+thread of their own once it is full.
 
 Writing to a pipe blocks once the client stops reading it. Done on the event loop, that
 would stop every request, and a coroutine holding the store's lock (or an account's
 refresh lock) would keep it for as long as the client sleeps, blocking every other
-MultiCodex process. Here a write only hands the bytes over; what waits to be written is
+MultiCodex process. So the descriptor is non-blocking: a write with nothing waiting goes
+straight into the pipe (no thread wakes up, which cost a GIL hand-over per frame); what
+does not fit, and output in a burst (where the thread gathers frames and writes them beside
+the loop) is handed to the writer thread, which waits for room; output
+written later waits behind it, so the order holds. What waits to be written is
 bounded. Past ``max_pending_bytes``, or once the client has taken nothing for
 ``stall_seconds`` while output waits, the client counts as gone: the server logs why,
 drops the output and ``on_stuck`` ends it (the editor restarts a server that exits).
@@ -14,9 +19,11 @@ must not write.
 from __future__ import annotations
 
 import collections
+import contextlib
 import enum
 import logging
 import os
+import select
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +38,11 @@ DEFAULT_MAX_PENDING = 64 * 1024 * 1024
 DEFAULT_STALL_SECONDS = 60.0
 _WRITE_CHUNK = 64 * 1024
 """Bytes per write: the client's progress is noticed at least this often."""
+_BURST_SECONDS = 0.001
+"""Output that follows a direct write this closely goes through the writer thread: in a
+burst, the thread gathers what comes while it writes, and writes it beside the loop."""
+_ROOM_POLL_SECONDS = 1.0
+"""How long the writer thread waits for room before it looks at the state again."""
 
 
 class OutputLimits(BaseModel):
@@ -90,6 +102,9 @@ class WireOutput:
         self._state = _State.OPEN
         self._closed = False
         """``close`` has returned: ``on_stuck`` may no longer run."""
+        self._wrote_at = -_BURST_SECONDS
+        """When a write last went straight into the pipe."""
+        os.set_blocking(fd, False)
         for target, name in ((self._write_out, "writer"), (self._watch, "watchdog")):
             threading.Thread(target=target, name=f"multicodex-stdout-{name}", daemon=True).start()
 
@@ -105,12 +120,32 @@ class WireOutput:
             if self._unwritten + len(data) > self._limits.max_pending_bytes:
                 self._give_up(f"more than {self._limits.max_pending_bytes} bytes wait for it")
                 return
+            now = self._clock()
+            if self._unwritten == 0 and now - self._wrote_at >= _BURST_SECONDS:
+                self._wrote_at = now
+                data = self._write_now(data)
+                if not data:
+                    return
             if self._unwritten == 0:
-                self._progress_at = self._clock()
+                self._progress_at = now
                 self._started_waiting.notify()
             self._chunks.append(data)
             self._unwritten += len(data)
             self._has_output.notify()
+
+    def _write_now(self, data: bytes) -> bytes:
+        """Holding the lock, with nothing waiting: write what the pipe takes without
+        blocking; what is left."""
+        try:
+            written = os.write(self._fd, data)
+        except BlockingIOError:
+            return data
+        except OSError as exc:  # the client closed its end; the end of stdin follows
+            log.debug("could not write to the client: %s", type(exc).__name__)
+            self._unwritten = len(data)
+            self._enter(_State.GONE)
+            return b""
+        return data[written:]
 
     def flush(self) -> None:
         """Nothing to do: ``write`` hands everything over at once."""
@@ -146,6 +181,10 @@ class WireOutput:
         while data:
             try:
                 written = os.write(self._fd, data[:_WRITE_CHUNK])
+            except BlockingIOError:
+                if not self._wait_for_room():
+                    return False
+                continue
             except OSError as exc:  # the client closed its end; the end of stdin follows
                 log.debug("could not write to the client: %s", type(exc).__name__)
                 self._stop(_State.GONE)
@@ -159,6 +198,14 @@ class WireOutput:
                 if self._state is _State.STUCK:
                     return False
         return True
+
+    def _wait_for_room(self) -> bool:
+        """Wait until the pipe takes bytes again (or a while passes); whether output is
+        still wanted."""
+        with contextlib.suppress(OSError, ValueError):  # closed: the next write says so
+            select.select([], [self._fd], [], _ROOM_POLL_SECONDS)
+        with self._lock:
+            return self._state in (_State.OPEN, _State.CLOSING)
 
     def _watch(self) -> None:
         """Give up on the client once output has waited ``stall_seconds`` without the

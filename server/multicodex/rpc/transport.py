@@ -12,6 +12,7 @@ import asyncio
 import collections
 import functools
 import os
+import stat
 import sys
 import threading
 from collections.abc import Callable
@@ -80,7 +81,21 @@ def claim_stdio() -> tuple[Callable[[int], bytes], int]:
     else written to fd 1 goes to stderr, so a stray ``print`` can never corrupt the
     framing."""
     wire_in = os.dup(sys.stdin.fileno())
-    wire_out = os.dup(sys.stdout.fileno())
+    wire_out = _own_description(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
     return functools.partial(os.read, wire_in), wire_out
+
+
+def _own_description(fd: int) -> int:
+    """A descriptor of ``fd``'s pipe with an open file description of its own, so that
+    making it non-blocking (`multicodex.rpc.output`) does not change the parent's end (a
+    terminal the server was started from, say); a plain ``dup`` for anything else (a
+    file, whose offset must stay shared) or when it cannot be opened again (no reader)."""
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+        return os.dup(fd)
+    try:
+        return os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return os.dup(fd)
