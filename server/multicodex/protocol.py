@@ -121,7 +121,9 @@ class WireModel(BaseModel):
     """Base of every model defined here: unknown fields are rejected, and in the
     serialization schema every field is required (results always carry every field)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        extra="forbid", json_schema_serialization_defaults_required=True, defer_build=True
+    )
 
 
 # --------------------------------------------------------------------------- shared types

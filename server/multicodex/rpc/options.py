@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from multicodex.protocol import InitializationOptions
-from multicodex.selection import STRATEGIES
 
 
 def read_options(raw: Any) -> tuple[InitializationOptions, str | None]:
@@ -20,7 +19,11 @@ def read_options(raw: Any) -> tuple[InitializationOptions, str | None]:
 
         return InitializationOptions(), _warning(invalid_params(exc).message)
     strategy = options.rotation.strategy if options.rotation is not None else None
-    if strategy is not None and strategy not in STRATEGIES:
+    if strategy is None:
+        return options, None
+    from multicodex.selection import STRATEGIES  # loaded at start only when one is named
+
+    if strategy not in STRATEGIES:
         known = ", ".join(STRATEGIES)
         problem = f"rotation.strategy: unknown strategy {strategy!r}; one of {known}"
         return InitializationOptions(), _warning(problem)
