@@ -175,6 +175,9 @@ class RequestRotation:
         self._reasoning: list[str] = []
         self._output: list[dict[str, Any]] = []
         self._writes: asyncio.Future[None] | None = None
+        self._cooling: dict[str, tuple[float, str]] = {}
+        """Cooldowns this request set whose store write may still be under way: selection
+        sees them at once (a pin on a cooling account is cleared, as the store will say)."""
         """What a failure left to write to the store (usage, a cooldown, a gate), in order,
         while the request moves on; settled before a result, a wait or the end."""
 
@@ -299,7 +302,7 @@ class RequestRotation:
         excluded too."""
         excluded = {*self._excluded, leaving} if leaving is not None else self._excluded
         named = self._request.account_key
-        accounts = self._pool.accounts()
+        accounts = self._with_pending_cooldowns(self._pool.accounts())
         if named is not None:
             # A request that names its account is served by that one or not at all; the
             # pin and the conversation's account do not apply to it.
@@ -324,6 +327,16 @@ class RequestRotation:
         if strategy.name == DEFAULT_STRATEGY:
             return self._engine.selection_index.choose(request, accounts)
         return strategy.choose(request)
+
+    def _with_pending_cooldowns(self, accounts: list[StoredAccount]) -> list[StoredAccount]:
+        if not self._cooling:
+            return accounts  # the pool's own list: the selection index knows it
+        return [
+            a.model_copy(update={"cooldown_until": c[0], "cooldown_reason": c[1]})
+            if (c := self._cooling.get(a.key)) is not None
+            else a
+            for a in accounts
+        ]
 
     def _note_switch(self, account: StoredAccount) -> Switch | None:
         """A move away from the account last tried (or the conversation's owner)."""
@@ -488,6 +501,7 @@ class RequestRotation:
         when = clock_time(until, now)
         reason = f"{account.display_name} hit its usage limit; cooling down until {when}"
         self._write_later(self._pool.set_cooldown(account.key, until, reason))
+        self._cooling[account.key] = (until, reason)
         self._excluded.add(account.key)
         self._problem = (reason, _info(failure))
 
