@@ -92,6 +92,19 @@ def _environment() -> Mapping[str, str]:
     return dict(os.environ)
 
 
+def _database_store(
+    args: argparse.Namespace, refusal: str
+) -> tuple[argparse.Namespace, Mapping[str, str], str]:
+    """The arguments with their defaults, the environment and the store's database URL;
+    ``refusal`` when the store chosen is not in a database."""
+    args = with_global_defaults(args)
+    env = _environment()
+    setting = chosen_store(args.store, env)
+    if setting is None or not is_database_url(setting):
+        raise CliFailure(refusal)
+    return args, env, setting
+
+
 def _source(args: argparse.Namespace, env: Mapping[str, str]) -> StoreBackend:
     return open_store(args.home, args.store, env=env, create=False)
 
@@ -169,14 +182,11 @@ def _rotate_key(args: argparse.Namespace, out: Output) -> int:
     from multicodex.store.postgres.keys import rotated_keys
     from multicodex.store.postgres.store import PostgresStore
 
-    args = with_global_defaults(args)
-    env = _environment()
-    setting = chosen_store(args.store, env)
-    if setting is None or not is_database_url(setting):
-        raise CliFailure(
-            "rotate-key is for a store in a database (--store postgresql://…); the file "
-            "store keeps its tokens in a 0600 file and has no key"
-        )
+    args, env, setting = _database_store(
+        args,
+        "rotate-key is for a store in a database (--store postgresql://…); the file "
+        "store keeps its tokens in a 0600 file and has no key",
+    )
     home = resolve_home(args.home, env)
     database = PostgresStore.open(setting, home=home, env=env, create=True, require_key=False)
     try:
@@ -198,14 +208,11 @@ def _audit(args: argparse.Namespace, out: Output) -> int:
     from multicodex.store.postgres.audit import AuditListing, audit_table
     from multicodex.store.postgres.store import PostgresStore
 
-    args = with_global_defaults(args)
-    env = _environment()
-    setting = chosen_store(args.store, env)
-    if setting is None or not is_database_url(setting):
-        raise CliFailure(
-            "the audit is kept by a store in a database (--store postgresql://…); the file "
-            "store, on one machine, keeps none"
-        )
+    args, env, setting = _database_store(
+        args,
+        "the audit is kept by a store in a database (--store postgresql://…); the file "
+        "store, on one machine, keeps none",
+    )
     try:
         since = parse_since(args.since, time.time())
     except ValueError as exc:
