@@ -1,7 +1,8 @@
 // The pooled chat models VS Code lists: one entry per model at least one account can
 // serve, sized from the catalog, with a detail line (the account that would serve next and
 // the headroom of the accounts that serve it) and a tooltip. Pure: no vscode import.
-import type { AccountInfo, ModelSummary, Status, UsageWindow } from './protocol';
+import type { AccountInfo, ModelSummary, Status } from './protocol';
+import { usedNow } from './usageGlance';
 
 /** What vscode.LanguageModelChatInformation carries (1.104+). */
 export interface ChatInformation {
@@ -75,15 +76,8 @@ export function headroom(account: AccountInfo, model: ModelSummary, now: number)
   }
   const bucket = usage.buckets.find((b) => new RegExp(`\\b${escapeRegExp(b.label)}\\b`, 'i').test(model.display_name));
   const windows = bucket ? [bucket.five_hour, bucket.weekly] : [usage.five_hour, usage.weekly];
-  const used = Math.max(0, ...windows.map((w) => usedNow(w, now)));
+  const used = Math.max(0, ...windows.map((w) => (w ? usedNow(w, now) : 0)));
   return Math.max(0, 100 - Math.min(100, used));
-}
-
-function usedNow(window: UsageWindow | null, now: number): number {
-  if (!window) {
-    return 0;
-  }
-  return window.resets_at !== null && window.resets_at <= now ? 0 : window.used_percent;
 }
 
 function tooltip(model: ModelSummary): string {
