@@ -425,8 +425,7 @@ class CodexClient:
         timeout: float = 10.0,  # noqa: ASYNC109 (a bound on the whole call, applied inside)
     ) -> UsageSnapshot:
         """``GET {backend}/wham/usage`` as a snapshot with ``source="endpoint"``."""
-        headers = auth_headers(access_token, account_id, self._user_agent)
-        headers["Accept"] = "application/json"
+        headers = self._json_headers(access_token, account_id)
         response = await self._get(self._endpoints.usage_url, headers, timeout, what="usage")
         payload = _json_body(response, what="usage")
         try:
@@ -462,8 +461,7 @@ class CodexClient:
         timeout: float = 10.0,  # noqa: ASYNC109 (a bound on the whole call, applied inside)
     ) -> ModelCatalog | None:
         """The model list with its ETag; None when ``etag`` is still current (HTTP 304)."""
-        headers = auth_headers(access_token, account_id, self._user_agent)
-        headers["Accept"] = "application/json"
+        headers = self._json_headers(access_token, account_id)
         headers["originator"] = self._originator
         if etag:
             headers["If-None-Match"] = etag
@@ -492,6 +490,12 @@ class CodexClient:
                 return await self._send(request, stream=True)
         except TimeoutError as exc:
             raise StreamStalled(seconds, started=False) from exc
+
+    def _json_headers(self, access_token: str, account_id: str | None) -> dict[str, str]:
+        """The account's headers for a call answered in JSON."""
+        headers = auth_headers(access_token, account_id, self._user_agent)
+        headers["Accept"] = "application/json"
+        return headers
 
     async def _send(self, request: httpx2.Request, *, stream: bool) -> httpx2.Response:
         try:
@@ -553,8 +557,7 @@ class CodexClient:
         timeout: float = 10.0,  # noqa: ASYNC109 (a bound on the whole call, applied inside)
     ) -> ResetCreditList:
         """``GET {backend}/wham/rate-limit-reset-credits``: the credits banked."""
-        headers = auth_headers(access_token, account_id, self._user_agent)
-        headers["Accept"] = "application/json"
+        headers = self._json_headers(access_token, account_id)
         url = f"{self._endpoints.backend_url}{RESET_CREDITS_PATH}"
         response = await self._get(url, headers, timeout, what="reset credits")
         return _parsed(ResetCreditList, response, what="reset credits")
@@ -572,8 +575,7 @@ class CodexClient:
         ``redeem_request_id`` makes the call idempotent: after a lost answer send the same
         id again, never a new one, or a second credit may be spent.
         """
-        headers = auth_headers(access_token, account_id, self._user_agent)
-        headers["Accept"] = "application/json"
+        headers = self._json_headers(access_token, account_id)
         headers["Content-Type"] = "application/json"
         body = json.dumps({"redeem_request_id": redeem_request_id}).encode()
         url = f"{self._endpoints.backend_url}{RESET_CREDITS_PATH}/consume"
