@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator
 import uvicorn
 
 from multicodex.app import App
+from multicodex.proxy.http_protocol import HeldHeadProtocol
 from multicodex.proxy.relay import Relay
 from multicodex.proxy.routes import ProxyApp, ProxyLimits
 from multicodex.proxy.security import Guard, load_or_create_secret
@@ -74,7 +75,7 @@ class ProxyServer:
             access_log=False,
             lifespan="off",
             ws="none",
-            http="httptools",
+            http=HeldHeadProtocol,
             limit_concurrency=self._limits.max_connections,
             timeout_keep_alive=int(KEEP_ALIVE_SECONDS),
             timeout_graceful_shutdown=int(SHUTDOWN_SECONDS),
