@@ -8,6 +8,7 @@ Refreshes requested in a burst (pool changes come in groups) coalesce into one.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -56,13 +57,18 @@ def build_status(
     )
 
 
-def comparable(status: Status) -> dict[str, Any]:
-    """What a change is judged on: everything but the clock (revision, times, ages)."""
-    data = status.model_dump(mode="json", exclude={"revision", "updated_at"})
-    for account in data["accounts"]:
-        if account["usage"] is not None:
-            account["usage"].pop("age_seconds", None)
-    return data
+_CLOCK_FIELDS: dict[str, Any] = {
+    "revision": True,
+    "updated_at": True,
+    "accounts": {"__all__": {"usage": {"age_seconds"}}},
+}
+
+
+def comparable(status: Status) -> bytes:
+    """What a change is judged on: everything but the clock (revision, times, ages), as a
+    digest (the status itself grows with the pool; kept until the next change)."""
+    text = status.model_dump_json(exclude=_CLOCK_FIELDS)
+    return hashlib.sha256(text.encode()).digest()
 
 
 class StatusFeed:
@@ -78,7 +84,7 @@ class StatusFeed:
         self._forecasts = forecasts
         self._publish = publish
         self._revision = 0
-        self._last: dict[str, Any] | None = None
+        self._last: bytes | None = None
         self._publishing = False
         self._scheduled = False
         self.proxy_status: Callable[[], ProxyStatus | None] = lambda: None

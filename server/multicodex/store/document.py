@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -103,6 +104,28 @@ class _FileIdentity:
         return cls(st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+@dataclass(frozen=True)
+class _Parse:
+    """A document and what it needed (see `Store.repairs`), with the size and digest of the
+    bytes it came from: the bytes themselves (as large as the document) are not kept."""
+
+    size: int
+    digest: bytes
+    document: StoreDocument
+    repairs: Repairs
+
+    @classmethod
+    def of(cls, raw: bytes, document: StoreDocument, repairs: Repairs) -> _Parse:
+        return cls(len(raw), _digest(raw), document, repairs)
+
+    def came_from(self, raw: bytes) -> bool:
+        return self.size == len(raw) and self.digest == _digest(raw)
+
+
+def _digest(raw: bytes) -> bytes:
+    return hashlib.sha256(raw).digest()
+
+
 class _Unusable(Exception):
     """The bytes on disk are not a document this version can use (internal)."""
 
@@ -132,10 +155,9 @@ class Store:
             weakref.WeakKeyDictionary()
         )
         self._cache: tuple[_FileIdentity, StoreDocument] | None = None
-        self._parsed: tuple[bytes, StoreDocument, Repairs] | None = None
-        """The last bytes parsed (or written), their document and what it needed (see
-        `repairs`): the same bytes are not parsed again, e.g. when every read of the second
-        after a write finds an identity too young to trust."""
+        self._parsed: _Parse | None = None
+        """The last document parsed (or written): the same bytes are not parsed again, e.g.
+        when every read of the second after a write finds an identity too young to trust."""
         self._found: list[FieldFallback | SetAsideAccount] = []
         self._found_lock = threading.Lock()
 
@@ -206,7 +228,7 @@ class Store:
         document). Same errors as `read`."""
         self.peek()
         parsed = self._parsed
-        return parsed[2] if parsed is not None else Repairs()
+        return parsed.repairs if parsed is not None else Repairs()
 
     def repairs_found(self) -> Repairs:
         """Every repair this process found so far, each once, in the order found (a
@@ -404,14 +426,12 @@ class Store:
         if stat.S_IMODE(st.st_mode) & ~PRIVATE_FILE_MODE:
             tighten_mode(self.path, PRIVATE_FILE_MODE)
         parsed = self._parsed
-        if parsed is not None and parsed[0] == raw:
-            document, repairs = parsed[1], parsed[2]
-        else:
-            document, repairs = self._parse(raw, locked=locked)
-        self._parsed = (raw, document, repairs)
-        self._say_once(repairs)
-        self._remember(identity, document)
-        return document
+        if parsed is None or not parsed.came_from(raw):
+            parsed = _Parse.of(raw, *self._parse(raw, locked=locked))
+            self._parsed = parsed
+        self._say_once(parsed.repairs)
+        self._remember(identity, parsed.document)
+        return parsed.document
 
     def _parse(self, raw: bytes, *, locked: bool) -> tuple[StoreDocument, Repairs]:
         try:
@@ -525,7 +545,7 @@ class Store:
         write_private(self.path, data)
         with contextlib.suppress(FileNotFoundError):
             self.quarantine_path.unlink()
-        self._parsed = (data, validated, Repairs())
+        self._parsed = _Parse.of(data, validated, Repairs())
         self._remember(_FileIdentity.of(os.stat(self.path)), validated)
 
     def _remember(self, identity: _FileIdentity, document: StoreDocument) -> None:
