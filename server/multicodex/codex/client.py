@@ -90,9 +90,11 @@ class ResponseStream:
         first_bytes_by: float,
         first_bytes_timeout: float,
         clock: Clock,
+        read_usage: Callable[[], UsageSnapshot | None] | None = None,
     ) -> None:
-        self.usage = usage
-        """Quota as reported by this response's ``x-codex-*`` headers."""
+        """``read_usage``: reads ``usage`` when it is first asked for, instead of ``usage``."""
+        self._usage = usage
+        self._read_usage = read_usage
         self.request_id = request_id
         self.completed: FinalResponse | None = None
         self.failure: CodexFailure | None = None
@@ -112,6 +114,13 @@ class ResponseStream:
         self._skim = False
         self._skim_tail = b""
         """Skimmed bytes after the last complete event: the start of the next one."""
+
+    @property
+    def usage(self) -> UsageSnapshot | None:
+        """Quota as reported by this response's ``x-codex-*`` headers."""
+        if self._read_usage is not None:
+            self._usage, self._read_usage = self._read_usage(), None
+        return self._usage
 
     @property
     def status_code(self) -> int:
@@ -403,9 +412,13 @@ class CodexClient:
                 raise await self._failure_from_response(response, model=_model_of(body))
             finally:
                 await response.aclose()
+        opened_at, model = self._clock(), _model_of(body)
+        # The headers' quota is read once it is used (after the first output), not on the
+        # way to it.
         stream = ResponseStream(
             response,
-            usage=parse_usage_headers(response.headers, self._clock(), model=_model_of(body)),
+            usage=None,
+            read_usage=lambda: parse_usage_headers(response.headers, opened_at, model=model),
             request_id=_request_id(response),
             idle_timeout=idle,
             first_bytes_by=first_bytes_by,
