@@ -94,7 +94,7 @@ def test_reasoning_asks_for_its_encrypted_content() -> None:
 
 def test_a_finished_function_call_becomes_a_tool_call_delta() -> None:
     sent: list[CompletionDelta] = []
-    stream = DeltaStream("s-1", sent.append, {}, lambda: 0.0)
+    stream = DeltaStream("s-1", sent.append, lambda _key: None, lambda: 0.0)
 
     stream.on_tool_call(
         ToolCallDelta(

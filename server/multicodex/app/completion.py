@@ -85,7 +85,7 @@ class Completions:
 
     async def _run(self, params: CompleteParams, snapshot: PoolSnapshot) -> CompleteResult:
         out = DeltaStream(
-            params.stream_id, self._hooks.completion_delta, snapshot.refs(), self._clock
+            params.stream_id, self._hooks.completion_delta, snapshot.ref, self._clock
         )
         try:
             async with contextlib.aclosing(
@@ -98,7 +98,7 @@ class Completions:
         except ModelUnavailable as exc:
             raise model_unavailable(exc) from None
         except PoolExhausted as exc:
-            named = snapshot.refs().get(params.account_key) if params.account_key else None
+            named = snapshot.ref(params.account_key) if params.account_key else None
             raise pool_exhausted(exc, self._clock(), out.waited_seconds, named) from None
         except UpstreamFailure as exc:
             raise upstream_failure(exc, out.account_concerned(exc.account_key), out.count) from None

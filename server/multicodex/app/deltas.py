@@ -32,12 +32,14 @@ class DeltaStream:
         self,
         stream_id: str,
         send: Callable[[CompletionDelta], None],
-        refs: dict[str, AccountRef],
+        lookup: Callable[[str], AccountRef | None],
         clock: Callable[[], float],
     ) -> None:
         self._stream_id = stream_id
         self._send = send
-        self._refs = refs
+        self._lookup = lookup
+        self._refs: dict[str, AccountRef] = {}
+        """The accounts this stream named so far (a pool may hold thousands)."""
         self._clock = clock
         self.count = 0
         self.current: AccountRef | None = None
@@ -45,7 +47,11 @@ class DeltaStream:
         self.waited_seconds = 0.0
 
     def ref(self, key: str, name: str | None = None) -> AccountRef:
-        return self._refs.get(key) or AccountRef(key=key, display_name=name or key)
+        known = self._refs.get(key)
+        if known is None:
+            known = self._lookup(key) or AccountRef(key=key, display_name=name or key)
+            self._refs[key] = known
+        return known
 
     def account_concerned(self, key: str | None) -> AccountRef:
         """The account a failure concerns: the one the engine names, else the one serving."""

@@ -3,7 +3,8 @@ next request would use. Everything the protocol lists is built from a snapshot."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from multicodex.app.views import account_info, account_ref, active_account, usage_is_stale
 from multicodex.app.workspace import WHY as WORKSPACE_WHY
@@ -25,10 +26,12 @@ class PoolSnapshot:
     now: float
     workspace_key: str | None = None
     """This window's own account, which is the active one whenever it is set."""
-    selection: Selection = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "selection", self._choose())
+    @cached_property
+    def selection(self) -> Selection:
+        """The account the next request would get: ranked on first use only (over the
+        whole pool, which a request's own selection does not need)."""
+        return self._choose()
 
     @classmethod
     def take(cls, pool: Pool, workspace_key: str | None = None) -> PoolSnapshot:
@@ -52,6 +55,10 @@ class PoolSnapshot:
 
     def refs(self) -> dict[str, AccountRef]:
         return {a.key: account_ref(a) for a in self.accounts}
+
+    def ref(self, key: str) -> AccountRef | None:
+        account = self.find(key)
+        return account_ref(account) if account is not None else None
 
     def info(self, account: StoredAccount) -> AccountInfo:
         return account_info(
