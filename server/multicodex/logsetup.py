@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from multicodex.protocol import LogLevel
+if TYPE_CHECKING:
+    from multicodex.protocol import LogLevel
 
 _PATTERNS = (
     re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"),  # JWTs

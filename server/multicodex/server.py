@@ -24,11 +24,10 @@ from pygls.lsp.server import LanguageServer
 
 from multicodex import __version__
 from multicodex.logsetup import configure_logging, set_level
-from multicodex.protocol import Method, Notification
+from multicodex.protocol_names import Method, Notification
 from multicodex.rpc.errors import internal_error, rpc_error
 from multicodex.rpc.framing import Frame, FrameReader
 from multicodex.rpc.lsp import MultiCodexProtocol
-from multicodex.rpc.options import read_options
 from multicodex.rpc.output import OutputLimits, WireOutput
 from multicodex.rpc.transport import claim_stdio, start_reading
 from multicodex.rpc.writer import CoalescingWriter
@@ -64,6 +63,9 @@ class MultiCodexServer(LanguageServer):
         self.app: App | None = None
         self.options: InitializationOptions | None = None
         """What ``initialize`` asked for; the application is built from it on first use."""
+        self.raw_options: Any = None
+        """``initializationOptions`` as sent, until `ensure_options` validates them."""
+        self.initialize_received = False
         self.methods_registered = False
         self.default_home: str | None = None
         """``serve --home``: used when initializationOptions name no home."""
@@ -144,6 +146,7 @@ class MultiCodexServer(LanguageServer):
         the server loads, so ``initialize`` is answered first and the application is
         built when ``initialized`` (or the first request) arrives.
         """
+        self.ensure_options()
         if self.app is None and self.options is not None and self.app_failure is None:
             from multicodex.app import App
             from multicodex.app.errors import store_unopened
@@ -154,6 +157,22 @@ class MultiCodexServer(LanguageServer):
                 self.app_failure = store_unopened(exc)
                 log.warning("%s", exc)
         return self.app
+
+    def ensure_options(self) -> None:
+        """Validate what ``initialize`` sent (once, after answering it: validation loads
+        the wire models). Invalid options are replaced by the defaults, with a warning
+        shown on ``initialized``."""
+        if self.options is not None or not self.initialize_received:
+            return
+        from multicodex.rpc.options import read_options
+
+        options, warning = read_options(self.raw_options)
+        if warning is not None:
+            self.startup_warnings.append(warning)
+        set_level(options.log_level)
+        if options.home is None and self.default_home is not None:
+            options = options.model_copy(update={"home": self.default_home})
+        self.options = options
 
     def ensure_methods(self) -> None:
         """Serve every method the application registered (once, on the first request or
@@ -258,16 +277,12 @@ def _handler_for(registered: RegisteredMethod) -> Any:
 
 
 async def _on_initialize(ls: MultiCodexServer, params: types.InitializeParams) -> None:
-    options, warning = read_options(params.initialization_options)
-    if warning is not None:
-        ls.startup_warnings.append(warning)
-    set_level(options.log_level)
-    if options.home is None and ls.default_home is not None:
-        options = options.model_copy(update={"home": ls.default_home})
-    ls.options = options
+    ls.raw_options = params.initialization_options
+    ls.initialize_received = True
 
 
 def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
+    ls.ensure_options()
     for warning in ls.startup_warnings:
         ls.show_warning(warning)
     app = ls.ensure_app()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from multicodex.protocol import ErrorCode
+from multicodex.protocol_names import ErrorCode
 
 
 class ExitCode(IntEnum):

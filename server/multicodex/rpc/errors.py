@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pygls.exceptions import JsonRpcException
 
-from multicodex.protocol import ErrorCode, InternalErrorData
+from multicodex.protocol_names import ErrorCode
 
 if TYPE_CHECKING:
     from multicodex.app import AppError
@@ -31,6 +31,8 @@ def internal_error(exc: BaseException, where: str) -> JsonRpcException:
     the traceback goes to stderr (scrubbed), never to the client."""
     error_id = f"e-{secrets.token_hex(3)}"
     log.warning("internal error %s in %s", error_id, where, exc_info=exc)
+    from multicodex.protocol import InternalErrorData  # the wire models: not before initialize
+
     data = InternalErrorData(error_id=error_id, exception_type=type(exc).__name__)
     return JsonRpcException(
         message=f"internal error (see the server log, id {error_id})",

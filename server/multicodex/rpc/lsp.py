@@ -22,12 +22,11 @@ from pygls.exceptions import JsonRpcException
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, MsgId
 from pygls.protocol.language_server import lsp_method
 
-from multicodex.protocol import (
-    METHODS,
-    NOTIFICATIONS,
+from multicodex.protocol_names import (
+    METHOD_NAMES,
+    NOTIFICATION_NAMES,
     PROTOCOL_VERSION,
     ErrorCode,
-    ServerCapabilitiesExtension,
 )
 from multicodex.rpc.errors import (
     INVALID_REQUEST,
@@ -42,17 +41,19 @@ from multicodex.rpc.salvage import request_id, valid_id
 
 log = logging.getLogger(__name__)
 
-SERVED_METHODS = frozenset(m.value for m in METHODS)
+SERVED_METHODS = frozenset(METHOD_NAMES)
 MAX_ECHOED_METHOD = 200
 NOT_JSON = "Parse error: the body is not JSON (is its Content-Length counted in bytes?)"
 
 
-def capabilities_extension() -> ServerCapabilitiesExtension:
-    return ServerCapabilitiesExtension(
-        protocol_version=PROTOCOL_VERSION,
-        methods=[m.value for m in METHODS],
-        notifications=[n.value for n in NOTIFICATIONS],
-    )
+def capabilities_extension() -> dict[str, Any]:
+    """`multicodex.protocol.ServerCapabilitiesExtension`, as sent: built from the names
+    alone, so answering ``initialize`` loads none of the wire models."""
+    return {
+        "protocol_version": PROTOCOL_VERSION,
+        "methods": list(METHOD_NAMES),
+        "notifications": list(NOTIFICATION_NAMES),
+    }
 
 
 class MultiCodexProtocol(PyglsProtocol):
@@ -210,7 +211,5 @@ class MultiCodexProtocol(PyglsProtocol):
     ) -> Generator[Any, Any, types.InitializeResult]:
         result: types.InitializeResult = yield from super().lsp_initialize(params)
         result.capabilities.text_document_sync = types.TextDocumentSyncKind.None_
-        result.capabilities.experimental = {
-            "multicodex": capabilities_extension().model_dump(mode="json")
-        }
+        result.capabilities.experimental = {"multicodex": capabilities_extension()}
         return result

@@ -27,8 +27,7 @@ import select
 import threading
 import time
 from collections.abc import Callable, Mapping
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +44,30 @@ _ROOM_POLL_SECONDS = 1.0
 """How long the writer thread waits for room before it looks at the state again."""
 
 
-class OutputLimits(BaseModel):
-    """How much output may wait for a client, and for how long it may take nothing."""
+@dataclass(frozen=True, slots=True)
+class OutputLimits:
+    """How much output may wait for a client, and for how long it may take nothing.
+    (A dataclass, not a pydantic model: the server reads it before answering
+    ``initialize``, and pydantic is not loaded by then.)"""
 
-    model_config = ConfigDict(frozen=True)
+    max_pending_bytes: int = DEFAULT_MAX_PENDING
+    stall_seconds: float = DEFAULT_STALL_SECONDS
 
-    max_pending_bytes: int = Field(default=DEFAULT_MAX_PENDING, gt=0)
-    stall_seconds: float = Field(default=DEFAULT_STALL_SECONDS, gt=0)
+    def __post_init__(self) -> None:
+        if not (self.max_pending_bytes > 0 and self.stall_seconds > 0):
+            raise ValueError("output limits must be positive")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OutputLimits:
         """The limits set in the environment; the defaults (with a warning) if they are
         not valid."""
         environ = os.environ if env is None else env
-        names = {"max_pending_bytes": MAX_PENDING_ENV, "stall_seconds": STALL_ENV}
-        values = {field: environ[name] for field, name in names.items() if environ.get(name)}
         try:
-            return cls.model_validate(values)
-        except ValidationError:
+            return cls(
+                max_pending_bytes=int(environ.get(MAX_PENDING_ENV) or DEFAULT_MAX_PENDING),
+                stall_seconds=float(environ.get(STALL_ENV) or DEFAULT_STALL_SECONDS),
+            )
+        except ValueError:
             log.warning("ignoring %s / %s: not positive numbers", MAX_PENDING_ENV, STALL_ENV)
             return cls()
 
