@@ -208,6 +208,38 @@ def test_a_transaction_that_raises_leaves_no_trace_in_what_peek_shares(
     assert [a.email for a in store.peek().accounts] == ["alice@example.test"]
 
 
+def test_a_same_size_rewrite_by_hand_within_the_second_is_seen(
+    home: Path, stored_account: AccountFactory
+) -> None:
+    store = Store.open(home)
+    with store.transaction() as doc:
+        doc.accounts.append(stored_account("alice").model_copy(update={"label": "aaaa"}))
+    assert store.peek().accounts[0].label == "aaaa"
+
+    text = store.path.read_text(encoding="utf-8")
+    write_raw(store, text.replace('"label": "aaaa"', '"label": "bbbb"'))
+
+    assert store.path.stat().st_size == len(text.encode())
+    assert store.peek().accounts[0].label == "bbbb"
+
+
+def test_the_shared_document_keeps_no_record_of_which_fields_were_given(
+    home: Path, stored_account: AccountFactory
+) -> None:
+    mine, theirs = Store.open(home), Store.open(home)
+    with theirs.transaction() as doc:
+        doc.accounts.append(stored_account("alice"))
+
+    shared = mine.peek().accounts[0]
+    assert shared.model_fields_set == set()
+    assert shared.tokens.model_fields_set == set()
+    with mine.transaction() as doc:
+        doc.accounts[0].label = "work"
+
+    assert shared.label is None
+    assert theirs.read().accounts[0] == shared.model_copy(update={"label": "work"})
+
+
 def test_a_stale_copy_never_overwrites_newer_data(
     home: Path, stored_account: AccountFactory
 ) -> None:

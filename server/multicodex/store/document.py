@@ -38,6 +38,7 @@ from multicodex.store.atomic import (
     tighten_mode,
     write_private,
 )
+from multicodex.store.compact import forget_fields_set
 from multicodex.store.errors import (
     StoreCorruptError,
     StoreFileRefused,
@@ -459,6 +460,7 @@ class Store:
             if not locked:
                 raise _NeedsLock
             repairs = repairs.kept_in(self._keep_aside(repairs.set_aside))
+        forget_fields_set(document)
         return document, repairs
 
     def _keep_aside(self, accounts: tuple[SetAsideAccount, ...]) -> Path:
@@ -545,6 +547,7 @@ class Store:
         write_private(self.path, data)
         with contextlib.suppress(FileNotFoundError):
             self.quarantine_path.unlink()
+        forget_fields_set(validated)
         self._parsed = _Parse.of(data, validated, Repairs())
         self._remember(_FileIdentity.of(os.stat(self.path)), validated)
 
