@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import httpx2
-from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from multicodex.auth.errors import LoginError
 from multicodex.auth.tokens import (
@@ -34,6 +33,8 @@ async def exchange_code(
     redirect_uri: str,
 ) -> LoginResult:
     """POST the code to the token endpoint; `LoginError` on any failure (no secrets)."""
+    from authlib.oauth2.rfc6749.parameters import prepare_token_request  # only at a login
+
     # Public client: no secret, client_id travels in the form body.
     body = prepare_token_request(
         "authorization_code",

@@ -20,8 +20,6 @@ from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx2
-from authlib.common.security import generate_token
-from authlib.oauth2.client import OAuth2Client
 
 from multicodex.auth.callback import CALLBACK_PATH, CallbackReply, LoopbackCallbackServer
 from multicodex.auth.errors import CallbackPortsBusy, LoginCancelled, LoginError, LoginTimeout
@@ -66,6 +64,8 @@ def build_authorize_url(
     allowed_workspace_id: str | None = None,
 ) -> str:
     """The authorize URL with the S256 challenge of ``code_verifier``."""
+    from authlib.oauth2.client import OAuth2Client  # only at a login: not for an idle server
+
     client = OAuth2Client(
         None,
         client_id=CLIENT_ID,
@@ -103,6 +103,8 @@ class BrowserLogin:
         self._timeout = timeout
         self._originator = originator
         self._allowed_workspace_id = allowed_workspace_id
+        from authlib.common.security import generate_token  # only at a login
+
         self._verifier = generate_token(VERIFIER_LENGTH)
         self._state = generate_token(STATE_LENGTH)
         self._server: LoopbackCallbackServer | None = None
