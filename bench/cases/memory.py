@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.cases.cold_start import BARE_COMMAND
 from bench.context import Context
-from bench.memory_probe import rss_mib
+from bench.memory_probe import rss_mib, settled_rss_mib
 from bench.rig import seed_store
 from bench.stats import Row
 from multicodex.model import StoredAccount, TokenSet, UsageSnapshot, UsageWindow
@@ -55,8 +55,7 @@ async def idle_rss(root: Path, command: tuple[str, ...], options: dict[str, str]
     client = await RpcClient.start(server_env(root), command=command)
     try:
         await client.initialize(options)
-        await asyncio.sleep(SETTLE_SECONDS)
-        return rss_mib(client.process.pid)
+        return await settled_rss_mib(client.process.pid, SETTLE_SECONDS)
     finally:
         await client.stop()
 
