@@ -17,6 +17,8 @@ import httpcore2
 import httpx2
 from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
 
+from multicodex.codex.network import AsyncioBackend
+
 HOLD_BYTES = 64 * 1024
 """More than this held goes out at once (a large upload is not gathered whole)."""
 
@@ -93,9 +95,10 @@ class CoalescingBackend(AsyncNetworkBackend):
 
 
 def upstream_client(timeout: float) -> httpx2.AsyncClient:
-    """The shared client for the backend and the auth server, writes coalesced."""
+    """The shared client for the backend and the auth server: its connections on
+    asyncio's own transports (``codex/network.py``), writes coalesced."""
     client = httpx2.AsyncClient(timeout=timeout)
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
     if isinstance(pool, httpcore2.AsyncConnectionPool):
-        pool._network_backend = CoalescingBackend(pool._network_backend)
+        pool._network_backend = CoalescingBackend(AsyncioBackend())
     return client
