@@ -122,3 +122,53 @@ def test_a_long_answer_is_skimmed_not_parsed_once_output_flows() -> None:
     deltas_parsed = skimmed.parsed_types.count("response.output_text.delta")
     assert deltas_parsed < 300 // 4  # most chunks went on unparsed
     assert skimmed.parsed_types[-1] == "response.completed"
+
+
+async def read_batched(chunks: list[bytes]) -> Outcome:
+    """The same stream read as the engine reads it: every event already read at once."""
+
+    async def source() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    loop = asyncio.get_running_loop()
+    stream = ResponseStream(
+        httpx2.Response(200, content=source()),
+        usage=None,
+        request_id=None,
+        idle_timeout=30.0,
+        first_bytes_by=loop.time() + 30.0,
+        first_bytes_timeout=30.0,
+        clock=loop.time,
+    )
+    raw: list[bytes] = []
+    stream.raw = raw
+    parsed: list[str] = []
+    failure: tuple[str, str] | None = None
+    try:
+        while events := await stream.next_events():
+            parsed.extend(event.type for event in events)
+    except CodexFailure as exc:
+        failure = (exc.kind.value, exc.message)
+    finally:
+        await stream.aclose()
+    status = stream.completed.status if stream.completed is not None else None
+    return Outcome(b"".join(raw), status, failure, tuple(parsed))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    deltas=st.lists(texts, max_size=25),
+    ending=st.sampled_from(["completed", "failed", "error", "done", "eof"]),
+    named=st.booleans(),
+    points=st.lists(st.integers(min_value=0, max_value=5000), max_size=12),
+)
+def test_events_read_together_are_the_events_read_one_by_one(
+    deltas: list[str], ending: str, named: bool, points: list[int]
+) -> None:
+    """Whatever the chunks: the same events in the same order, every event before a
+    failure handed out before the failure is raised, and the same ending."""
+    chunks = cut(body_of(deltas, ending, named), points)
+    one_by_one = asyncio.run(read(chunks, skim=False))
+    together = asyncio.run(read_batched(chunks))
+    assert together == one_by_one

@@ -7,9 +7,9 @@ from typing import Any
 
 from multicodex.app.completion import completion_request
 from multicodex.app.deltas import DeltaStream
-from multicodex.protocol import CompleteParams, CompletionDelta
+from multicodex.protocol import AccountRef, CompleteParams, CompletionDelta
 from multicodex.rotation.body import build_body, has_account_bound_items
-from multicodex.rotation.models import CompletionRequest, ToolCallDelta
+from multicodex.rotation.models import CompletionRequest, TextDeltas, ToolCallDelta
 
 USER = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "weather?"}]}
 REASONING = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "sealed"}
@@ -113,3 +113,37 @@ def test_a_finished_function_call_becomes_a_tool_call_delta() -> None:
         "arguments": '{"city":"Oslo"}',
     }
     assert delta.account is not None and delta.account.key == "k"
+
+
+TEXTS = [
+    "",
+    "plain",
+    'quote " and backslash \\ and slash /',
+    "line\nbreak\r\ttab\b\f",
+    "control \x00\x01\x1f and delete \x7f",
+    "unicode é 漢字 and emoji 🙂",
+    "separators \u2028 \u2029",
+    "<script>&amp;</script>",
+]
+
+
+def test_text_deltas_sent_as_json_are_the_json_of_their_models() -> None:
+    refs = {
+        "k1": AccountRef(key="k1", display_name='Zoë "work"'),
+        "k2": AccountRef(key="k\\2", display_name="bob"),
+    }
+    as_models: list[CompletionDelta] = []
+    as_json: list[bytes] = []
+    streams = [
+        DeltaStream('s-"1"\n', as_models.append, refs.get, lambda: 0.0),
+        DeltaStream('s-"1"\n', as_models.append, refs.get, lambda: 0.0, send_json=as_json.append),
+    ]
+    for stream in streams:
+        stream.on_text(TextDeltas(kind="text", texts=TEXTS, account_key="k1"))
+        stream.on_text(TextDeltas(kind="reasoning", texts=TEXTS[:3], account_key="k2"))
+        stream.on_text(TextDeltas(kind="text", texts=["unknown"], account_key="k3"))
+
+    expected = [delta.model_dump_json().encode() for delta in as_models]
+    assert as_json == expected
+    assert [CompletionDelta.model_validate_json(raw).seq for raw in as_json] == list(range(12))
+    assert streams[1].count == 12

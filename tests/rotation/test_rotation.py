@@ -14,7 +14,7 @@ from multicodex.rotation.models import (
     PoolExhausted,
     RotationEvent,
     SwitchNotice,
-    TextDelta,
+    TextDeltas,
     UpstreamFailure,
     WaitNotice,
 )
@@ -37,7 +37,7 @@ async def run(
 
 
 def texts(events: list[RotationEvent]) -> str:
-    return "".join(e.text for e in events if isinstance(e, TextDelta))
+    return "".join("".join(e.texts) for e in events if isinstance(e, TextDeltas))
 
 
 async def test_quota_429_moves_to_the_next_account_and_cools_the_first_down(rig: Rig) -> None:
@@ -129,7 +129,7 @@ async def test_failure_after_output_is_surfaced_not_retried(rig: Rig) -> None:
 
     assert raised.value.after_output
     assert raised.value.account_name == "alice@example.test"
-    deltas = [e for e in seen if isinstance(e, TextDelta)]
+    deltas = [text for e in seen if isinstance(e, TextDeltas) for text in e.texts]
     assert len(deltas) == 3
     assert len(rig.emu.requests_to("/backend-api/codex/responses", alice.account_id)) == 1
     assert rig.emu.requests_to("/backend-api/codex/responses", bob.account_id) == []
@@ -238,7 +238,7 @@ async def test_cancellation_closes_the_upstream_stream(rig: Rig) -> None:
 
     async def consume() -> None:
         async for event in engine.stream(request()):
-            if isinstance(event, TextDelta):
+            if isinstance(event, TextDeltas):
                 got_output.set()
 
     task = asyncio.create_task(consume())

@@ -42,7 +42,7 @@ from multicodex.rotation.models import (
     PoolExhausted,
     RotationEvent,
     SwitchNotice,
-    TextDelta,
+    TextDeltas,
     ToolCallDelta,
     UpstreamFailure,
     WaitNotice,
@@ -84,8 +84,13 @@ class Completions:
             self._finished()
 
     async def _run(self, params: CompleteParams, snapshot: PoolSnapshot) -> CompleteResult:
+        hooks = self._hooks
         out = DeltaStream(
-            params.stream_id, self._hooks.completion_delta, snapshot.ref, self._clock
+            params.stream_id,
+            hooks.completion_delta,
+            snapshot.ref,
+            self._clock,
+            send_json=hooks.completion_delta_json,
         )
         try:
             async with contextlib.aclosing(
@@ -158,7 +163,7 @@ def _check_named_account(key: str, snapshot: PoolSnapshot) -> None:
 
 
 def _forward(event: RotationEvent, out: DeltaStream) -> None:
-    if isinstance(event, TextDelta):
+    if isinstance(event, TextDeltas):
         out.on_text(event)
     elif isinstance(event, ToolCallDelta):
         out.on_tool_call(event)

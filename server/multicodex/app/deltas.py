@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from pydantic_core import to_json
+
 from multicodex.preflight import Preflight
 from multicodex.protocol import AccountRef, CompletionDelta, SwitchInfo, ToolCall
 from multicodex.rotation.models import (
@@ -17,7 +19,7 @@ from multicodex.rotation.models import (
     FailureNotice,
     Switch,
     SwitchNotice,
-    TextDelta,
+    TextDeltas,
     ToolCallDelta,
     WaitNotice,
 )
@@ -34,9 +36,14 @@ class DeltaStream:
         send: Callable[[CompletionDelta], None],
         lookup: Callable[[str], AccountRef | None],
         clock: Callable[[], float],
+        *,
+        send_json: Callable[[bytes], None] | None = None,
     ) -> None:
         self._stream_id = stream_id
         self._send = send
+        self._send_json = send_json
+        self._text_json: dict[tuple[str, str], tuple[bytes, bytes, bytes]] = {}
+        """Per kind and account: the JSON of a text delta around its seq and text."""
         self._lookup = lookup
         self._refs: dict[str, AccountRef] = {}
         """The accounts this stream named so far (a pool may hold thousands)."""
@@ -64,8 +71,33 @@ class DeltaStream:
         self._start(account, event.reason, event.preflight)
         self.current = account
 
-    def on_text(self, event: TextDelta) -> None:
-        self._emit(event.kind, event.text, account=self.ref(event.account_key))
+    def on_text(self, event: TextDeltas) -> None:
+        account = self.ref(event.account_key)
+        if self._send_json is None:
+            for text in event.texts:
+                self._emit(event.kind, text, account=account)
+            return
+        send = self._send_json
+        head, middle, tail = self._text_parts(event.kind, account)
+        seq = self.count
+        for text in event.texts:
+            send(b"%s%d%s%s%s" % (head, seq, middle, to_json(text), tail))
+            seq += 1
+        self.count = seq
+
+    def _text_parts(self, kind: str, account: AccountRef) -> tuple[bytes, bytes, bytes]:
+        """What `CompletionDelta.model_dump_json` writes around a text delta's seq and
+        text (the field order and the nulls of the model; the tests hold the two equal)."""
+        parts = self._text_json.get((kind, account.key))
+        if parts is None:
+            head = b'{"stream_id":%s,"seq":' % to_json(self._stream_id)
+            middle = b',"kind":%s,"text":' % to_json(kind)
+            tail = (
+                b',"account":%s,"from_account":null,"reason":null,"until":null,"tool_call":null}'
+                % account.model_dump_json().encode()
+            )
+            parts = self._text_json[(kind, account.key)] = (head, middle, tail)
+        return parts
 
     def on_tool_call(self, event: ToolCallDelta) -> None:
         call = ToolCall(call_id=event.call_id, name=event.name, arguments=event.arguments)

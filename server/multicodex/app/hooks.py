@@ -21,6 +21,8 @@ def _cannot_open(_url: str) -> bool:
 class ClientHooks:
     """Callbacks for what the application pushes; each defaults to doing nothing.
 
+    ``completion_delta`` gets every delta of a completion (``completion_delta_json``, when
+    set, the text and reasoning ones instead).
     ``open_url`` asks the client to open a login URL and says whether it was asked (the
     server sends ``window/showDocument``; a CLI may start a browser).
     ``confirm_reset_credit`` asks the user whether to spend a reset credit (the server
@@ -31,6 +33,9 @@ class ClientHooks:
     status: Callable[[Status], None] = _ignore
     login_progress: Callable[[LoginProgress], None] = _ignore
     completion_delta: Callable[[CompletionDelta], None] = _ignore
+    completion_delta_json: Callable[[bytes], None] | None = None
+    """When set, text and reasoning deltas go here as the JSON of their `CompletionDelta`
+    instead (a server relays thousands a second: no model is made for each)."""
     usage_notice: Callable[[UsageNotice], None] = _ignore
     open_url: Callable[[str], bool] = _cannot_open
     confirm_reset_credit: ConfirmSpend = never_confirmed

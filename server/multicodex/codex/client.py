@@ -113,6 +113,8 @@ class ResponseStream:
         pass-through relay hands them on)."""
         self._skim = False
         self._skim_tail = b""
+        self._deferred: CodexFailure | None = None
+        """A failure `next_events` raises on its next call (events came before it)."""
         """Skimmed bytes after the last complete event: the start of the next one."""
 
     @property
@@ -134,20 +136,9 @@ class ResponseStream:
         return self
 
     async def __anext__(self) -> ResponseEvent:
-        pending = self._pending
         while True:
-            while pending:
-                sse = pending.popleft()
-                if sse.data == DONE_SENTINEL:
-                    pending.clear()
-                    self._end_without_terminal()
-                event = event_from_sse(sse)
-                if event is None:
-                    continue
-                if event.type in SUCCESS_EVENT_TYPES:
-                    self._complete(event)
-                elif event.type in FAILURE_EVENT_TYPES:
-                    self._fail(event)
+            event = self._take()
+            if event is not None:
                 return event
             if self._finished:
                 raise StopAsyncIteration
@@ -156,6 +147,51 @@ class ResponseStream:
                     return SKIMMED
                 continue
             await self._read_more()
+
+    async def next_events(self) -> list[ResponseEvent]:
+        """Every event already read and not taken yet, reading more when there is none
+        (one network read holds many events: handled together, they cost one pass through
+        the layers above instead of one each); [] once the stream has ended. A failure that
+        follows events of the same read is raised by the next call, after those events
+        were handled. Not for a skimming stream."""
+        if self._deferred is not None:
+            failure, self._deferred = self._deferred, None
+            raise failure
+        while True:
+            events = self._take_all()
+            if events or self._finished:
+                return events
+            await self._read_more()
+
+    def _take_all(self) -> list[ResponseEvent]:
+        events: list[ResponseEvent] = []
+        try:
+            while (event := self._take()) is not None:
+                events.append(event)
+        except CodexFailure as failure:
+            if not events:
+                raise
+            self._deferred = failure
+        return events
+
+    def _take(self) -> ResponseEvent | None:
+        """The next event already read (None when more must be read first); raises the
+        failure a failure event or the end of the body without a terminal event means."""
+        pending = self._pending
+        while pending:
+            sse = pending.popleft()
+            if sse.data == DONE_SENTINEL:
+                pending.clear()
+                self._end_without_terminal()
+            event = event_from_sse(sse)
+            if event is None:
+                continue
+            if event.type in SUCCESS_EVENT_TYPES:
+                self._complete(event)
+            elif event.type in FAILURE_EVENT_TYPES:
+                self._fail(event)
+            return event
+        return None
 
     def skim(self) -> None:
         """From the next event boundary on, hand chunks on (into ``raw``) without parsing

@@ -14,6 +14,7 @@ ever duplicated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -52,10 +53,11 @@ from multicodex.rotation.models import (
     FailureNotice,
     ModelUnavailable,
     PoolExhausted,
+    RawChunk,
     RotationEvent,
     Switch,
     SwitchNotice,
-    TextDelta,
+    TextDeltas,
     TokenCounts,
     ToolCallDelta,
     UpstreamFailure,
@@ -388,33 +390,61 @@ class RequestRotation:
                 yield told
             stream = await entry
             bookkeeping = _Bookkeeping(self._accepted(stream, account))
-            relay = RawRelay(stream, account.key) if passthrough is not None else None
             try:
-                async for event in stream:
-                    if relay is not None:
-                        chunk = relay.after(event.type)
-                        if chunk is not None:
-                            self._forwarded = True
-                            yield chunk
-                            bookkeeping.start()
-                        continue
-                    delta = _delta(event.type, event.data)
-                    if delta is not None:
+                output: AsyncGenerator[RawChunk | TextDeltas | ToolCallDelta, None]
+                if passthrough is not None:
+                    output = self._relayed(stream, account)
+                else:
+                    output = self._answer(stream, account)
+                async with contextlib.aclosing(output):
+                    async for out in output:
                         self._forwarded = True
-                        (self._text if delta[0] == "text" else self._reasoning).append(delta[1])
-                        yield TextDelta(kind=delta[0], text=delta[1], account_key=account.key)
+                        yield out
                         bookkeeping.start()
-                    elif event.type == "response.output_item.done":
-                        call = self._output_item(event.data.get("item"), account)
-                        if call is not None:
-                            self._forwarded = True
-                            yield call
-                            bookkeeping.start()
                 await bookkeeping.start()
                 await self._settle_writes()
                 yield self._result(stream, account)
             finally:
                 await bookkeeping.finish()
+
+    async def _relayed(
+        self, stream: ResponseStream, account: StoredAccount
+    ) -> AsyncGenerator[RawChunk, None]:
+        """The answer's bytes as read, once output may go out (a pass-through request)."""
+        relay = RawRelay(stream, account.key)
+        async for event in stream:
+            chunk = relay.after(event.type)
+            if chunk is not None:
+                yield chunk
+
+    async def _answer(
+        self, stream: ResponseStream, account: StoredAccount
+    ) -> AsyncGenerator[TextDeltas | ToolCallDelta, None]:
+        """The answer's text and tool calls: the deltas of one kind that arrived together
+        as one run, so that each network read is one pass through the layers above."""
+        key = account.key
+        while events := await stream.next_events():
+            run: list[str] = []
+            run_kind: DeltaKind = "text"
+            for event in events:
+                delta = _delta(event.type, event.data)
+                if delta is not None:
+                    kind, text = delta
+                    if run and kind != run_kind:
+                        yield TextDeltas(kind=run_kind, texts=run, account_key=key)
+                        run = []
+                    run_kind = kind
+                    run.append(text)
+                    (self._text if kind == "text" else self._reasoning).append(text)
+                elif event.type == "response.output_item.done":
+                    call = self._output_item(event.data.get("item"), account)
+                    if call is not None:
+                        if run:
+                            yield TextDeltas(kind=run_kind, texts=run, account_key=key)
+                            run = []
+                        yield call
+            if run:
+                yield TextDeltas(kind=run_kind, texts=run, account_key=key)
 
     def _output_item(self, item: object, account: StoredAccount) -> ToolCallDelta | None:
         """Keep a finished output item for the result; a function call is also output to

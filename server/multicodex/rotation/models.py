@@ -81,12 +81,13 @@ class TokenCounts(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
-class TextDelta:
-    """Output text from the account that serves the request. A dataclass rather than a
-    model: one is made per delta, and its fields come from the engine itself."""
+class TextDeltas:
+    """Output text from the account that serves the request: deltas of one kind that
+    arrived together, in order (each is one delta to the client). A dataclass rather than a
+    model: one is made per network read, and its fields come from the engine itself."""
 
     kind: Literal["text", "reasoning"]
-    text: str
+    texts: list[str]
     account_key: str
 
 
@@ -170,7 +171,7 @@ class CompletionResult(BaseModel):
 
 RotationEvent = (
     AttemptStarted
-    | TextDelta
+    | TextDeltas
     | ToolCallDelta
     | RawChunk
     | SwitchNotice
