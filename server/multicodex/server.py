@@ -196,7 +196,7 @@ class MultiCodexServer(LanguageServer):
             completion_delta=lambda d: self.protocol.notify_json(
                 Notification.COMPLETION_DELTA, d.model_dump_json().encode()
             ),
-            completion_delta_json=lambda params: self.protocol.notify_json(
+            completion_delta_json=lambda params: self.protocol.notify_json_many(
                 Notification.COMPLETION_DELTA, params
             ),
             usage_notice=lambda n: self.protocol.notify(

@@ -134,9 +134,15 @@ def test_text_deltas_sent_as_json_are_the_json_of_their_models() -> None:
     }
     as_models: list[CompletionDelta] = []
     as_json: list[bytes] = []
+    writes: list[int] = []
+
+    def send_json(frames: list[bytes]) -> None:
+        writes.append(len(frames))
+        as_json.extend(frames)
+
     streams = [
         DeltaStream('s-"1"\n', as_models.append, refs.get, lambda: 0.0),
-        DeltaStream('s-"1"\n', as_models.append, refs.get, lambda: 0.0, send_json=as_json.append),
+        DeltaStream('s-"1"\n', as_models.append, refs.get, lambda: 0.0, send_json=send_json),
     ]
     for stream in streams:
         stream.on_text(TextDeltas(kind="text", texts=TEXTS, account_key="k1"))
@@ -147,3 +153,4 @@ def test_text_deltas_sent_as_json_are_the_json_of_their_models() -> None:
     assert as_json == expected
     assert [CompletionDelta.model_validate_json(raw).seq for raw in as_json] == list(range(12))
     assert streams[1].count == 12
+    assert writes == [len(TEXTS), 3, 1]  # a run's deltas go out together

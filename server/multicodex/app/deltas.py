@@ -37,7 +37,7 @@ class DeltaStream:
         lookup: Callable[[str], AccountRef | None],
         clock: Callable[[], float],
         *,
-        send_json: Callable[[bytes], None] | None = None,
+        send_json: Callable[[list[bytes]], None] | None = None,
     ) -> None:
         self._stream_id = stream_id
         self._send = send
@@ -77,13 +77,15 @@ class DeltaStream:
             for text in event.texts:
                 self._emit(event.kind, text, account=account)
             return
-        send = self._send_json
         head, middle, tail = self._text_parts(event.kind, account)
-        seq = self.count
-        for text in event.texts:
-            send(b"%s%d%s%s%s" % (head, seq, middle, to_json(text), tail))
-            seq += 1
-        self.count = seq
+        first = self.count
+        self.count += len(event.texts)
+        self._send_json(
+            [
+                b"%s%d%s%s%s" % (head, seq, middle, to_json(text), tail)
+                for seq, text in enumerate(event.texts, first)
+            ]
+        )
 
     def _text_parts(self, kind: str, account: AccountRef) -> tuple[bytes, bytes, bytes]:
         """What `CompletionDelta.model_dump_json` writes around a text delta's seq and

@@ -33,9 +33,10 @@ class ClientHooks:
     status: Callable[[Status], None] = _ignore
     login_progress: Callable[[LoginProgress], None] = _ignore
     completion_delta: Callable[[CompletionDelta], None] = _ignore
-    completion_delta_json: Callable[[bytes], None] | None = None
+    completion_delta_json: Callable[[list[bytes]], None] | None = None
     """When set, text and reasoning deltas go here as the JSON of their `CompletionDelta`
-    instead (a server relays thousands a second: no model is made for each)."""
+    instead, those of one network read together, in order (a server relays thousands a
+    second: no model is made for each, and they can go out in one write)."""
     usage_notice: Callable[[UsageNotice], None] = _ignore
     open_url: Callable[[str], bool] = _cannot_open
     confirm_reset_credit: ConfirmSpend = never_confirmed

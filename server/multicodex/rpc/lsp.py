@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -181,10 +181,20 @@ class MultiCodexProtocol(PyglsProtocol):
     def notify_json(self, method: str, params_json: bytes) -> None:
         """Send a notification whose params are already JSON (UTF-8): the hot path of
         completion deltas, without pygls' per-message object and encoder passes."""
+        self.notify_json_many(method, (params_json,))
+
+    def notify_json_many(self, method: str, params_jsons: Sequence[bytes]) -> None:
+        """`notify_json` for several notifications in one write, in order."""
         if self.writer is None:
             return
-        body = b'{"jsonrpc":"2.0","method":"%s","params":%s}' % (method.encode(), params_json)
-        self.writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        start = b'{"jsonrpc":"2.0","method":"%s","params":' % method.encode()
+        extra = len(start) + 1
+        self.writer.write(
+            b"".join(
+                b"Content-Length: %d\r\n\r\n%s%s}" % (len(params) + extra, start, params)
+                for params in params_jsons
+            )
+        )
 
     def _reply_error(self, msg_id: MsgId | None, code: int, message: str) -> None:
         error = {"code": code, "message": message}
