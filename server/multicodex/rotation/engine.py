@@ -44,7 +44,6 @@ from multicodex.rotation.body import (
     passthrough_body,
     passthrough_headers,
 )
-from multicodex.rotation.early import entered_early
 from multicodex.rotation.models import (
     AttemptStarted,
     CompletionRequest,
@@ -197,9 +196,11 @@ class RequestRotation:
                     async for notice in self._wait_for_reset():
                         yield notice
                     continue
+                for event in self._announce(account, retry):
+                    yield event
                 retrying: FailureNotice | None = None
                 try:
-                    async for event in self._attempt(account, retry):
+                    async for event in self._attempt(account):
                         yield event
                     return
                 except CodexFailure as failure:
@@ -360,9 +361,7 @@ class RequestRotation:
 
     # -- one attempt -------------------------------------------------------------------
 
-    async def _attempt(self, account: StoredAccount, retry: bool) -> AsyncIterator[RotationEvent]:
-        """The events of one attempt on ``account``: what the client learns of it first
-        (`_announce`, worked out while the request is on its way), then the answer's."""
+    async def _attempt(self, account: StoredAccount) -> AsyncIterator[RotationEvent]:
         request = self._request
         # Encrypted reasoning is replayed only on the account known to have made it: with no
         # known owner (no conversation_id, or a restart since) another account's reasoning
@@ -376,7 +375,7 @@ class RequestRotation:
             extra = passthrough_headers(passthrough, account.key)
         else:
             body, extra = build_body(request, cache_key=self._cache_key, moved=moved), None
-        opening = self._engine.codex.stream(
+        async with self._engine.codex.stream(
             access_token=account.tokens.access_token,
             account_id=account.account_id,
             body=body,
@@ -384,11 +383,7 @@ class RequestRotation:
             extra_headers=extra,
             first_bytes_timeout=self._policy.first_output_timeout_seconds,
             idle_timeout=self._policy.stall_timeout_seconds,
-        )
-        async with entered_early(opening) as entry:
-            for told in self._announce(account, retry):
-                yield told
-            stream = await entry
+        ) as stream:
             bookkeeping = _Bookkeeping(self._accepted(stream, account))
             try:
                 output: AsyncGenerator[RawChunk | TextDeltas | ToolCallDelta, None]
