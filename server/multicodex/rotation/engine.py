@@ -177,6 +177,8 @@ class RequestRotation:
         self._reasoning: list[str] = []
         self._output: list[dict[str, Any]] = []
         self._writes: asyncio.Future[None] | None = None
+        self._pin_cleared = False
+        """This request cleared the pin (the store may not say so yet)."""
         self._cooling: dict[str, tuple[float, str]] = {}
         """Cooldowns this request set whose store write may still be under way: selection
         sees them at once (a pin on a cooling account is cleared, as the store will say)."""
@@ -292,7 +294,9 @@ class RequestRotation:
     async def _select(self) -> str | None:
         selection = self._selection()
         if selection.clear_pin:
-            await self._pool.pin(None)
+            # Like a cooldown: this request goes on at once, the store learns of it after.
+            self._pin_cleared = True
+            self._write_later(self._pool.pin(None))
             self._reasons.append("cleared the manual pin: that account is unavailable")
         if selection.key is not None:
             self._reasons.append(selection.reason)
@@ -318,7 +322,7 @@ class RequestRotation:
             accounts=accounts,
             now=self._pool.clock(),
             excluded=frozenset(excluded),
-            pinned=self._pool.pinned if named is None else None,
+            pinned=self._pool.pinned if named is None and not self._pin_cleared else None,
             affinity=self._owner if named is None else None,
             sticky=self._policy.sticky,
             model=model,
