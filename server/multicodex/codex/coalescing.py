@@ -94,10 +94,17 @@ class CoalescingBackend(AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
+UPSTREAM_LIMITS = httpx2.Limits(max_connections=None, max_keepalive_connections=128)
+"""No cap on streams at once (httpx's default of 100 made the 101st request wait for a
+free connection, its first byte held back by others' answers), and up to 128 connections
+kept open between bursts (the default kept 20: a burst of parallel requests paid a new
+connection, a TLS handshake with the real backend, for each one past the 20th)."""
+
+
 def upstream_client(timeout: float) -> httpx2.AsyncClient:
     """The shared client for the backend and the auth server: its connections on
     asyncio's own transports (``codex/network.py``), writes coalesced."""
-    client = httpx2.AsyncClient(timeout=timeout)
+    client = httpx2.AsyncClient(timeout=timeout, limits=UPSTREAM_LIMITS)
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
     if isinstance(pool, httpcore2.AsyncConnectionPool):
         pool._network_backend = CoalescingBackend(AsyncioBackend())
