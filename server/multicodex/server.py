@@ -76,6 +76,7 @@ class MultiCodexServer(LanguageServer):
         """The Codex CLI proxy, when initializationOptions.proxy enables it."""
         self._proxy_starting: asyncio.Future[None] | None = None
         self.protocol.before_methods = self.ensure_methods
+        self.protocol.run_method = lambda method, params: self.dispatch(Method(method), params)
         _register_lifecycle(self)
 
     # -- serving ----------------------------------------------------------------------------

@@ -11,9 +11,11 @@ What this needs of pygls' internals goes through `multicodex.rpc.pygls_adapter`.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -63,6 +65,10 @@ class MultiCodexProtocol(PyglsProtocol):
         self.initialized_received = False
         self.exit_requested = False
         self.before_methods: Callable[[], None] = lambda: None
+        self.run_method: Callable[[str, Any], Awaitable[Any]] | None = None
+        """Runs a MultiCodex method straight away (its result JSON-ready); without it the
+        method goes through pygls' dispatch, which costs every request a tenth of a
+        millisecond before its handler starts."""
         """Called before a MultiCodex method is handed to pygls: the server registers its
         handlers there, once the application they belong to is loaded."""
 
@@ -129,7 +135,20 @@ class MultiCodexProtocol(PyglsProtocol):
         except Exception as exc:  # the application could not be loaded
             self.send_error(msg_id, internal_error(exc, method).to_response_error())
             return
-        self.handle_message(JsonRPCRequestMessage(msg_id, method, "2.0", params))
+        run = self.run_method
+        if run is None:
+            self.handle_message(JsonRPCRequestMessage(msg_id, method, "2.0", params))
+            return
+        task = asyncio.ensure_future(run(method, params))
+        self.track_incoming_request(msg_id, task)
+        task.add_done_callback(functools.partial(self._answer_method, msg_id=msg_id))
+
+    def _answer_method(self, task: asyncio.Future[Any], *, msg_id: MsgId) -> None:
+        if task.cancelled() or task.exception() is not None:
+            self.answer_request(task, msg_id)
+            return
+        self.take_incoming_request(msg_id)
+        self.send_message({"jsonrpc": "2.0", "id": msg_id, "result": task.result()})
 
     def _initialize(self, msg_id: MsgId, data: dict[str, Any]) -> None:
         if self.initialize_received:
@@ -200,7 +219,7 @@ class MultiCodexProtocol(PyglsProtocol):
         error = {"code": code, "message": message}
         self.send_message({"jsonrpc": "2.0", "id": msg_id, "error": error})
 
-    def answer_request(self, future: Future[Any], msg_id: MsgId) -> None:
+    def answer_request(self, future: Future[Any] | asyncio.Future[Any], msg_id: MsgId) -> None:
         """Answer a finished request: its result, its JSON-RPC error, or an internal error
         without any traceback."""
         self.take_incoming_request(msg_id)

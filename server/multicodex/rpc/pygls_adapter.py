@@ -8,6 +8,7 @@ names that say what they are, so a pygls upgrade that renames them breaks this f
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import Future
 from typing import Any
 
@@ -27,6 +28,11 @@ class PyglsProtocol(LanguageServerProtocol):
     def structure(self, data: Any, message_type: type[Any]) -> Any:
         """``data`` as pygls' ``message_type`` (raises when it does not fit)."""
         return self._converter.structure(data, message_type)
+
+    def track_incoming_request(self, msg_id: MsgId, future: asyncio.Future[Any]) -> None:
+        """Keep the future of the client's request ``msg_id`` (so that a cancellation
+        reaches it), as pygls does for the requests it dispatches."""
+        self._request_futures[msg_id] = future  # type: ignore[assignment]
 
     def take_incoming_request(self, msg_id: MsgId) -> Future[Any] | None:
         """The future of the client's request ``msg_id`` still running, forgotten."""
