@@ -156,8 +156,6 @@ class Store:
             weakref.WeakKeyDictionary()
         )
         self._cache: tuple[_FileIdentity, StoreDocument] | None = None
-        self._turn: tuple[asyncio.AbstractEventLoop, StoreDocument] | None = None
-        """The document peeked in the loop's current turn (see `peek`)."""
         self._parsed: _Parse | None = None
         """The last document parsed (or written): the same bytes are not parsed again, e.g.
         when every read of the second after a write finds an identity too young to trust."""
@@ -219,23 +217,6 @@ class Store:
         (changes go through `transaction`). As fresh as `read` and far cheaper: copying a
         document costs more than everything a request does with it. Same errors as `read`.
         """
-        turn = self._turn
-        if turn is not None and turn[0] is _running_loop():
-            return turn[1]
-        document = self._peek_file()
-        loop = _running_loop()
-        if loop is not None:
-            # A request peeks a dozen times in one turn of the loop: the file is looked at
-            # once per turn. Another process's change shows from the next turn, as if it
-            # came a moment later; this store's own writes forget the turn's document.
-            self._turn = (loop, document)
-            loop.call_soon(self._forget_turn)
-        return document
-
-    def _forget_turn(self) -> None:
-        self._turn = None
-
-    def _peek_file(self) -> StoreDocument:
         unchanged = self._unchanged()
         if unchanged is not None:
             return unchanged
@@ -445,7 +426,6 @@ class Store:
             fd, st = open_regular(self.path)
         except FileNotFoundError:
             self._cache = None
-            self._turn = None
             report = self._read_quarantine()
             if report is not None:
                 raise report from None
@@ -559,7 +539,6 @@ class Store:
         }
         write_private(self.quarantine_path, json.dumps(marker, indent=2).encode())
         self._cache = None
-        self._turn = None
         report = StoreCorruptError(self.path, moved_to, problem.reason, problem.foreign_format)
         quarantine_log.warning("%s", report)
         return report
@@ -600,7 +579,6 @@ class Store:
         """
         settled = time.time_ns() - identity.mtime_ns > _SETTLED_NS
         self._cache = (identity, document) if settled else None
-        self._turn = None
 
     def _write_schema_if_changed(self) -> None:
         schema = {
@@ -669,11 +647,3 @@ def _looks_like_pi_multicodex(data: dict[str, Any]) -> bool:
         isinstance(item, dict) and ("accessToken" in item or "refreshToken" in item)
         for item in accounts
     )
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop running in this thread, if any (worker threads have none)."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
