@@ -94,11 +94,13 @@ class CoalescingBackend(AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
-UPSTREAM_LIMITS = httpx2.Limits(max_connections=None, max_keepalive_connections=128)
-"""No cap on streams at once (httpx's default of 100 made the 101st request wait for a
-free connection, its first byte held back by others' answers), and up to 128 connections
-kept open between bursts (the default kept 20: a burst of parallel requests paid a new
-connection, a TLS handshake with the real backend, for each one past the 20th)."""
+UPSTREAM_LIMITS = httpx2.Limits(max_connections=256, max_keepalive_connections=128)
+"""Up to 256 streams at once (httpx's default of 100 made the 101st wait for a free
+connection, its first byte held back by others' answers; a cap stays, so that a flood of
+requests cannot use up the process's file descriptors, which the store and its refresh
+journal need), and up to 128 connections kept open between bursts (the default kept 20:
+a burst of parallel requests paid a new connection, a TLS handshake with the real
+backend, for each one past the 20th)."""
 
 
 def upstream_client(timeout: float) -> httpx2.AsyncClient:
