@@ -35,7 +35,6 @@ from multicodex.store.errors import StoreError
 
 if TYPE_CHECKING:  # the application is imported when it is first needed: see ensure_app
     from multicodex.app import App, AppError, ClientHooks
-    from multicodex.app.registry import RegisteredMethod
     from multicodex.pool.reset_credits import ResetCreditOffer
     from multicodex.protocol import InitializationOptions, ProxyOptions
     from multicodex.proxy.in_process import InProcessProxy
@@ -66,7 +65,6 @@ class MultiCodexServer(LanguageServer):
         self.raw_options: Any = None
         """``initializationOptions`` as sent, until `ensure_options` validates them."""
         self.initialize_received = False
-        self.methods_registered = False
         self.default_home: str | None = None
         """``serve --home``: used when initializationOptions name no home."""
         self.startup_warnings: list[str] = []
@@ -75,7 +73,6 @@ class MultiCodexServer(LanguageServer):
         self.proxy: InProcessProxy | None = None
         """The Codex CLI proxy, when initializationOptions.proxy enables it."""
         self._proxy_starting: asyncio.Future[None] | None = None
-        self.protocol.before_methods = self.ensure_methods
         self.protocol.run_method = lambda method, params: self.dispatch(Method(method), params)
         _register_lifecycle(self)
 
@@ -175,17 +172,6 @@ class MultiCodexServer(LanguageServer):
             options = options.model_copy(update={"home": self.default_home})
         self.options = options
 
-    def ensure_methods(self) -> None:
-        """Serve every method the application registered (once, on the first request or
-        ``initialized``: registering them loads the application)."""
-        if self.methods_registered:
-            return
-        from multicodex.app.registry import registered_methods
-
-        for registered in registered_methods().values():
-            self.feature(registered.method.value)(_handler_for(registered))
-        self.methods_registered = True
-
     def client_hooks(self) -> ClientHooks:
         from multicodex.app import ClientHooks
 
@@ -270,16 +256,6 @@ def _register_lifecycle(server: MultiCodexServer) -> None:
     server.feature(types.SHUTDOWN)(_on_shutdown)
 
 
-def _handler_for(registered: RegisteredMethod) -> Any:
-    method = registered.method
-
-    async def handle(ls: MultiCodexServer, params: Any) -> Any:
-        return await ls.dispatch(method, params)
-
-    handle.__name__ = f"handle_{method.name.lower()}"
-    return handle
-
-
 async def _on_initialize(ls: MultiCodexServer, params: types.InitializeParams) -> None:
     ls.raw_options = params.initialization_options
     ls.initialize_received = True
@@ -294,7 +270,6 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
         if ls.app_failure is not None:
             ls.show_warning(f"MultiCodex: {ls.app_failure.message}")
         return
-    ls.ensure_methods()
     problem = app.store_problem()  # a corrupt store: where it went and how to recover
     if problem is not None:
         ls.show_warning(f"MultiCodex: {problem.message}")

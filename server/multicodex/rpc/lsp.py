@@ -64,13 +64,10 @@ class MultiCodexProtocol(PyglsProtocol):
         self.initialize_received = False
         self.initialized_received = False
         self.exit_requested = False
-        self.before_methods: Callable[[], None] = lambda: None
-        self.run_method: Callable[[str, Any], Awaitable[Any]] | None = None
-        """Runs a MultiCodex method straight away (its result JSON-ready); without it the
-        method goes through pygls' dispatch, which costs every request a tenth of a
-        millisecond before its handler starts."""
-        """Called before a MultiCodex method is handed to pygls: the server registers its
-        handlers there, once the application they belong to is loaded."""
+        self.run_method: Callable[[str, Any], Awaitable[Any]] = _no_methods
+        """Runs a MultiCodex method (its result JSON-ready), set by the server. Methods do
+        not go through pygls' dispatch, which cost every request a tenth of a millisecond
+        before its handler started."""
 
     # -- incoming frames ------------------------------------------------------------------
 
@@ -130,16 +127,7 @@ class MultiCodexProtocol(PyglsProtocol):
             self._reply_error(msg_id, int(ErrorCode.METHOD_NOT_FOUND), f"Method Not Found: {shown}")
 
     def _method(self, msg_id: MsgId, method: str, params: Any) -> None:
-        try:
-            self.before_methods()
-        except Exception as exc:  # the application could not be loaded
-            self.send_error(msg_id, internal_error(exc, method).to_response_error())
-            return
-        run = self.run_method
-        if run is None:
-            self.handle_message(JsonRPCRequestMessage(msg_id, method, "2.0", params))
-            return
-        task = asyncio.ensure_future(run(method, params))
+        task = asyncio.ensure_future(self.run_method(method, params))
         self.track_incoming_request(msg_id, task)
         task.add_done_callback(functools.partial(self._answer_method, msg_id=msg_id))
 
@@ -242,3 +230,7 @@ class MultiCodexProtocol(PyglsProtocol):
         result.capabilities.text_document_sync = types.TextDocumentSyncKind.None_
         result.capabilities.experimental = {"multicodex": capabilities_extension()}
         return result
+
+
+async def _no_methods(method: str, _params: Any) -> Any:
+    raise RuntimeError(f"no server runs {method}")
