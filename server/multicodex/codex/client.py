@@ -113,9 +113,9 @@ class ResponseStream:
         pass-through relay hands them on)."""
         self._skim = False
         self._skim_tail = b""
+        """Skimmed bytes after the last complete event: the start of the next one."""
         self._deferred: CodexFailure | None = None
         """A failure `next_events` raises on its next call (events came before it)."""
-        """Skimmed bytes after the last complete event: the start of the next one."""
 
     @property
     def usage(self) -> UsageSnapshot | None:
