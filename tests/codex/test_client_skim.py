@@ -57,7 +57,9 @@ def cut(body: bytes, points: list[int]) -> list[bytes]:
     return [body[a:b] for a, b in itertools.pairwise(edges) if b > a]
 
 
-async def read(chunks: list[bytes], *, skim: bool) -> Outcome:
+def stream_of(chunks: list[bytes]) -> tuple[ResponseStream, list[bytes]]:
+    """A stream over ``chunks`` and the list its raw bytes are collected in."""
+
     async def source() -> AsyncIterator[bytes]:
         for chunk in chunks:
             yield chunk
@@ -74,6 +76,11 @@ async def read(chunks: list[bytes], *, skim: bool) -> Outcome:
     )
     raw: list[bytes] = []
     stream.raw = raw
+    return stream, raw
+
+
+async def read(chunks: list[bytes], *, skim: bool) -> Outcome:
+    stream, raw = stream_of(chunks)
     parsed: list[str] = []
     failure: tuple[str, str] | None = None
     try:
@@ -126,23 +133,7 @@ def test_a_long_answer_is_skimmed_not_parsed_once_output_flows() -> None:
 
 async def read_batched(chunks: list[bytes]) -> Outcome:
     """The same stream read as the engine reads it: every event already read at once."""
-
-    async def source() -> AsyncIterator[bytes]:
-        for chunk in chunks:
-            yield chunk
-
-    loop = asyncio.get_running_loop()
-    stream = ResponseStream(
-        httpx2.Response(200, content=source()),
-        usage=None,
-        request_id=None,
-        idle_timeout=30.0,
-        first_bytes_by=loop.time() + 30.0,
-        first_bytes_timeout=30.0,
-        clock=loop.time,
-    )
-    raw: list[bytes] = []
-    stream.raw = raw
+    stream, raw = stream_of(chunks)
     parsed: list[str] = []
     failure: tuple[str, str] | None = None
     try:

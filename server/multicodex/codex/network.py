@@ -184,17 +184,8 @@ class AsyncioBackend(AsyncNetworkBackend):
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         local = (local_address, 0) if local_address else None
-        try:
-            async with asyncio.timeout(timeout):
-                transport, receiver = await loop.create_connection(
-                    _Receiver, host, port, local_addr=local
-                )
-        except TimeoutError as exc:
-            raise ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise ConnectError(str(exc)) from exc
-        _apply(transport, socket_options)
-        return AsyncioStream(transport, receiver)
+        opening = loop.create_connection(_Receiver, host, port, local_addr=local)
+        return await _connected(opening, timeout, socket_options)
 
     async def connect_unix_socket(
         self,
@@ -203,18 +194,28 @@ class AsyncioBackend(AsyncNetworkBackend):
         socket_options: Iterable[typing.Any] | None = None,
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, receiver = await loop.create_unix_connection(_Receiver, path)
-        except TimeoutError as exc:
-            raise ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise ConnectError(str(exc)) from exc
-        _apply(transport, socket_options)
-        return AsyncioStream(transport, receiver)
+        opening = loop.create_unix_connection(_Receiver, path)
+        return await _connected(opening, timeout, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+async def _connected(
+    opening: typing.Coroutine[typing.Any, typing.Any, tuple[asyncio.Transport, _Receiver]],
+    timeout: float | None,
+    options: Iterable[typing.Any] | None,
+) -> AsyncNetworkStream:
+    """The stream of a connection being opened, its failures as httpcore's."""
+    try:
+        async with asyncio.timeout(timeout):
+            transport, receiver = await opening
+    except TimeoutError as exc:
+        raise ConnectTimeout(str(exc)) from exc
+    except OSError as exc:
+        raise ConnectError(str(exc)) from exc
+    _apply(transport, options)
+    return AsyncioStream(transport, receiver)
 
 
 def _apply(transport: asyncio.Transport, options: Iterable[typing.Any] | None) -> None:
