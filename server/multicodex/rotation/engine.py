@@ -177,13 +177,13 @@ class RequestRotation:
         self._reasoning: list[str] = []
         self._output: list[dict[str, Any]] = []
         self._writes: asyncio.Future[None] | None = None
+        """What a failure left to write to the store (usage, a cooldown, a gate), in order,
+        while the request moves on; settled before a result, a wait or the end."""
         self._pin_cleared = False
         """This request cleared the pin (the store may not say so yet)."""
         self._cooling: dict[str, tuple[float, str]] = {}
         """Cooldowns this request set whose store write may still be under way: selection
         sees them at once (a pin on a cooling account is cleared, as the store will say)."""
-        """What a failure left to write to the store (usage, a cooldown, a gate), in order,
-        while the request moves on; settled before a result, a wait or the end."""
 
     async def events(self) -> AsyncGenerator[RotationEvent, None]:
         try:
