@@ -388,6 +388,34 @@ def test_unusable_document_is_moved_aside_and_reported_until_acknowledged(
     assert report.moved_to.read_text() == content
 
 
+def test_a_reader_that_finds_the_document_moved_aside_finds_the_report_too(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readers take no lock: the instant the document is gone, the marker must be there,
+    or another process would take the pool for an empty one."""
+    store = Store.open(home)
+    write_raw(store, "{truncated")
+    other_process = Store.open(home)
+    seen_by_the_other: list[BaseException | None] = []
+    rename = os.rename
+
+    def rename_then_look(source: object, target: object) -> None:
+        rename(source, target)  # type: ignore[arg-type]
+        try:
+            other_process.read()
+            seen_by_the_other.append(None)
+        except StoreCorruptError as exc:
+            seen_by_the_other.append(exc)
+
+    monkeypatch.setattr(os, "rename", rename_then_look)
+    with pytest.raises(StoreCorruptError) as caught:
+        store.read()
+
+    [seen] = seen_by_the_other
+    assert isinstance(seen, StoreCorruptError)
+    assert seen.moved_to == caught.value.moved_to
+
+
 def test_corruption_found_inside_a_transaction_is_moved_aside_too(home: Path) -> None:
     store = Store.open(home)
     write_raw(store, "{truncated")

@@ -529,15 +529,22 @@ class Store:
         while os.path.lexists(moved_to):
             moved_to = self.path.with_name(f"{self.path.name}.{kind}-{stamp}-{suffix}")
             suffix += 1
-        os.rename(self.path, moved_to)
-        tighten_mode(moved_to, PRIVATE_FILE_MODE)
         marker = {
             "moved_to": str(moved_to),
             "reason": problem.reason,
             "foreign_format": problem.foreign_format,
             "at": time.time(),
         }
+        # The marker first: a process reading without the lock that finds the document
+        # gone must find why, not take the pool for an empty one.
         write_private(self.quarantine_path, json.dumps(marker, indent=2).encode())
+        try:
+            os.rename(self.path, moved_to)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.quarantine_path.unlink()
+            raise
+        tighten_mode(moved_to, PRIVATE_FILE_MODE)
         self._cache = None
         report = StoreCorruptError(self.path, moved_to, problem.reason, problem.foreign_format)
         quarantine_log.warning("%s", report)
