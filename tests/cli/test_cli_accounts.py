@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from cli_rig import CliResult, CliRig, read_until
 
@@ -98,7 +99,15 @@ def test_use_pins_for_the_following_commands(cli: CliRig) -> None:
 
 
 def test_status_prints_exactly_the_footer_text(cli: CliRig) -> None:
-    cli.seed("alice", five_hour_used=25, weekly_used=40)
+    alice = cli.seed("alice", five_hour_used=25, weekly_used=40)
+    # Resets half a step away from where their countdowns change (a minute, an hour):
+    # the three commands below run seconds apart and must print the same countdowns.
+    now = time.time()
+    cli.emu.set_usage(
+        alice.account_id,
+        five_hour_resets_at=now + 2 * 3600 + 30,
+        weekly_resets_at=now + 86400 * 3 + 1800,
+    )
     status = cli.run("status")  # fetches the active account's unknown usage first
     assert status.code == 0
     as_json, footer_info = cli.run_many(("status", "--json", "--cached"), ("footer", "--json"))
