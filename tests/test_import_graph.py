@@ -299,7 +299,7 @@ def test_importing_every_product_module_loads_no_emulator(tmp_path: Path) -> Non
 
     completed = subprocess.run(
         [sys.executable, "-c", program, *modules],
-        env={**os.environ, "PYTHONPATH": _first_on_path(blocked.pythonpath)},
+        env={**os.environ, "PYTHONPATH": blocked.first_on_path},
         capture_output=True,
         text=True,
         timeout=120,
@@ -308,8 +308,3 @@ def test_importing_every_product_module_loads_no_emulator(tmp_path: Path) -> Non
 
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert not blocked.attempted(), blocked.where_attempted()
-
-
-def _first_on_path(directory: Path) -> str:
-    inherited = os.environ.get("PYTHONPATH")
-    return f"{directory}{os.pathsep}{inherited}" if inherited else str(directory)

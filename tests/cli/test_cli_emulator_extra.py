@@ -3,7 +3,6 @@ and `multicodex emulator` print the one command that installs it and exit 1."""
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 import tomllib
@@ -23,9 +22,7 @@ MISSING = ["multicodex_emulator", *(requirement.split(">")[0] for requirement in
 
 
 def _without(cli: CliRig, blocked: Unimportable) -> dict[str, str]:
-    inherited = os.environ.get("PYTHONPATH")
-    path = f"{blocked.pythonpath}{os.pathsep}{inherited}" if inherited else str(blocked.pythonpath)
-    return cli.env(PYTHONPATH=path)
+    return cli.env(PYTHONPATH=blocked.first_on_path)
 
 
 @pytest.mark.parametrize(

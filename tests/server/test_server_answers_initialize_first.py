@@ -5,7 +5,6 @@ unimportable, so a load before the answer would fail the answer itself."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from multicodex.protocol import METHODS, NOTIFICATIONS, PROTOCOL_VERSION
@@ -18,9 +17,7 @@ INITIALIZE_PARAMS = {"processId": None, "rootUri": None, "capabilities": {}}
 
 def env_without(root: Path, package: str) -> tuple[dict[str, str], Unimportable]:
     blocked = Unimportable.create(root, package)
-    inherited = os.environ.get("PYTHONPATH")
-    path = f"{blocked.pythonpath}{os.pathsep}{inherited}" if inherited else str(blocked.pythonpath)
-    return server_env(root, {"PYTHONPATH": path}), blocked
+    return server_env(root, {"PYTHONPATH": blocked.first_on_path}), blocked
 
 
 async def test_initialize_is_answered_without_pydantic(tmp_path: Path) -> None:

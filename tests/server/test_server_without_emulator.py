@@ -4,7 +4,6 @@ unimportable in the server process."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,7 @@ from support.unimportable import Unimportable
 
 
 def _env_without(root: Path, blocked: Unimportable) -> dict[str, str]:
-    env = server_env(root)
-    inherited = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(blocked.pythonpath), inherited]))
-    return env
+    return server_env(root, {"PYTHONPATH": blocked.first_on_path})
 
 
 async def test_a_whole_session_never_loads_the_emulator(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,16 @@ class ServerRig:
         return str(info["account_id"])
 
 
-async def start_server(emu: Emulator, base_url: str, root: Path, **overrides: Any) -> ServerRig:
+async def start_server(
+    emu: Emulator,
+    base_url: str,
+    root: Path,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> ServerRig:
+    """A server over a store in ``root``, initialized with ``overrides`` on top of the
+    rig's options; ``extra_env`` adds to (or replaces) its environment."""
     options: dict[str, Any] = {
         "home": str(root / "store"),
         "auth_url": base_url,
@@ -67,7 +77,7 @@ async def start_server(emu: Emulator, base_url: str, root: Path, **overrides: An
         "callback_ports": [free_port()],
         **overrides,
     }
-    client = await RpcClient.start(server_env(root), root / "server-stderr.log")
+    client = await RpcClient.start(server_env(root, extra_env), root / "server-stderr.log")
     await client.initialize(options)
     return ServerRig(emu=emu, base_url=base_url, root=root, client=client, options=options)
 

@@ -7,6 +7,7 @@ that something tried, so a test can tell "never imported" from "imported and fai
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,3 +40,14 @@ class Unimportable:
 
     def where_attempted(self) -> str:
         return self.trace.read_text() if self.attempted() else ""
+
+    @property
+    def first_on_path(self) -> str:
+        """A child's PYTHONPATH with this shadow first, then this process's own."""
+        return first_on_pythonpath(self.pythonpath)
+
+
+def first_on_pythonpath(directory: Path) -> str:
+    """A child's PYTHONPATH that finds ``directory`` before what this process finds."""
+    inherited = os.environ.get("PYTHONPATH")
+    return f"{directory}{os.pathsep}{inherited}" if inherited else str(directory)
