@@ -22,7 +22,7 @@ from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from multicodex import __version__
+from multicodex import __version__, event_loop
 from multicodex.logsetup import configure_logging, set_level
 from multicodex.protocol_names import Method, Notification
 from multicodex.rpc.errors import internal_error, rpc_error
@@ -336,7 +336,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     configure_logging()
     server = MultiCodexServer()
     server.default_home = str(home) if home else None
-    return asyncio.run(server.serve(stdin, stdout))
+    return event_loop.run(server.serve(stdin, stdout))
 
 
 if __name__ == "__main__":

@@ -46,3 +46,20 @@ async def test_the_server_logs_the_same_warning_with_its_time(cli: CliRig) -> No
     assert SERVER_LINE.match(warning), warning
     assert "was accessible to other users (mode 644); changed it to 600" in warning
     assert_no_tokens(rig)
+
+
+def test_a_mistyped_event_loop_is_said_and_ignored(cli: CliRig) -> None:
+    cli.seed("alice")
+
+    mistyped = cli.run(
+        "accounts", "--cached", env={**cli.env(), "MULTICODEX_EVENT_LOOP": "asycnio"}
+    )
+    chosen = cli.run("accounts", "--cached", env={**cli.env(), "MULTICODEX_EVENT_LOOP": "asyncio"})
+
+    assert mistyped.code == 0, mistyped.stderr
+    [warning] = [line for line in mistyped.stderr.splitlines() if "MULTICODEX_EVENT_LOOP" in line]
+    assert warning.startswith("multicodex: WARNING multicodex.event_loop")
+    assert "'asycnio' is neither uvloop nor asyncio: ignored" in warning
+    assert "alice@example.test" in mistyped.stdout
+    assert chosen.code == 0
+    assert "MULTICODEX_EVENT_LOOP" not in chosen.stderr

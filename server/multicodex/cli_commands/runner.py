@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 
+from multicodex import event_loop
 from multicodex.app import App, AppError, ClientHooks
 from multicodex.app.errors import invalid_params
 from multicodex.app.store_repairs import repairs_warning
@@ -42,7 +43,7 @@ def run_command(args: argparse.Namespace) -> int:
     configure_logging(level_for_verbosity(args.verbose), line=CLI_LINE)
     name = f"multicodex {args.command}"
     try:
-        return asyncio.run(_run(args, out, name))
+        return event_loop.run(_run(args, out, name))
     except KeyboardInterrupt:
         end_open_prompt()
         out.note(f"{name}: interrupted")
@@ -58,7 +59,7 @@ async def _run(args: argparse.Namespace, out: Output, name: str) -> int:
         return await _with_app(args, out)
     except asyncio.CancelledError:
         if not terminated.is_set():
-            raise  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt
+            raise  # Ctrl-C: the runner turns it into KeyboardInterrupt
         end_open_prompt()
         out.note(f"{name}: terminated")
         return ExitCode.INTERRUPTED
