@@ -13,15 +13,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from multicodex.history.backend import COMPACT_EVERY_SECONDS, RETENTION_SECONDS, NotifiedKey
 from multicodex.history.observations import Observation
+
+if TYPE_CHECKING:
+    import sqlite3
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ class HistoryDatabase:
 
     def notified(self) -> dict[NotifiedKey, float | None]:
         """Each threshold announced and not re-armed yet → the reset of its window then."""
+        if not self.path.exists():
+            return {}  # nothing announced yet; reading must not create the file
         rows: list[tuple[str, str, int, float | None]] = self._safely(
             lambda conn: conn.execute(
                 "SELECT scope, window, threshold, resets_at FROM notified"
@@ -147,6 +151,8 @@ class HistoryDatabase:
     def _safely(self, work: Callable[[sqlite3.Connection], T], *, fallback: T) -> T:
         """``work`` on a fresh connection; a database that cannot be read is set aside
         and ``work`` runs once more on a new one."""
+        import sqlite3  # the driver and its library load at the first read or write
+
         for attempt in range(2):
             try:
                 with self._connected() as conn:
@@ -171,6 +177,8 @@ class HistoryDatabase:
 
     @contextlib.contextmanager
     def _connected(self) -> Iterator[sqlite3.Connection]:
+        import sqlite3
+
         _create_private(self.path)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
