@@ -53,7 +53,7 @@ async def test_streamed_answers_arrive_whole_on_one_kept_alive_connection(
         http = upstream_client(30.0)
         try:
             answers = [await _stream_turn(http, base_url, token) for _ in range(2)]
-            connections = http._transport._pool.connections  # type: ignore[attr-defined]
+            connections = http._transport.transport._pool.connections  # type: ignore[attr-defined]
         finally:
             await http.aclose()
     for answer in answers:

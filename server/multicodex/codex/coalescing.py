@@ -106,8 +106,32 @@ backend, for each one past the 20th)."""
 def upstream_client(timeout: float) -> httpx2.AsyncClient:
     """The shared client for the backend and the auth server: its connections on
     asyncio's own transports (``codex/network.py``), writes coalesced."""
-    client = httpx2.AsyncClient(timeout=timeout, limits=UPSTREAM_LIMITS)
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    if isinstance(pool, httpcore2.AsyncConnectionPool):
-        pool._network_backend = CoalescingBackend(AsyncioBackend())
-    return client
+    transport = DeferredTransport(UPSTREAM_LIMITS)
+    return httpx2.AsyncClient(timeout=timeout, limits=UPSTREAM_LIMITS, transport=transport)
+
+
+class DeferredTransport(httpx2.AsyncBaseTransport):
+    """httpx's own transport, built at the first request instead of with the client:
+    building it reads the system's trust store (about 1.5 MiB resident), which a server
+    that has not been asked to reach upstream yet does not need."""
+
+    def __init__(self, limits: httpx2.Limits) -> None:
+        self._limits = limits
+        self._built: httpx2.AsyncHTTPTransport | None = None
+
+    @property
+    def transport(self) -> httpx2.AsyncHTTPTransport:
+        if self._built is None:
+            built = httpx2.AsyncHTTPTransport(limits=self._limits)
+            pool = getattr(built, "_pool", None)
+            if isinstance(pool, httpcore2.AsyncConnectionPool):
+                pool._network_backend = CoalescingBackend(AsyncioBackend())
+            self._built = built
+        return self._built
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return await self.transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._built is not None:
+            await self._built.aclose()
