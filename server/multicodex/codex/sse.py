@@ -5,6 +5,11 @@ path. It works on bytes rather than text: a newline byte never occurs inside a m
 UTF-8 sequence, so splitting on it is safe even when a chunk ends mid-character, and the
 JSON payloads go to ``json.loads`` without an intermediate decode. Only complete lines are
 interpreted; the unterminated tail of a chunk waits for the next one.
+
+Nearly every event the backend sends is one ``event: NAME`` line and one ``data: JSON``
+line; a chunk that starts at an event boundary is cut at its blank lines, and each event
+of that shape is taken whole, without going line by line (which was a fifth of the cost of
+relaying a delta). Anything else goes through the line rules, with the same result.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from typing import NamedTuple
 
 _DATA = b"data:"
 _EVENT = b"event:"
+_EVENT_LINE = b"event: "
+_DATA_LINE = b"\ndata: "
 _SPACE = 0x20
 _COLON = 0x3A
 DONE_SENTINEL = b"[DONE]"
@@ -44,10 +51,39 @@ class SSEParser:
         self._data: list[bytes] | None = None
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
+        if self.at_boundary() and b"\r" not in chunk:
+            return self._feed_events(chunk)
+        return self._feed_lines(chunk)
+
+    def _feed_lines(self, chunk: bytes) -> list[SSEEvent]:
         lines = self._split_lines(chunk)
         if not lines:
             return []
         return self._interpret(lines)
+
+    def _feed_events(self, chunk: bytes) -> list[SSEEvent]:
+        """``feed`` for a chunk that starts at an event boundary and holds no CR: each
+        complete ``event: NAME`` + ``data: LINE`` event is taken at once, anything else
+        (and the unfinished end) by the line rules."""
+        events: list[SSEEvent] = []
+        blocks = chunk.split(b"\n\n")
+        rest = blocks.pop()
+        for block in blocks:
+            if block.startswith(_EVENT_LINE):
+                newline = block.find(b"\n")
+                if (
+                    newline > 0
+                    and block.startswith(_DATA_LINE, newline)
+                    and block.find(b"\n", newline + 1) < 0
+                ):
+                    name = block[7:newline].decode("utf-8", "replace")
+                    events.append(SSEEvent(name, block[newline + 7 :]))
+                    continue
+            if block:
+                events += self._interpret([*block.split(b"\n"), b""])
+        if rest:
+            events += self._feed_lines(rest)
+        return events
 
     def at_boundary(self) -> bool:
         """Whether everything fed so far ended with a complete event (nothing pending)."""
