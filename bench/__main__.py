@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import os
 import platform
@@ -31,6 +32,14 @@ CASES = (
     "shared_store",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def settle_heap() -> None:
+    """What `multicodex.heap` does for the servers, for the measuring client: its own full
+    collections (tens of milliseconds) are no pauses to time. (Not imported from there, so
+    that an older package on PYTHONPATH can be measured.)"""
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"==> {name}", file=sys.stderr, flush=True)
             module = importlib.import_module(f"bench.cases.{name}")
             case_started = time.perf_counter()
+            settle_heap()
             try:
                 rows.extend(asyncio.run(module.run(ctx)))
             except Exception as exc:

@@ -22,7 +22,7 @@ from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from multicodex import __version__, event_loop
+from multicodex import __version__, event_loop, heap
 from multicodex.logsetup import configure_logging, set_level
 from multicodex.protocol_names import Method, Notification
 from multicodex.rpc.errors import internal_error, rpc_error
@@ -280,6 +280,9 @@ def _on_initialized(ls: MultiCodexServer, _params: Any) -> None:
     proxy = ls.options.proxy if ls.options is not None else None
     if proxy is not None and proxy.enabled:
         ls.start_proxy(app, proxy)
+    # After the first status has gone out (its write is already queued): not behind a
+    # full collection.
+    asyncio.get_running_loop().call_soon(heap.settle)
 
 
 def _show_workspace_problem(ls: MultiCodexServer, app: App) -> None:

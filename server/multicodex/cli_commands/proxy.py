@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from multicodex import heap
 from multicodex.cli_commands.context import CommandContext
 from multicodex.cli_commands.exit_codes import ExitCode
 from multicodex.cli_commands.parsing import CliParser, Subparsers
@@ -65,6 +66,7 @@ async def run_proxy(ctx: CommandContext) -> int:
         return print_config(ctx)
     server = ProxyServer(ctx.app, port=ctx.args.port)
     await server.start()
+    heap.settle()
     try:
         ctx.out.line(server.base_url)
         ctx.out.note(
