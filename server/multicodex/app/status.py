@@ -2,7 +2,7 @@
 
 `StatusFeed` recomputes the status from a fresh pool snapshot and publishes it only when
 something other than the time of computation changed; ``revision`` counts those changes.
-Refreshes requested in a burst (pool changes come in groups) coalesce into one.
+Refreshes requested within `REFRESH_SETTLE_SECONDS` of each other coalesce into one.
 """
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 
 TICK_JITTER = 0.1
 """Periodic refreshes of several windows drift apart by up to ±10 %."""
+REFRESH_SETTLE_SECONDS = 0.05
+"""A pool change is published this long after it happened, together with the changes that
+came meanwhile. Every completion changes the pool (its usage) as it ends, and a status
+costs a few tenths of a millisecond to build: recomputed at once, it ran just as the next
+request of an agent's tool loop arrived, delaying that request, and a burst of parallel
+completions recomputed it once per completion. 50 ms is well below what a footer reader
+notices."""
 
 
 def footer_line(snapshot: PoolSnapshot, settings: FooterSettings | None = None) -> FooterLine:
@@ -117,7 +124,8 @@ class StatusFeed:
         return status
 
     def request_refresh(self) -> None:
-        """Recompute soon; requests made before that happens share one recomputation."""
+        """Recompute in `REFRESH_SETTLE_SECONDS`; requests made before then share that
+        recomputation."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -125,7 +133,7 @@ class StatusFeed:
             return
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._run_scheduled)
+            loop.call_later(REFRESH_SETTLE_SECONDS, self._run_scheduled)
 
     def _run_scheduled(self) -> None:
         self._scheduled = False
