@@ -94,7 +94,7 @@ def at_risk(
         used = used_now(named.window, now)
         if used is None:
             continue
-        cost = turn_cost(_turn_starts(recent.series(account.key, bucket, named.name)))
+        cost = recent.summary(account.key, bucket, named.name, _turn_cost)
         if cost is not None and 100.0 - used <= cost:
             risks.append(AtRisk(named, _label(bucket, named), 100.0 - used, cost))
     return min(risks, key=lambda r: r.left / r.cost, default=None)
@@ -121,6 +121,10 @@ def pool_room(
         if reset is not None:
             resets.append(reset)
     return left, resets
+
+
+def _turn_cost(series: Sequence[Observation]) -> float | None:
+    return turn_cost(_turn_starts(series))
 
 
 def _turn_starts(series: Sequence[Observation]) -> list[Observation]:

@@ -5,7 +5,8 @@ seeded from the database's rows whenever those are read anyway (other processes'
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from multicodex.history.observations import Observation
 
@@ -13,17 +14,22 @@ KEPT_PER_WINDOW = 32
 
 SeriesKey = tuple[str, str, str]
 """Account key, bucket, window name."""
+T = TypeVar("T")
 
 
 class RecentObservations:
     def __init__(self, kept: int = KEPT_PER_WINDOW) -> None:
         self._kept = kept
         self._series: dict[SeriesKey, deque[Observation]] = {}
+        self._summaries: dict[SeriesKey, dict[Callable[..., Any], Any]] = {}
+        """What `summary` worked out from each series since it last changed."""
 
     def add(self, rows: Iterable[Observation]) -> None:
         """Observations made just now, newer than any kept."""
         for row in rows:
-            self._of(_key(row)).append(row)
+            key = _key(row)
+            self._of(key).append(row)
+            self._summaries.pop(key, None)
 
     def seed(self, rows: Iterable[Observation]) -> None:
         """Rows read from the database: merged with what is kept, oldest first, the
@@ -34,10 +40,24 @@ class RecentObservations:
         for key, found in grouped.items():
             merged = sorted(found.union(self._of(key)), key=lambda o: o.at)
             self._series[key] = deque(merged[-self._kept :], maxlen=self._kept)
+            self._summaries.pop(key, None)
 
     def series(self, account: str, bucket: str, window: str) -> list[Observation]:
         """The kept observations of one window of one account, oldest first."""
         return list(self._series.get((account, bucket, window), ()))
+
+    def summary(
+        self, account: str, bucket: str, window: str, summarise: Callable[[list[Observation]], T]
+    ) -> T:
+        """``summarise(series(...))``, worked out once per change of that series: every
+        request's pre-flight asks for the same few, and they change only when an answer
+        or a usage fetch adds an observation."""
+        key = (account, bucket, window)
+        known = self._summaries.setdefault(key, {})
+        if summarise not in known:
+            known[summarise] = summarise(self.series(account, bucket, window))
+        result: T = known[summarise]
+        return result
 
     def _of(self, key: SeriesKey) -> deque[Observation]:
         found = self._series.get(key)
