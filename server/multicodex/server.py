@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -26,7 +25,7 @@ from multicodex import __version__, event_loop, heap
 from multicodex.logsetup import configure_logging, set_level
 from multicodex.protocol_names import Method, Notification
 from multicodex.rpc.errors import internal_error, rpc_error
-from multicodex.rpc.framing import Frame, FrameReader
+from multicodex.rpc.framing import Frame
 from multicodex.rpc.lsp import MultiCodexProtocol
 from multicodex.rpc.output import OutputLimits, WireOutput
 from multicodex.rpc.transport import claim_stdio, start_reading
@@ -78,7 +77,7 @@ class MultiCodexServer(LanguageServer):
 
     # -- serving ----------------------------------------------------------------------------
 
-    async def serve(self, stdin: Callable[[int], bytes], stdout: int) -> int:
+    async def serve(self, stdin: int, stdout: int) -> int:
         """Answer frames until ``exit``, the end of stdin, or a client that stopped
         reading ``stdout`` (a file descriptor); the process exit code."""
         loop = asyncio.get_running_loop()
@@ -105,11 +104,12 @@ class MultiCodexServer(LanguageServer):
             else:
                 self.protocol.reject(frame)
 
-        start_reading(FrameReader(stdin), asyncio.get_running_loop(), deliver)
+        reading = start_reading(stdin, loop, deliver)
         stop_on_signals(finished)
         try:
             await finished
         finally:
+            reading.close()
             await self.stop_proxy()
             if self.app is not None:
                 await self.app.aclose()

@@ -18,6 +18,7 @@ from multicodex.rpc.framing import (
     Frame,
     FrameReader,
     Misframed,
+    NoInputYet,
     Oversized,
 )
 from multicodex.rpc.salvage import request_id
@@ -305,3 +306,66 @@ def test_after_any_one_mistake_every_other_frame_is_read(
     kept = [m for n, m in enumerate(messages) if n != bad or mistake == "junk"]
     assert [f for f in frames if isinstance(f, bytes) and f in messages] == kept
     assert any(isinstance(f, Misframed) for f in frames)
+
+
+# -- input that is not there yet -----------------------------------------------------------------
+
+
+def read_resumably(chunks: list[bytes], max_body: int = MAX_BODY) -> list[Frame]:
+    """Read as the server's event loop does: ``read_chunk`` says `NoInputYet` until the
+    next chunk has arrived, and the reader is asked again."""
+    arrived: list[bytes] = []
+    ended = False
+
+    def read_chunk(size: int) -> bytes:
+        if arrived:
+            return arrived.pop(0)
+        if ended:
+            return b""
+        raise NoInputYet
+
+    reader = FrameReader(read_chunk, max_body=max_body)
+    waiting = [c for c in chunks if c]
+    frames: list[Frame] = []
+    for _ in range(2 * len(waiting) + 1_000):
+        try:
+            item = reader.read()
+        except NoInputYet:
+            if waiting:
+                arrived.append(waiting.pop(0))
+            else:
+                ended = True
+            continue
+        if item is None:
+            return frames
+        frames.append(item)
+    raise AssertionError("the reader never reached the end of its input")
+
+
+parts = st.sampled_from(["frame", "junk", "shorter", "longer", "oversized", "no number"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(parts, min_size=1, max_size=8),
+    st.lists(st.integers(min_value=1, max_value=600), min_size=1, max_size=30),
+)
+def test_a_reader_told_there_is_no_input_yet_reads_what_a_waiting_one_reads(
+    kinds: list[str], sizes: list[int]
+) -> None:
+    pieces = []
+    for n, kind in enumerate(kinds):
+        body = request(n, "x" * (2 * MAX_BODY if kind == "oversized" else n))
+        if kind in ("frame", "oversized"):
+            pieces.append(frame(body))
+        elif kind == "junk":
+            pieces.append(b"junk {" + frame(body))
+        elif kind == "shorter":
+            pieces.append(with_length(body, len(body) // 2))
+        elif kind == "longer":
+            pieces.append(with_length(body, len(body) + 40))
+        else:
+            pieces.append(with_length(body, "x"))
+    chunks = split(b"".join(pieces), sizes)
+
+    assert read_resumably(chunks) == read_all(FrameReader(Chunks(chunks), max_body=MAX_BODY))

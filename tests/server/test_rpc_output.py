@@ -151,10 +151,22 @@ def test_output_past_what_the_pipe_holds_waits_and_arrives_in_order_once_read() 
 
 def test_the_wire_gets_a_description_of_its_own_so_the_parents_end_stays_blocking() -> None:
     with pipe() as (read_end, write_end):
-        own = transport._own_description(write_end)
+        own = transport._own_description(write_end, os.O_WRONLY)
         try:
             WireOutput(own, OutputLimits(), Stuck()).write(b"through the pipe")
             assert os.get_blocking(write_end)
             assert os.read(read_end, 100) == b"through the pipe"
+        finally:
+            os.close(own)
+
+
+def test_the_wire_input_gets_a_description_of_its_own_read_without_blocking() -> None:
+    with pipe() as (read_end, write_end):
+        own = transport._own_description(read_end, os.O_RDONLY)
+        try:
+            assert not os.get_blocking(own)
+            assert os.get_blocking(read_end)
+            os.write(write_end, b"frames")
+            assert os.read(own, 100) == b"frames"
         finally:
             os.close(own)

@@ -78,6 +78,23 @@ class Oversized:
 Frame = bytes | Misframed | Oversized
 
 
+class NoInputYet(Exception):
+    """Raised by a non-blocking ``read_chunk`` that has nothing yet. `FrameReader.read`
+    lets it through and keeps its place: called again once more bytes have arrived, it
+    goes on from there."""
+
+
+@dataclass
+class _BodyProgress:
+    """A body being read: what `FrameReader._body` has got to so far."""
+
+    length: int
+    keep: bool
+    head: bytearray
+    dropped: int = 0
+    scanned: int = 0
+
+
 @dataclass(frozen=True)
 class _Block:
     """A header block at the start of the buffer: its size, and its length or problem."""
@@ -102,9 +119,17 @@ class FrameReader:
         self._resyncing = False
         """A problem was reported: skip silently up to the next valid frame."""
         self._ended = False
+        self._body_progress: _BodyProgress | None = None
+        """The body under way when ``read_chunk`` last had nothing (its header is read)."""
+
+    @property
+    def buffered(self) -> bool:
+        """Whether bytes read from the input wait here for a frame."""
+        return bool(self._buffer)
 
     def read(self) -> Frame | None:
-        """The next body, or what was wrong instead of one; None at end of input."""
+        """The next body, or what was wrong instead of one; None at end of input.
+        `NoInputYet` from ``read_chunk`` goes through (see there)."""
         item = None if self._ended else self._next()
         if item is None:
             self._ended = True
@@ -112,6 +137,8 @@ class FrameReader:
         return item
 
     def _next(self) -> Frame | None:
+        if self._body_progress is not None:
+            return self._finish_body()
         while True:
             if self._resyncing and not self._seek_length_header():
                 return None
@@ -123,7 +150,9 @@ class FrameReader:
             if block.length is not None:
                 self._resyncing = False
                 del self._buffer[: block.size]
-                return self._body(block.length)
+                keep = block.length <= self._max_body
+                self._body_progress = _BodyProgress(block.length, keep, bytearray())
+                return self._finish_body()
             report = None
             if not self._resyncing:
                 report = Misframed(block.problem or NOT_A_FRAME, self._head(block.size))
@@ -212,27 +241,34 @@ class FrameReader:
 
     # -- bodies ----------------------------------------------------------------------------
 
-    def _body(self, length: int) -> Frame | None:
-        """``length`` bytes of body, unless the message ends before them (Misframed);
-        beyond ``max_body`` only the head is kept (Oversized)."""
-        keep = length <= self._max_body
-        head = bytearray()
-        dropped = 0
-        scanned = 0
+    def _finish_body(self) -> Frame | None:
+        """`_body`, then the progress forgotten (`NoInputYet` leaves it for the next call)."""
+        frame = self._body()
+        self._body_progress = None
+        return frame
+
+    def _body(self) -> Frame | None:
+        """The body under way (`_body_progress`), unless the message ends before it
+        (Misframed); beyond ``max_body`` only the head is kept (Oversized)."""
+        progress = self._body_progress
+        assert progress is not None
+        length, head = progress.length, progress.head
         while True:
-            end = length - dropped
-            cut, scanned = self._length_line_before(end, scanned)
+            end = length - progress.dropped
+            cut, progress.scanned = self._length_line_before(end, progress.scanned)
             if cut is not None:
                 return self._cut(cut, head, length)
             if len(self._buffer) >= end and not self._length_line_begun(end):
                 body = self._pop(end)
-                return body if keep else Oversized(length, self._max_body, _joined_head(head, body))
-            if dropped == 0 and _complete_json(self._buffer):
+                if progress.keep:
+                    return body
+                return Oversized(length, self._max_body, _joined_head(head, body))
+            if progress.dropped == 0 and _complete_json(self._buffer):
                 return self._cut(len(self._buffer), head, length)
-            if not keep:
+            if not progress.keep:
                 drop = self._drop_scanned(head)
-                dropped += drop
-                scanned = max(0, scanned - drop)
+                progress.dropped += drop
+                progress.scanned = max(0, progress.scanned - drop)
             if not self._fill():
                 return None
 
