@@ -57,6 +57,15 @@ async def test_a_foreign_host_is_refused_even_with_the_secret(rig: ProxyRig) -> 
     assert named.status_code == 200
 
 
+async def test_forwarding_headers_do_not_change_who_the_client_is(rig: ProxyRig) -> None:
+    # The peer is on this machine (the proxy listens on 127.0.0.1 only): a local tool that
+    # adds X-Forwarded-For is still a loopback client, and no header can make one.
+    rig.add("alice@example.com")
+    forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    response = await rig.http.get(f"{rig.url}/wham/usage", headers={**rig.auth, **forwarded})
+    assert response.status_code == 200
+
+
 async def test_the_secret_is_stored_once_0600_beside_the_store(rig: ProxyRig) -> None:
     path = rig.app.store.home / SECRET_FILE
     assert path.read_text().strip() == rig.proxy.secret

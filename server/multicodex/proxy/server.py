@@ -80,6 +80,7 @@ class ProxyServer:
             timeout_keep_alive=int(KEEP_ALIVE_SECONDS),
             timeout_graceful_shutdown=int(SHUTDOWN_SECONDS),
             server_header=False,
+            proxy_headers=False,  # the peer is the client (loopback only): no header says otherwise
         )
         server = self._server = _Embedded(config)
         self._task = asyncio.create_task(server.serve(sockets=[sock]))
