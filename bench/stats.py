@@ -49,6 +49,26 @@ class Row(BaseModel):
     note: str = ""
 
 
+def floor_row(benchmark: str, metric: str, samples_ms: Sequence[float], pays_for: str) -> Row:
+    """An information row: what any request pays for ``pays_for`` (ms), with no
+    baseline."""
+    return Row(
+        benchmark=benchmark,
+        metric=metric,
+        unit="ms",
+        n=len(samples_ms),
+        median=median(samples_ms),
+        p99=p99(samples_ms),
+        baseline=f"(none: what any request pays for {pays_for})",
+        baseline_median=0.0,
+        baseline_p99=0.0,
+        comparison="added",
+        result=median(samples_ms),
+        target="(information)",
+        met=None,
+    )
+
+
 class Report(BaseModel):
     started_at: float
     seconds: float

@@ -2,6 +2,9 @@
 
 * added time to first byte: request sent -> first byte of the answer's body at the client
   (interleaved, proxy vs direct; both in processes of their own, the client alone here);
+* the HTTP floor: the same client's round trip to a path the proxy answers itself
+  (``wham/accounts/check``, no upstream call): what any request pays for the extra hop
+  through the proxy's HTTP server (information, like ttfd's stdio floor);
 * relay throughput: a long answer's body bytes per second, proxy / direct;
 * failover through the proxy: A's 429 (stale usage) finished -> B's first text delta at the
   client, against a client that fails over itself (A's 429, then at once the request on B).
@@ -26,7 +29,7 @@ from bench.context import Context
 from bench.emulator_process import EmulatorProcess
 from bench.profiling import recording
 from bench.rig import DELTA_EVENT, direct_body
-from bench.stats import Row, median, p99
+from bench.stats import Row, floor_row, median, p99
 from multicodex.model import StoredAccount
 from multicodex.store.document import Store
 
@@ -88,6 +91,18 @@ class _Target:
     def __init__(self, http: httpx2.AsyncClient, url: str, headers: dict[str, str]) -> None:
         self.http, self.url, self.headers = http, url, headers
 
+    async def floor(self) -> float:
+        """Request sent -> first body byte of ``wham/accounts/check``, which the proxy
+        answers itself."""
+        url = self.url.removesuffix("/codex/responses") + "/wham/accounts/check"
+        started = time.perf_counter()
+        async with self.http.stream("GET", url, headers=self.headers) as r:
+            if r.status_code != 200:
+                raise RuntimeError(f"{url} answered {r.status_code}")
+            async for _chunk in r.aiter_raw():
+                return time.perf_counter() - started
+        raise RuntimeError(f"{url} answered no body")
+
     async def request(self) -> tuple[float, float, int, float | None]:
         """(first body byte after sending, total seconds, body bytes, wall time of the
         first text delta)."""
@@ -121,7 +136,12 @@ async def _ttfb(ctx: Context, direct: _Target, targets: dict[str, _Target]) -> l
         first, _, _, _ = await direct.request()
         if index >= TTFB_WARMUP:
             baseline.append(first * 1000)
-    return [_ttfb_row(label, proxied, baseline) for label, proxied in samples.items()]
+    rows = [_ttfb_row(label, proxied, baseline) for label, proxied in samples.items()]
+    # A run of its own: between two answers, it would be one proxy's alone.
+    floor = [await targets["proxy"].floor() * 1000 for _ in range(TTFB_WARMUP + runs)]
+    floor_ms = floor[TTFB_WARMUP:]
+    metric = "request sent -> first body byte of wham/accounts/check (no upstream)"
+    return [*rows, floor_row(f"{NAME} [HTTP floor]", metric, floor_ms, "the hop through the proxy")]
 
 
 def _ttfb_row(label: str, proxied: list[float], baseline: list[float]) -> Row:

@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack
 from bench.context import Context
 from bench.emulator_process import EmulatorProcess
 from bench.rig import DeltaRecorder, DirectClient, complete, running_server
-from bench.stats import Row, median, p99
+from bench.stats import Row, floor_row, median, p99
 from rpcclient import RpcClient
 
 NAME = "ttfd"
@@ -58,20 +58,11 @@ async def run(ctx: Context) -> list[Row]:
                     direct_ms.append((straight.deltas[0] - straight.sent) * 1000)
     rows = [_row(label, values, direct_ms) for label, values in samples.items()]
     rows.append(
-        Row(
-            benchmark=f"{NAME} [stdio floor]",
-            metric="JSON-RPC round trip of multicodex/rotation/get (no upstream)",
-            unit="ms",
-            n=len(round_trip_ms),
-            median=median(round_trip_ms),
-            p99=p99(round_trip_ms),
-            baseline="(none: what any request pays for the stdio hops)",
-            baseline_median=0.0,
-            baseline_p99=0.0,
-            comparison="added",
-            result=median(round_trip_ms),
-            target="(information)",
-            met=None,
+        floor_row(
+            f"{NAME} [stdio floor]",
+            "JSON-RPC round trip of multicodex/rotation/get (no upstream)",
+            round_trip_ms,
+            "the stdio hops",
         )
     )
     return rows
