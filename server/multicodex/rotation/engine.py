@@ -244,11 +244,17 @@ class RequestRotation:
                 reason=reason or "chosen",
                 number=self._attempts,
                 retry=retry,
-                preflight=self._preflight(account) if self._attempts == 1 else None,
+                preflight=self._preflight(account) if self._tells_preflight() else None,
             )
         )
         self._current = account.key
         return events
+
+    def _tells_preflight(self) -> bool:
+        """The pre-flight goes with the first attempt, to a client that reads it: a
+        pass-through request (the proxy) relays the backend's bytes alone, so working it
+        out would only delay the request."""
+        return self._attempts == 1 and self._request.passthrough is None
 
     def _preflight(self, account: StoredAccount) -> Preflight | None:
         """Whether this turn may use up the account's room, or the pool's: from memory
