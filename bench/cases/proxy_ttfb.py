@@ -2,6 +2,8 @@
 
 * added time to first byte: request sent -> first byte of the answer's body at the client
   (interleaved, proxy vs direct; both in processes of their own, the client alone here);
+* the same with a long conversation's body (~330 KB, the size of a Codex CLI session some
+  hours in), which the proxy parses to route and relays (report);
 * the HTTP floor: the same client's round trip to a path the proxy answers itself
   (``wham/accounts/check``, no upstream call): what any request pays for the extra hop
   through the proxy's HTTP server (information, like ttfd's stdio floor);
@@ -36,6 +38,10 @@ from multicodex.store.document import Store
 NAME = "proxy_ttfb"
 TTFB_RUNS = 300
 TTFB_WARMUP = 30
+LONG_RUNS = 100
+LONG_TURNS = 120
+"""Turns of history in the long body: each a user message, an answer and a tool call with
+its output (~2.7 KB a turn)."""
 THROUGHPUT_RUNS = 8
 THROUGHPUT_DELTAS = 20_000
 FAILOVER_RUNS = 20
@@ -103,10 +109,10 @@ class _Target:
                 return time.perf_counter() - started
         raise RuntimeError(f"{url} answered no body")
 
-    async def request(self) -> tuple[float, float, int, float | None]:
+    async def request(self, body: bytes | None = None) -> tuple[float, float, int, float | None]:
         """(first body byte after sending, total seconds, body bytes, wall time of the
-        first text delta)."""
-        body = json.dumps(direct_body(), separators=(",", ":")).encode()
+        first text delta); ``body``: the bench's short request unless given."""
+        body = body or json.dumps(direct_body(), separators=(",", ":")).encode()
         first: float | None = None
         delta_wall: float | None = None
         size = 0
@@ -126,22 +132,74 @@ class _Target:
 
 async def _ttfb(ctx: Context, direct: _Target, targets: dict[str, _Target]) -> list[Row]:
     runs = ctx.runs(TTFB_RUNS, minimum=30)
-    samples: dict[str, list[float]] = {label: [] for label in targets}
-    baseline: list[float] = []
-    for index in range(TTFB_WARMUP + runs):
-        for label, target in targets.items():
-            first, _, _, _ = await target.request()
-            if index >= TTFB_WARMUP:
-                samples[label].append(first * 1000)
-        first, _, _, _ = await direct.request()
-        if index >= TTFB_WARMUP:
-            baseline.append(first * 1000)
+    samples, baseline = await _interleaved(direct, targets, runs, None)
     rows = [_ttfb_row(label, proxied, baseline) for label, proxied in samples.items()]
+    long_body = json.dumps(long_conversation()).encode()
+    samples, baseline = await _interleaved(direct, targets, ctx.runs(LONG_RUNS), long_body)
+    rows += [_long_row(label, proxied, baseline, long_body) for label, proxied in samples.items()]
     # A run of its own: between two answers, it would be one proxy's alone.
     floor = [await targets["proxy"].floor() * 1000 for _ in range(TTFB_WARMUP + runs)]
     floor_ms = floor[TTFB_WARMUP:]
     metric = "request sent -> first body byte of wham/accounts/check (no upstream)"
     return [*rows, floor_row(f"{NAME} [HTTP floor]", metric, floor_ms, "the hop through the proxy")]
+
+
+async def _interleaved(
+    direct: _Target, targets: dict[str, _Target], runs: int, body: bytes | None
+) -> tuple[dict[str, list[float]], list[float]]:
+    """Each target's and the direct request's first body byte (ms), one of each in turn."""
+    samples: dict[str, list[float]] = {label: [] for label in targets}
+    baseline: list[float] = []
+    for index in range(TTFB_WARMUP + runs):
+        for label, target in targets.items():
+            first, _, _, _ = await target.request(body)
+            if index >= TTFB_WARMUP:
+                samples[label].append(first * 1000)
+        first, _, _, _ = await direct.request(body)
+        if index >= TTFB_WARMUP:
+            baseline.append(first * 1000)
+    return samples, baseline
+
+
+def long_conversation() -> dict[str, object]:
+    """The bench's request with ``LONG_TURNS`` turns of history before it (deterministic)."""
+    body = direct_body()
+    history: list[dict[str, object]] = []
+    for turn in range(LONG_TURNS):
+        words = f'turn {turn}: caf\u00e9, "quoted", and a path /src/module_{turn}.py ' * 12
+        call = f"call_{turn}"
+        arguments = json.dumps({"command": ["cat", words[:200]]})
+        history += [
+            {"type": "message", "role": "user", "content": [_text("input_text", words)]},
+            {"type": "message", "role": "assistant", "content": [_text("output_text", words)]},
+            {"type": "function_call", "name": "shell", "call_id": call, "arguments": arguments},
+            {"type": "function_call_output", "call_id": call, "output": words},
+        ]
+    body["input"] = history + list(body["input"])
+    return body
+
+
+def _text(kind: str, text: str) -> dict[str, str]:
+    return {"type": kind, "text": text}
+
+
+def _long_row(label: str, proxied: list[float], baseline: list[float], body: bytes) -> Row:
+    return Row(
+        benchmark=_labelled(f"{NAME} [long body]", label),
+        metric=f"request sent -> first body byte, a {len(body) // 1024} KB conversation",
+        unit="ms",
+        n=len(proxied),
+        median=median(proxied),
+        p99=p99(proxied),
+        baseline="the same request straight to the emulator",
+        baseline_median=median(baseline),
+        baseline_p99=p99(baseline),
+        comparison="added",
+        result=median(proxied) - median(baseline),
+        target="report",
+        met=None,
+        note=f"added p99 {p99(proxied) - p99(baseline):.2f} ms",
+    )
 
 
 def _ttfb_row(label: str, proxied: list[float], baseline: list[float]) -> Row:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zlib
@@ -31,8 +32,10 @@ async def read_body(request: Request) -> ParsedBody:
     """Decode the body and note it in the request's log record."""
     raw = await request.body()
     content_encoding = request.headers.get("content-encoding", "").strip().lower()
-    parsed = _parse(_decompress(raw, content_encoding), request.headers.get("content-type", ""))
-    note(request, body=parsed.value, body_encoding=parsed.encoding)
+    data = _decompress(raw, content_encoding)
+    parsed = _parse(data, request.headers.get("content-type", ""))
+    digest = hashlib.sha256(data).hexdigest()
+    note(request, body=parsed.value, body_encoding=parsed.encoding, body_sha256=digest)
     return parsed
 
 

@@ -107,6 +107,9 @@ class RecordedRequest(BaseModel):
     body: Any = None
     """Decoded request body (after zstd): the JSON value, or form fields as a dict."""
     body_encoding: Literal["none", "json", "form", "other"] = "none"
+    body_sha256: str | None = None
+    """SHA-256 of the decoded body's bytes: tells a body relayed byte for byte from one
+    encoded again."""
     content_encoding: str | None = None
     response_encoding: str | None = None
     """`content-encoding` of the answer (zstd/gzip when the request asked), else None."""

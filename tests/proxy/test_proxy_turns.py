@@ -4,9 +4,10 @@ the CLI renders when the whole pool is spent."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
-from proxy_rig import ProxyRig
+from proxy_rig import ProxyRig, cli_body, json_bytes
 
 
 def events(response_text: str) -> list[str]:
@@ -76,6 +77,25 @@ async def test_a_conversation_stays_on_its_account_and_its_turn_state(rig: Proxy
     turns = rig.upstream_turns()
     assert {t.account_id for t in turns} == {served_by}
     assert [t.turn_state for t in turns[1:]] == [state] * 3
+
+
+async def test_a_turn_on_its_conversations_account_relays_the_clients_own_bytes(
+    rig: ProxyRig,
+) -> None:
+    rig.add("alice@example.com")
+    text = 'caf\u00e9 \u2615, "quoted"'  # the client escapes what MultiCodex would not
+    sent = json_bytes(cli_body(text, "thread-r"))
+
+    for _ in range(3):
+        assert (await rig.turn(text, cache_key="thread-r")).status_code == 200
+
+    first, *later = rig.upstream_turns()
+    # No account was known for the conversation: its first body is encoded anew, without
+    # what would bind it to another account (here: nothing), and says the same.
+    assert first.body == json.loads(sent)
+    assert first.body_sha256 != hashlib.sha256(sent).hexdigest()
+    assert [t.body_sha256 for t in later] == [hashlib.sha256(sent).hexdigest()] * 2
+    assert [t.account_id for t in later] == [first.account_id] * 2
 
 
 async def test_a_turn_state_never_reaches_another_account(rig: ProxyRig) -> None:

@@ -403,6 +403,7 @@ class CodexClient:
         access_token: str,
         account_id: str | None,
         body: Mapping[str, Any],
+        encoded: bytes | None = None,
         session_id: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         idle_timeout: float | None = None,
@@ -414,7 +415,8 @@ class CodexClient:
         request to the first bytes of the answer's body; ``idle_timeout`` then bounds every
         silence between two reads. Either raises ``StreamStalled``. Leaving the block
         (normally, by ``break``, an exception or cancellation) closes the HTTP response at
-        once, so the backend sees the connection go.
+        once, so the backend sees the connection go. ``encoded``: ``body``'s JSON as
+        bytes already (a relayed client's own), sent as they are.
         """
         idle = self._idle_timeout if idle_timeout is None else idle_timeout
         first = idle if first_bytes_timeout is None else first_bytes_timeout
@@ -433,7 +435,7 @@ class CodexClient:
         request = self._http.build_request(
             "POST",
             self._endpoints.responses_url,
-            content=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),
+            content=encoded if encoded is not None else _encoded(body),
             headers=headers,
             timeout=httpx2.Timeout(
                 connect=self._connect_timeout,
@@ -700,3 +702,7 @@ def _parsed(model: type[_Wire], response: httpx2.Response, *, what: str) -> _Wir
             status=response.status_code,
             request_id=_request_id(response),
         ) from exc
+
+
+def _encoded(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

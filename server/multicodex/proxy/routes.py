@@ -92,8 +92,8 @@ class ProxyApp:
         limit = self._limits.max_body_bytes
         try:
             raw = await request.body(limit, self._limits.body_read_seconds)
-            body = json_object(decoded(raw, request.headers.get("content-encoding", ""), limit))
-            completion = completion_request(body, request.headers, self._turns)
+            data = decoded(raw, request.headers.get("content-encoding", ""), limit)
+            completion = completion_request(json_object(data), data, request.headers, self._turns)
         except BodyTooLarge:
             await errors.too_large(send, f"the request body is over {limit} bytes")
             return

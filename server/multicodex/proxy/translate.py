@@ -62,8 +62,10 @@ def conversation_key(body: dict[str, Any], headers: dict[str, str]) -> str | Non
 
 
 def completion_request(
-    body: dict[str, Any], headers: dict[str, str], turns: TurnStates
+    body: dict[str, Any], raw: bytes, headers: dict[str, str], turns: TurnStates
 ) -> CompletionRequest:
+    """``body``, parsed from ``raw`` (the client's bytes, decoded), as a request that relays
+    those bytes while it stays on its conversation's account."""
     model, items = body.get("model"), body.get("input")
     if not isinstance(model, str) or not model:
         raise BadRequest("'model' must be a non-empty string")
@@ -72,6 +74,7 @@ def completion_request(
     turn_state = headers.get(TURN_STATE) or None
     passthrough = PassThrough.model_construct(
         body=body,
+        raw=raw,
         headers={name: headers[name] for name in FORWARDED_HEADERS if name in headers},
         turn_state=turn_state,
         turn_state_account=turns.owner(turn_state),

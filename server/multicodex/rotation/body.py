@@ -31,13 +31,19 @@ def build_body(request: CompletionRequest, *, cache_key: str, moved: bool) -> di
 
 def passthrough_body(passthrough: PassThrough, *, moved: bool) -> dict[str, Any]:
     """The client's body as it came; on a move, without what binds it to another account."""
+    if not moved:
+        return passthrough.body
     body = dict(passthrough.body)
-    if moved:
-        body.pop("previous_response_id", None)
-        items = body.get("input")
-        if isinstance(items, list):
-            body["input"] = strip_account_bound(items)
+    body.pop("previous_response_id", None)
+    items = body.get("input")
+    if isinstance(items, list):
+        body["input"] = strip_account_bound(items)
     return body
+
+
+def passthrough_bytes(passthrough: PassThrough, *, moved: bool) -> bytes | None:
+    """The client's own bytes for the body when it goes as it came (None: encode it)."""
+    return None if moved else passthrough.raw
 
 
 def passthrough_headers(passthrough: PassThrough, account_key: str) -> dict[str, str]:

@@ -42,6 +42,7 @@ from multicodex.rotation.body import (
     build_body,
     has_account_bound_items,
     passthrough_body,
+    passthrough_bytes,
     passthrough_headers,
 )
 from multicodex.rotation.models import (
@@ -380,8 +381,10 @@ class RequestRotation:
         if moved and has_account_bound_items(request.input):
             self._reasons.append(_reasoning_dropped(account, known_owner=self._owner is not None))
         passthrough = request.passthrough
+        encoded: bytes | None = None
         if passthrough is not None:
             body = passthrough_body(passthrough, moved=moved)
+            encoded = passthrough_bytes(passthrough, moved=moved)
             extra = passthrough_headers(passthrough, account.key)
         else:
             body, extra = build_body(request, cache_key=self._cache_key, moved=moved), None
@@ -389,6 +392,7 @@ class RequestRotation:
             access_token=account.tokens.access_token,
             account_id=account.account_id,
             body=body,
+            encoded=encoded,
             session_id=self._cache_key,
             extra_headers=extra,
             first_bytes_timeout=self._policy.first_output_timeout_seconds,

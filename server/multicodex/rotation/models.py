@@ -20,6 +20,9 @@ class PassThrough(BaseModel):
     backend's own bytes (`RawChunk`)."""
 
     body: dict[str, Any]
+    raw: bytes | None = None
+    """``body`` as the client's bytes (decoded): what is sent while nothing in the body
+    changes, so a long conversation is not encoded again for every turn."""
     headers: dict[str, str] = Field(default_factory=dict)
     """The client's request headers worth forwarding (session, thread, turn metadata)."""
     turn_state: str | None = None
