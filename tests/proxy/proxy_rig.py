@@ -57,7 +57,13 @@ class ProxyRig:
         headers: dict[str, str] | None = None,
     ) -> httpx2.Response:
         """One CLI-shaped turn: a zstd body with the CLI's keys, read to its end."""
-        body = cli_body(text, cache_key)
+        body = json_bytes(cli_body(text, cache_key))
+        return await self.turn_with(body, cache_key=cache_key, headers=headers)
+
+    async def turn_with(
+        self, body: bytes, *, cache_key: str = "thread-1", headers: dict[str, str] | None = None
+    ) -> httpx2.Response:
+        """A turn whose body is ``body`` (JSON bytes), sent as the CLI sends it."""
         sent = {
             **self.auth,
             "content-encoding": "zstd",
@@ -67,7 +73,7 @@ class ProxyRig:
             "version": "0.171.0",
             **(headers or {}),
         }
-        data = zstd.compress(json_bytes(body))
+        data = zstd.compress(body)
         async with self.http.stream(
             "POST", f"{self.url}/codex/responses", content=data, headers=sent
         ) as r:

@@ -98,6 +98,23 @@ async def test_a_turn_on_its_conversations_account_relays_the_clients_own_bytes(
     assert [t.account_id for t in later] == [first.account_id] * 2
 
 
+async def test_a_body_in_another_unicode_encoding_reaches_the_backend_as_utf8(
+    rig: ProxyRig,
+) -> None:
+    rig.add("alice@example.com")
+    body = cli_body("caf\u00e9", "thread-u")
+    await rig.turn(cache_key="thread-u")  # the conversation's account is known from now on
+
+    for encoding in ("utf-8-sig", "utf-16"):
+        assert (
+            await rig.turn_with(json.dumps(body).encode(encoding), cache_key="thread-u")
+        ).status_code == 200
+
+    utf8 = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    later = rig.upstream_turns()[1:]
+    assert [t.body_sha256 for t in later] == [hashlib.sha256(utf8).hexdigest()] * 2
+
+
 async def test_a_turn_state_never_reaches_another_account(rig: ProxyRig) -> None:
     alice, _ = rig.add("alice@example.com")
     bob, _ = rig.add("bob@example.com")

@@ -4,6 +4,7 @@ the body as it came, the headers worth forwarding, and the key that keeps the co
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from typing import Any
 
@@ -74,7 +75,7 @@ def completion_request(
     turn_state = headers.get(TURN_STATE) or None
     passthrough = PassThrough.model_construct(
         body=body,
-        raw=raw,
+        raw=raw if json.detect_encoding(raw) == "utf-8" else None,  # no BOM, no UTF-16
         headers={name: headers[name] for name in FORWARDED_HEADERS if name in headers},
         turn_state=turn_state,
         turn_state_account=turns.owner(turn_state),
