@@ -29,12 +29,18 @@ WARMUP = 10
 DELTAS = 5
 TARGET_ADDED_MS = 1.0
 SCRIPT = Path(__file__).resolve().parent.parent / "contract_client.mjs"
+CLIENT_PACKAGE = SCRIPT.parent.parent / "editor-client" / "node_modules" / "vscode-jsonrpc"
 
 
 async def run(ctx: Context) -> list[Row]:
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node is not installed: the extension's client cannot run")
+    if not CLIENT_PACKAGE.is_dir():
+        raise RuntimeError(
+            "editor-client's npm packages are not installed: run `npm ci --prefix "
+            "editor-client` (bash bench/run does)"
+        )
     runs = ctx.runs(RUNS_PER_BLOCK, minimum=10)
     python_ms: list[float] = []
     node_ms: list[float] = []
