@@ -203,17 +203,24 @@ def test_while_its_output_is_stuck_the_server_holds_no_store_lock(
     client = frozen({STALL_ENV: "600"})
     count = 1_000  # ~2 MB of answers: far more than the pipe holds
     sender = client.send_in_background(
-        requests("multicodex/rotation/set", count, lambda n: {"retry_limit": n % 50})
+        requests(
+            "multicodex/rotation/set",
+            count,
+            # n itself marks the last request: the server may still be working through
+            # the others (in order) when the sender is done
+            lambda n: {"retry_limit": n % 50, "fallback_cooldown_seconds": n},
+        )
     )
     sender.join(EXIT_WITHIN)
     assert not sender.is_alive(), "the server stopped reading its input"
     store = Store.open(home)
     settled = client.exit_code(0)
     for _ in range(1_800):  # every request was served, its answer still unread (90 s)
-        if store.read().settings.rotation.retry_limit == count % 50:
+        if store.read().settings.rotation.fallback_cooldown_seconds == count:
             break
         settled = client.exit_code(0.05)
-    assert store.read().settings.rotation.retry_limit == count % 50
+    rotation = store.read().settings.rotation
+    assert (rotation.fallback_cooldown_seconds, rotation.retry_limit) == (count, count % 50)
     assert client.unread_output() >= client.pipe_capacity() // 2, "stdout is full"
 
     other = subprocess.run(
