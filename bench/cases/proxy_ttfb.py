@@ -184,30 +184,32 @@ def _text(kind: str, text: str) -> dict[str, str]:
 
 
 def _long_row(label: str, proxied: list[float], baseline: list[float], body: bytes) -> Row:
-    return Row(
-        benchmark=_labelled(f"{NAME} [long body]", label),
-        metric=f"request sent -> first body byte, a {len(body) // 1024} KB conversation",
-        unit="ms",
-        n=len(proxied),
-        median=median(proxied),
-        p99=p99(proxied),
-        baseline="the same request straight to the emulator",
-        baseline_median=median(baseline),
-        baseline_p99=p99(baseline),
-        comparison="added",
-        result=median(proxied) - median(baseline),
-        target="report",
-        met=None,
-        note=f"added p99 {p99(proxied) - p99(baseline):.2f} ms",
-    )
+    metric = f"request sent -> first body byte, a {len(body) // 1024} KB conversation"
+    return _added_row(f"{NAME} [long body]", label, metric, proxied, baseline, judged=False)
 
 
 def _ttfb_row(label: str, proxied: list[float], baseline: list[float]) -> Row:
+    metric = "request sent -> first body byte at the client (proxy)"
+    return _added_row(NAME, label, metric, proxied, baseline, judged=True)
+
+
+def _added_row(
+    benchmark: str,
+    label: str,
+    metric: str,
+    proxied: list[float],
+    baseline: list[float],
+    *,
+    judged: bool,
+) -> Row:
+    """Time to first byte through ``label``'s proxy against the same request direct;
+    ``judged``: held to the TTFB target, else only reported."""
     added = median(proxied) - median(baseline)
     added_p99 = p99(proxied) - p99(baseline)
+    target = f"<= {TTFB_TARGET_MS:g} ms median, <= {TTFB_P99_TARGET_MS:g} ms p99 added"
     return Row(
-        benchmark=_labelled(NAME, label),
-        metric="request sent -> first body byte at the client (proxy)",
+        benchmark=_labelled(benchmark, label),
+        metric=metric,
         unit="ms",
         n=len(proxied),
         median=median(proxied),
@@ -217,8 +219,8 @@ def _ttfb_row(label: str, proxied: list[float], baseline: list[float]) -> Row:
         baseline_p99=p99(baseline),
         comparison="added",
         result=added,
-        target=f"<= {TTFB_TARGET_MS:g} ms median, <= {TTFB_P99_TARGET_MS:g} ms p99 added",
-        met=added <= TTFB_TARGET_MS and added_p99 <= TTFB_P99_TARGET_MS,
+        target=target if judged else "report",
+        met=added <= TTFB_TARGET_MS and added_p99 <= TTFB_P99_TARGET_MS if judged else None,
         note=f"added p99 {added_p99:.2f} ms",
     )
 
